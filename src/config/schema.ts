@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** A server name: it becomes part of the keychain service name and of tool prefixes. */
+export const serverNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)');
+
+/** A secret (or env variable) name as used in `${secret:NAME}`. */
+export const secretNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, 'use letters, digits, "_", "." or "-", starting with a letter or "_"');
+
+/** Declaration of one credential a server needs (what the dialog asks for). */
+export const secretDeclarationSchema = z
+  .object({
+    label: z.string().min(1).optional().describe('Shown next to the field in the dialog; defaults to the name.'),
+    field_type: z.enum(['text', 'password', 'url', 'email']).default('password'),
+    required: z.boolean().default(true),
+    default: z.string().optional().describe('Prefilled value (never for password fields). Used when nothing is stored.'),
+    help_text: z.string().optional(),
+  })
+  .strict();
+
+const commonServerFields = {
+  secrets: z.record(secretNameSchema, secretDeclarationSchema).default({}),
+  confirm: z.boolean().default(true).describe('Ask before stored secrets are injected (secure by default).'),
+  enabled: z.boolean().default(true),
+};
+
+/** A local server launched as a stdio child: Claude Desktop's `mcpServers` entry shape plus `secrets`. */
+export const localServerSchema = z
+  .object({
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+    ...commonServerFields,
+  })
+  .strict();
+
+/** A remote server reached over Streamable HTTP (or SSE). */
+export const remoteServerSchema = z
+  .object({
+    url: z.string().url(),
+    headers: z.record(z.string(), z.string()).default({}),
+    transport: z.enum(['auto', 'http', 'sse']).default('auto'),
+    allow_http: z.boolean().default(false),
+    ...commonServerFields,
+  })
+  .strict();
+
+/** One server entry: local (`command`) or remote (`url`). */
+export const serverSchema = z.union([localServerSchema, remoteServerSchema]);
+
+/** The whole proxy.config.json. `mcpServers` is accepted as an alias of `servers`. */
+export const proxyConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    servers: z.record(serverNameSchema, serverSchema).optional(),
+    mcpServers: z.record(serverNameSchema, serverSchema).optional(),
+  })
+  .strict();
+
+export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
+export type LocalServerConfig = z.infer<typeof localServerSchema>;
+export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+export type RawProxyConfig = z.infer<typeof proxyConfigSchema>;
+
+/** True when the server is launched locally as a stdio child. */
+export function isLocalServer(server: ServerConfig): server is LocalServerConfig {
+  return 'command' in server;
+}

@@ -1,0 +1,11 @@
+import type { ServerConfig } from './schema.js';
+
+/** A config file after validation. */
+export interface LoadedConfig {
+  /** Absolute path of the file it came from. */
+  path: string;
+  /** Servers by name (from `servers` or `mcpServers`). */
+  servers: Record<string, ServerConfig>;
+  /** Non-fatal findings (e.g. a literal value that looks like a credential), each naming file and JSON path. */
+  warnings: string[];
+}

@@ -1,0 +1,55 @@
+/** Exit codes of the `mcp-keyproxy` command (documented in README.md). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  /** EX_UNAVAILABLE: the keychain cannot be reached or is locked. */
+  unavailable: 69,
+  /** EX_CONFIG: the config is invalid or a required secret is missing. */
+  config: 78,
+} as const;
+
+/** Stable machine-readable error codes. */
+export type ErrorCode =
+  | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_INVALID'
+  | 'SERVER_UNKNOWN'
+  | 'SECRET_MISSING'
+  | 'SECRET_INVALID'
+  | 'KEYCHAIN_UNAVAILABLE'
+  | 'KEYCHAIN_LOCKED'
+  | 'KEYCHAIN_FAILED'
+  | 'DOWNSTREAM_FAILED'
+  | 'USAGE';
+
+const exitCodeByErrorCode: Record<ErrorCode, number> = {
+  CONFIG_NOT_FOUND: ExitCode.config,
+  CONFIG_INVALID: ExitCode.config,
+  SERVER_UNKNOWN: ExitCode.config,
+  SECRET_MISSING: ExitCode.config,
+  SECRET_INVALID: ExitCode.usage,
+  KEYCHAIN_UNAVAILABLE: ExitCode.unavailable,
+  KEYCHAIN_LOCKED: ExitCode.unavailable,
+  KEYCHAIN_FAILED: ExitCode.unavailable,
+  DOWNSTREAM_FAILED: ExitCode.failure,
+  USAGE: ExitCode.usage,
+};
+
+/**
+ * The one error class of mcp-keyproxy: a stable `code`, a message that says what happened and what to do next,
+ * and the underlying `cause`. Messages never contain secret values.
+ */
+export class KeyproxyError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KeyproxyError';
+    this.code = code;
+  }
+
+  /** The process exit code this error maps to. */
+  get exitCode(): number {
+    return exitCodeByErrorCode[this.code];
+  }
+}

@@ -1,0 +1,23 @@
+/** Keychain service name under which the secrets of one server are stored. */
+export function keychainService(server: string): string {
+  return `mcp-keyproxy/${server}`;
+}
+
+/**
+ * Where secret values live. One instance per process; implementations reuse their connections.
+ * Every method rejects with a `KeyproxyError` (never a raw library error) and never puts a value in a message.
+ */
+export interface SecretStore {
+  /** Human-readable backend name, e.g. `secret-service` or `memory`. */
+  readonly backend: string;
+  /** The value of one secret, or null when absent. */
+  get(server: string, name: string): Promise<string | null>;
+  /** Every secret of one server, by name, in as few keychain round trips as the backend allows. */
+  getAll(server: string): Promise<Map<string, string>>;
+  /** Store or replace one secret. All-or-nothing: a failure leaves the previous value in place. */
+  set(server: string, name: string, value: string): Promise<void>;
+  /** Remove one secret; resolves false when it was not there. */
+  delete(server: string, name: string): Promise<boolean>;
+  /** Names of the secrets stored for one server. */
+  list(server: string): Promise<string[]>;
+}
