@@ -1,0 +1,57 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, KeyproxyError } from '../errors.js';
+import { writeLine, type CliContext } from './context.js';
+import { doctorCommand } from './doctor.js';
+import { runCommand } from './run.js';
+import { secretsClearCommand } from './secrets-clear.js';
+import { secretsDeleteCommand } from './secrets-delete.js';
+import { secretsListCommand } from './secrets-list.js';
+import { secretsSetCommand } from './secrets-set.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Runs the CLI with `argv` (as `process.argv`) and resolves with the process exit code. */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const setExitCode = (code: number): void => {
+    exitCode = code;
+  };
+  const program = new Command('mcp-keyproxy')
+    .description('Local stdio MCP proxy that keeps API keys in the OS keychain and injects them into MCP servers')
+    .version(version, '-v, --version')
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+    })
+    .exitOverride();
+  program.addCommand(runCommand(ctx, setExitCode));
+  program.addCommand(
+    new Command('secrets')
+      .description('manage the secrets stored in the keychain')
+      .addCommand(secretsSetCommand(ctx))
+      .addCommand(secretsListCommand(ctx))
+      .addCommand(secretsDeleteCommand(ctx))
+      .addCommand(secretsClearCommand(ctx)),
+  );
+  program.addCommand(doctorCommand(ctx, setExitCode));
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)]) {
+    command.exitOverride();
+  }
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof KeyproxyError) {
+      writeLine(ctx.stderr, `mcp-keyproxy: ${error.message}`);
+      return error.exitCode;
+    }
+    writeLine(ctx.stderr, `mcp-keyproxy: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.failure;
+  }
+}

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { KeyproxyError } from '../errors.js';
+import { writeLine, type CliContext } from './context.js';
+import { checkName } from './secrets-set.js';
+
+/** `mcp-keyproxy secrets delete <server> <name>`. */
+export function secretsDeleteCommand(ctx: CliContext): Command {
+  return new Command('delete')
+    .description('remove one secret from the keychain')
+    .argument('<server>', 'server name')
+    .argument('<name>', 'secret name')
+    .action(async (server: string, name: string) => {
+      checkName(server, name);
+      if (!(await ctx.openStore().delete(server, name))) {
+        throw new KeyproxyError('SECRET_MISSING', `No secret "${name}" is stored for server "${server}"; nothing was deleted. See \`mcp-keyproxy secrets list ${server}\`.`);
+      }
+      writeLine(ctx.stdout, `Deleted ${name} for ${server}.`);
+    });
+}

@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { secretNameSchema, serverNameSchema } from '../config/schema.js';
+import { KeyproxyError } from '../errors.js';
+import { loadConfigIfPresent } from './config-for-secrets.js';
+import { writeLine, type CliContext } from './context.js';
+import { readSecretValue } from './read-secret.js';
+
+/** `mcp-keyproxy secrets set <server> <name>`: stores a value read from a hidden prompt or stdin, never argv. */
+export function secretsSetCommand(ctx: CliContext): Command {
+  return new Command('set')
+    .description('store a secret in the keychain (hidden prompt on a terminal, else read from stdin)')
+    .argument('<server>', 'server name')
+    .argument('<name>', 'secret name, as in ${secret:NAME}')
+    .option('-c, --config <file>', 'config file to check the name against')
+    .action(async (server: string, name: string, options: { config?: string }) => {
+      checkName(server, name);
+      const config = await loadConfigIfPresent(ctx, options.config);
+      const declared = config?.servers[server]?.secrets[name];
+      if (config && !declared) {
+        writeLine(
+          ctx.stderr,
+          `warning: ${config.path} does not declare secret "${name}" for server "${server}"; it is stored, but only injected once the config references it.`,
+        );
+      }
+      const value = await readSecretValue(ctx, `${declared?.label ?? name} for ${server} (input hidden): `);
+      const store = ctx.openStore();
+      await store.set(server, name, value);
+      writeLine(ctx.stdout, `Stored ${name} for ${server} in the ${store.backend} keychain.`);
+    });
+}
+
+/** Validates server and secret names as the config does, so a typo cannot create an unreachable item. */
+export function checkName(server: string, name?: string): void {
+  if (!serverNameSchema.safeParse(server).success) {
+    throw new KeyproxyError('USAGE', `"${server}" is not a valid server name: ${serverNameSchema.description ?? 'use letters, digits, ".", "_" or "-"'}.`);
+  }
+  if (name !== undefined && !secretNameSchema.safeParse(name).success) {
+    throw new KeyproxyError('USAGE', `"${name}" is not a valid secret name: use letters, digits, "_", "." or "-", starting with a letter or "_".`);
+  }
+}

@@ -1,0 +1,25 @@
+import pino, { type Logger } from 'pino';
+import type { Scrubber } from './scrubber.js';
+
+/** Log levels accepted by `--log-level` and `MCP_KEYPROXY_LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A log level name. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where log lines go; defaults to stderr. Tests pass their own. */
+export interface LogSink {
+  write(line: string): void;
+}
+
+/**
+ * A pino logger writing to stderr (stdout belongs to JSON-RPC). Every line passes through the scrubber, so a
+ * secret value that reaches a log call by any path is replaced before it is written.
+ */
+export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink }): Logger {
+  const sink = options.sink ?? pino.destination({ fd: 2, sync: true });
+  const scrubbingSink = { write: (line: string) => sink.write(options.scrubber.scrub(line)) };
+  return pino({ level: options.level, base: { name: 'mcp-keyproxy' } }, scrubbingSink);
+}
+
+export type { Logger };

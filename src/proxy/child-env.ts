@@ -1,0 +1,28 @@
+/**
+ * Parent variables a downstream server inherits: the SDK's safe list (as sudo does) plus locale and temp dir.
+ * Nothing else from the proxy's environment reaches the child, so a key exported in the user's shell does not
+ * leak into every server.
+ */
+export const INHERITED_ENV_VARS: readonly string[] =
+  process.platform === 'win32'
+    ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PATHEXT', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE',
+       'SYSTEMROOT', 'TEMP', 'TMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES', 'COMSPEC']
+    : ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ'];
+
+/**
+ * The complete environment of a downstream child: the allowlisted parent variables, then the server's `env`
+ * with every reference already resolved (secrets included). Pure: no access to `process.env`.
+ */
+export function buildChildEnv(
+  parentEnv: Readonly<Record<string, string | undefined>>,
+  resolvedServerEnv: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_ENV_VARS) {
+    const value = parentEnv[name];
+    // Exported shell functions ("() { …") are a known injection vector (Shellshock); never pass them on.
+    if (value === undefined || value.startsWith('()')) continue;
+    env[name] = value;
+  }
+  return Object.assign(env, resolvedServerEnv);
+}

@@ -1,0 +1,58 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * Allocates request ids in one peer's id space. An incoming id is kept when it is free there, so a single
+ * downstream sees exactly the ids the client sent; only a collision (two servers using the same id towards the
+ * client, or a client id the proxy already uses) gets a fresh id.
+ */
+export class IdSpace<T> {
+  private readonly inFlight = new Map<RequestId, T>();
+  private next = 0;
+
+  constructor(private readonly prefix: string) {}
+
+  /** Reserves an id for `entry`, preferring `preferred`. */
+  reserve(preferred: RequestId, entry: T): RequestId {
+    let id = preferred;
+    while (this.inFlight.has(id)) id = `${this.prefix}${++this.next}`;
+    this.inFlight.set(id, entry);
+    return id;
+  }
+
+  /** Releases an id and returns what it was reserved for. */
+  take(id: RequestId): T | undefined {
+    const entry = this.inFlight.get(id);
+    if (entry !== undefined) this.inFlight.delete(id);
+    return entry;
+  }
+
+  /** The id whose entry satisfies `match` (used to map cancellations back). */
+  find(match: (entry: T) => boolean): RequestId | undefined {
+    for (const [id, entry] of this.inFlight) if (match(entry)) return id;
+    return undefined;
+  }
+
+  /** Releases the ids whose entries satisfy `match`. */
+  removeWhere(match: (entry: T) => boolean): void {
+    for (const [id, entry] of this.inFlight) if (match(entry)) this.inFlight.delete(id);
+  }
+
+  /** Releases every id, returning the entries. */
+  drain(): T[] {
+    const entries = [...this.inFlight.values()];
+    this.inFlight.clear();
+    return entries;
+  }
+}
+
+/** One downstream server as the router sees it: its transport and the requests the client has in flight there. */
+export class Link {
+  /** Client requests sent to this server, keyed by the id used downstream; the value is the client's id. */
+  readonly requests = new IdSpace<RequestId>('mcp-keyproxy-');
+
+  constructor(
+    readonly name: string,
+    readonly transport: Transport,
+  ) {}
+}

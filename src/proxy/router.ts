@@ -1,0 +1,195 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  isInitializeRequest,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type InitializeRequest,
+  type JSONRPCErrorResponse,
+  type JSONRPCMessage,
+  type JSONRPCResultResponse,
+  type JSONRPCNotification,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { Scrubber } from '../log/scrubber.js';
+import { IdSpace, Link } from './link.js';
+
+/** A server→client request waiting for the client's answer. */
+interface ServerRequest {
+  link: Link;
+  id: RequestId;
+}
+
+/** Options of the routing core. */
+export interface RouterOptions {
+  scrubber: Scrubber;
+  logger: Logger;
+  /** Which downstream a client request goes to; the single-server proxy always returns its one link. */
+  route: (request: JSONRPCMessage, links: ReadonlyMap<string, Link>) => Link | undefined;
+}
+
+/**
+ * The routing core: moves JSON-RPC messages between the client (front transport) and downstream links without
+ * re-implementing MCP. Requests, results, errors and notifications pass unchanged, except that ids are mapped
+ * where two peers' id spaces would collide and everything sent to the client is scrubbed of secret values.
+ * It knows nothing of config files, keychains or processes.
+ */
+export class Router {
+  /** Set when the front or the router itself closes. */
+  onclose?: () => void;
+  /** Called when a downstream link closes (after its in-flight requests were answered with errors). */
+  onlinkclose?: (link: Link) => void;
+
+  private readonly links = new Map<string, Link>();
+  /** Server→client requests, keyed by the id used towards the client. */
+  private readonly serverRequests = new IdSpace<ServerRequest>('mcp-keyproxy-');
+  private initializeRequest: InitializeRequest | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly front: Transport,
+    private readonly options: RouterOptions,
+  ) {
+    front.onmessage = (message) => this.fromClient(message);
+    front.onerror = (error) => options.logger.warn({ err: error }, 'client connection error');
+    front.onclose = () => this.close();
+  }
+
+  /** The client's `initialize` request, once seen (replayed when a downstream starts later). */
+  get clientInitialize(): InitializeRequest | undefined {
+    return this.initializeRequest;
+  }
+
+  /** Starts reading from the client. */
+  start(): Promise<void> {
+    return this.front.start();
+  }
+
+  /** Adds a started downstream. Messages from it flow to the client from now on. */
+  attach(name: string, transport: Transport): Link {
+    const link = new Link(name, transport);
+    this.links.set(name, link);
+    transport.onmessage = (message) => this.fromDownstream(link, message);
+    transport.onerror = (error) => this.options.logger.warn({ server: name, err: error }, 'downstream error');
+    transport.onclose = () => this.detach(link);
+    return link;
+  }
+
+  /** Closes the client side; downstreams are the caller's to stop. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.front.close().catch(() => undefined);
+    this.onclose?.();
+  }
+
+  private fromClient(message: JSONRPCMessage): void {
+    if (isJSONRPCRequest(message)) {
+      if (isInitializeRequest(message)) this.initializeRequest = message;
+      this.forwardClientRequest(message);
+    } else if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      // An error without an id answers nothing the proxy sent (a parse error report): nothing to route.
+      if (message.id !== undefined) this.forwardClientResponse({ ...message, id: message.id });
+    } else if (isJSONRPCNotification(message)) {
+      this.forwardClientNotification(message);
+    }
+  }
+
+  private forwardClientRequest(request: Extract<JSONRPCMessage, { method: string; id: RequestId }>): void {
+    const link = this.options.route(request, this.links);
+    if (!link) {
+      this.replyError(request.id, ErrorCode.MethodNotFound, `No server handles "${request.method}".`);
+      return;
+    }
+    const id = link.requests.reserve(request.id, request.id);
+    link.transport.send(id === request.id ? request : { ...request, id }).catch((error: unknown) => {
+      // Only a request gets an answer when forwarding fails: the client is waiting for one. A notification or
+      // response that cannot be delivered is logged and dropped, as the receiving side is gone.
+      link.requests.take(id);
+      this.options.logger.warn({ server: link.name, err: error }, 'could not forward request');
+      this.replyError(request.id, ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`);
+    });
+  }
+
+  private forwardClientResponse(response: JSONRPCResultResponse | (JSONRPCErrorResponse & { id: RequestId })): void {
+    const pending = this.serverRequests.take(response.id);
+    if (!pending) {
+      this.options.logger.debug({ id: response.id }, 'dropping response to an unknown server request');
+      return;
+    }
+    this.sendToLink(pending.link, { ...response, id: pending.id });
+  }
+
+  private forwardClientNotification(notification: JSONRPCNotification): void {
+    if (notification.method === 'notifications/cancelled') {
+      const clientId = notification.params?.requestId as RequestId | undefined;
+      for (const link of this.links.values()) {
+        const id = clientId === undefined ? undefined : link.requests.find((entry) => entry === clientId);
+        if (id !== undefined) {
+          this.sendToLink(link, id === clientId ? notification : withRequestId(notification, id));
+          return;
+        }
+      }
+      return;
+    }
+    for (const link of this.links.values()) this.sendToLink(link, notification);
+  }
+
+  private fromDownstream(link: Link, message: JSONRPCMessage): void {
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      const clientId = message.id === undefined ? undefined : link.requests.take(message.id);
+      if (clientId === undefined) {
+        this.options.logger.debug({ server: link.name }, 'dropping response to an unknown request');
+        return;
+      }
+      this.sendToClient(clientId === message.id ? message : { ...message, id: clientId });
+    } else if (isJSONRPCRequest(message)) {
+      const id = this.serverRequests.reserve(message.id, { link, id: message.id });
+      this.sendToClient(id === message.id ? message : { ...message, id });
+    } else if (isJSONRPCNotification(message)) {
+      if (message.method === 'notifications/cancelled') {
+        const downstreamId = message.params?.requestId as RequestId | undefined;
+        const id = this.serverRequests.find((entry) => entry.link === link && entry.id === downstreamId);
+        if (id === undefined) return;
+        this.serverRequests.take(id);
+        this.sendToClient(id === downstreamId ? message : withRequestId(message, id));
+        return;
+      }
+      this.sendToClient(message);
+    }
+  }
+
+  private detach(link: Link): void {
+    if (this.links.get(link.name) !== link) return;
+    this.links.delete(link.name);
+    for (const clientId of link.requests.drain()) {
+      this.replyError(clientId, ErrorCode.ConnectionClosed, `Server "${link.name}" stopped before answering.`);
+    }
+    this.serverRequests.removeWhere((entry) => entry.link === link);
+    this.onlinkclose?.(link);
+  }
+
+  private sendToLink(link: Link, message: JSONRPCMessage): void {
+    link.transport.send(message).catch((error: unknown) => {
+      this.options.logger.warn({ server: link.name, err: error }, 'could not forward message to server');
+    });
+  }
+
+  private sendToClient(message: JSONRPCMessage): void {
+    if (this.closed) return;
+    this.front.send(this.options.scrubber.scrubJson(message)).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not send message to client');
+    });
+  }
+
+  private replyError(id: RequestId, code: number, message: string): void {
+    this.sendToClient({ jsonrpc: '2.0', id, error: { code, message } });
+  }
+}
+
+function withRequestId(notification: JSONRPCNotification, requestId: RequestId): JSONRPCNotification {
+  return { ...notification, params: { ...notification.params, requestId } };
+}

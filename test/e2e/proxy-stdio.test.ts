@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  type Progress,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireKeyringSession } from '../helpers/keyring.js';
+import {
+  binPath,
+  connectThroughProxy,
+  descendantsOf,
+  everythingServer,
+  inheritedEnv,
+  isAlive,
+  procText,
+  runBin,
+  secretToolSearch,
+  waitFor,
+  writeConfig,
+} from '../helpers/proxy.js';
+
+const server = `e2e-${randomBytes(4).toString('hex')}`;
+const token = `canary-${randomBytes(16).toString('hex')}`;
+let config: string;
+
+beforeAll(async () => {
+  requireKeyringSession();
+  config = await writeConfig({
+    [server]: everythingServer(
+      { API_TOKEN: '${secret:API_TOKEN}', PLAIN: 'visible' },
+      { API_TOKEN: { label: 'API token', field_type: 'password' } },
+    ),
+  });
+  const set = await runBin(['secrets', 'set', server, 'API_TOKEN', '--config', config], { input: `${token}\n` });
+  expect(set.stderr).toBe('');
+  expect(set.code).toBe(0);
+});
+
+afterAll(async () => {
+  await runBin(['secrets', 'clear', server, '--yes']);
+});
+
+describe('secrets set', () => {
+  it('stores the value read from stdin under mcp-keyproxy/<server>, as secret-tool shows', async () => {
+    const found = await secretToolSearch(`mcp-keyproxy/${server}`);
+    expect(found).toContain(`mcp-keyproxy/${server}`);
+    expect(found).toContain('API_TOKEN');
+    // The trailing newline that `echo` adds is not part of the secret.
+    expect(found).toContain(`secret = ${token}\n`);
+  });
+
+  it('lists names and where they are declared, never values', async () => {
+    const list = await runBin(['secrets', 'list', '--config', config, '--json']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toContain(token);
+    const rows = JSON.parse(list.stdout) as Array<{ server: string; name: string; stored: boolean; declaredIn: string }>;
+    expect(rows).toContainEqual(expect.objectContaining({ server, name: 'API_TOKEN', stored: true, declaredIn: config }));
+  });
+});
+
+describe('run: injection', () => {
+  it('injects the secret into the child environment only, never on any argv, and scrubs it from results', async () => {
+    const { client, proxyPid, stderr } = await connectThroughProxy({ config, server, extraArgs: ['--log-level', 'debug'] });
+    try {
+      const result = await client.callTool({ name: 'get-env', arguments: {} });
+      const text = JSON.stringify(result.content);
+      expect(text).toContain('API_TOKEN');
+      expect(text).toContain(`[REDACTED:${server}/API_TOKEN]`);
+      expect(text).toContain('visible');
+      expect(text).not.toContain(token);
+
+      const [childPid] = await descendantsOf(proxyPid);
+      expect(childPid).toBeDefined();
+      expect(await procText(childPid!, 'environ')).toContain(`API_TOKEN=${token}`);
+      // Only allowlisted parent variables pass: the keyring session address does not.
+      expect(await procText(childPid!, 'environ')).not.toContain('DBUS_SESSION_BUS_ADDRESS');
+      for (const pid of [proxyPid, childPid!]) expect(await procText(pid, 'cmdline')).not.toContain(token);
+      expect(stderr()).not.toContain(token);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('run: passthrough', () => {
+  it('forwards the client initialize, so capability-gated tools appear, and server→client requests round-trip', async () => {
+    const { client } = await connectThroughProxy({
+      config,
+      server,
+      capabilities: { elicitation: { form: {} }, sampling: {}, roots: { listChanged: true } },
+    });
+    try {
+      client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'accept', content: { name: 'Ada', check: true } }));
+      client.setRequestHandler(CreateMessageRequestSchema, () => ({
+        model: 'test-model',
+        role: 'assistant',
+        content: { type: 'text', text: 'sampled-answer-42' },
+      }));
+      client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: 'file:///e2e-root', name: 'e2e root' }] }));
+
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(tools).toEqual(expect.arrayContaining(['trigger-elicitation-request', 'trigger-sampling-request', 'get-roots-list']));
+
+      const elicited = JSON.stringify(await client.callTool({ name: 'trigger-elicitation-request', arguments: {} }));
+      expect(elicited).toContain('Ada');
+      const sampled = JSON.stringify(await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } }));
+      expect(sampled).toContain('sampled-answer-42');
+      const roots = JSON.stringify(await client.callTool({ name: 'get-roots-list', arguments: {} }));
+      expect(roots).toContain('file:///e2e-root');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('does not list capability-gated tools when the client does not declare the capabilities', async () => {
+    const { client } = await connectThroughProxy({ config, server });
+    try {
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(tools).toContain('echo');
+      expect(tools).not.toContain('trigger-sampling-request');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('delivers every progress notification, including the last one before the result', async () => {
+    const { client } = await connectThroughProxy({ config, server });
+    try {
+      const progress: Progress[] = [];
+      await client.callTool(
+        { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 5 } },
+        undefined,
+        { onprogress: (update) => progress.push(update) },
+      );
+      expect(progress.map((update) => update.progress)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('passes subscriptions, resource updates and logging notifications', async () => {
+    const { client } = await connectThroughProxy({ config, server });
+    try {
+      const updates: string[] = [];
+      const logs: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.level)));
+      const uri = 'demo://resource/dynamic/text/1';
+      await client.subscribeResource({ uri });
+      await client.setLoggingLevel('debug');
+      await client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+      await client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+      expect(await waitFor(() => updates.length > 0 && logs.length > 0, 15_000)).toBe(true);
+      expect(updates).toContain(uri);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('run: headless and errors', () => {
+  it('exits 78 before speaking when a secret is missing, naming the fix', async () => {
+    const missingConfig = await writeConfig({
+      [`${server}-missing`]: everythingServer({ KEY: '${secret:OTHER_KEY}' }, { OTHER_KEY: {} }),
+    });
+    const result = await runBin(['run', `${server}-missing`, '--config', missingConfig, '--headless']);
+    expect(result.code).toBe(78);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`mcp-keyproxy secrets set ${server}-missing OTHER_KEY`);
+  });
+
+  it('reports a missing Secret Service as a clear error', async () => {
+    const env = { ...inheritedEnv(), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' };
+    const result = await runBin(['run', server, '--config', config, '--headless'], { env });
+    expect(result.code).toBe(69);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/Secret Service|D-Bus/i);
+    expect(result.stderr).not.toContain(token);
+  });
+
+  it('writes nothing but JSON-RPC to stdout', async () => {
+    const proxy = spawn(process.execPath, [binPath, 'run', server, '--config', config, '--log-level', 'trace'], {
+      env: inheritedEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    proxy.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const send = (message: object): boolean => proxy.stdin.write(`${JSON.stringify(message)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    expect(await waitFor(() => stdout.includes('"id":1'), 10_000)).toBe(true);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hello' } } });
+    expect(await waitFor(() => stdout.includes('"id":2'), 10_000)).toBe(true);
+    proxy.stdin.end();
+    await new Promise((r) => proxy.once('close', r));
+    const lines = stdout.split('\n').filter((line) => line.length > 0);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+  });
+});
+
+describe('run: lifecycle', () => {
+  for (const how of ['stdin closed', 'SIGTERM', 'SIGINT'] as const) {
+    it(`leaves no process behind when ${how}`, async () => {
+      const { client, transport, proxyPid } = await connectThroughProxy({ config, server });
+      await client.listTools();
+      const tree = await descendantsOf(proxyPid);
+      expect(tree.length).toBeGreaterThan(0);
+      if (how === 'stdin closed') await transport.close();
+      else process.kill(proxyPid, how);
+      expect(await waitFor(async () => !(await isAlive(proxyPid)), 8000)).toBe(true);
+      for (const pid of tree) expect(await isAlive(pid)).toBe(false);
+      await client.close();
+    });
+  }
+
+  it('exits non-zero and says so on stderr when the server dies', async () => {
+    const { client, proxyPid, stderr, transport } = await connectThroughProxy({ config, server });
+    const exited = new Promise<void>((resolve) => (transport.onclose = resolve));
+    const [childPid] = await descendantsOf(proxyPid);
+    process.kill(childPid!, 'SIGKILL');
+    await exited;
+    expect(stderr()).toContain('exited unexpectedly');
+    expect(await waitFor(async () => !(await isAlive(proxyPid)), 5000)).toBe(true);
+    await client.close();
+  });
+});

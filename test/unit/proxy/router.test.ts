@@ -1,0 +1,111 @@
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Scrubber } from '../../../src/log/scrubber.js';
+import { Router } from '../../../src/proxy/router.js';
+
+/** A peer that records what it receives. */
+async function peer(transport: InMemoryTransport): Promise<{ received: JSONRPCMessage[]; send: (m: JSONRPCMessage) => Promise<void> }> {
+  const received: JSONRPCMessage[] = [];
+  transport.onmessage = (message) => void received.push(message);
+  await transport.start();
+  return { received, send: (message) => transport.send(message) };
+}
+
+async function setup(serverNames: string[], scrubber = new Scrubber()) {
+  const [clientSide, frontSide] = InMemoryTransport.createLinkedPair();
+  const client = await peer(clientSide);
+  const router = new Router(frontSide, {
+    scrubber,
+    logger: pino({ level: 'silent' }),
+    // Route by a "server" field in params, as an aggregating router would by tool prefix.
+    route: (request, links) => links.get(String((request as { params?: { server?: string } }).params?.server ?? serverNames[0])),
+  });
+  await router.start();
+  const servers: Record<string, Awaited<ReturnType<typeof peer>>> = {};
+  const downstreams: Record<string, InMemoryTransport> = {};
+  for (const name of serverNames) {
+    const [proxySide, serverSide] = InMemoryTransport.createLinkedPair();
+    router.attach(name, proxySide);
+    servers[name] = await peer(serverSide);
+    downstreams[name] = serverSide;
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  return { client, servers, downstreams, router, settle };
+}
+
+describe('Router', () => {
+  it('forwards a request and its result unchanged, ids included', async () => {
+    const { client, servers, settle } = await setup(['a']);
+    const request: JSONRPCMessage = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo' } };
+    await client.send(request);
+    await settle();
+    expect(servers.a!.received).toEqual([request]);
+    await servers.a!.send({ jsonrpc: '2.0', id: 7, result: { content: [] } });
+    await settle();
+    expect(client.received).toEqual([{ jsonrpc: '2.0', id: 7, result: { content: [] } }]);
+  });
+
+  it('keeps two servers apart when both send server→client requests with the same id', async () => {
+    const { client, servers, settle } = await setup(['a', 'b']);
+    await servers.a!.send({ jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { from: 'a' } });
+    await servers.b!.send({ jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { from: 'b' } });
+    await settle();
+    const [first, second] = client.received as Array<{ id: string | number; params: { from: string } }>;
+    expect(first!.id).not.toEqual(second!.id);
+    await client.send({ jsonrpc: '2.0', id: second!.id, result: { answer: second!.params.from } });
+    await client.send({ jsonrpc: '2.0', id: first!.id, result: { answer: first!.params.from } });
+    await settle();
+    expect(servers.a!.received).toEqual([{ jsonrpc: '2.0', id: 0, result: { answer: 'a' } }]);
+    expect(servers.b!.received).toEqual([{ jsonrpc: '2.0', id: 0, result: { answer: 'b' } }]);
+  });
+
+  it('maps a cancellation from the client to the server that has the request', async () => {
+    const { client, servers, settle } = await setup(['a', 'b']);
+    await client.send({ jsonrpc: '2.0', id: 'r1', method: 'tools/call', params: { server: 'b' } });
+    await client.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'r1' } });
+    await settle();
+    expect(servers.a!.received).toEqual([]);
+    expect(servers.b!.received.at(-1)).toEqual({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'r1' } });
+  });
+
+  it('answers in-flight requests with an error when a server goes away', async () => {
+    const { client, downstreams, settle } = await setup(['a']);
+    await client.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: {} });
+    await settle();
+    await downstreams.a!.close();
+    await settle();
+    expect(client.received).toEqual([
+      { jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'Server "a" stopped before answering.' } },
+    ]);
+  });
+
+  it('forwards notifications both ways and scrubs secret values on the way to the client', async () => {
+    const scrubber = new Scrubber();
+    scrubber.add('a/KEY', 'super-secret-value');
+    const { client, servers, settle } = await setup(['a'], scrubber);
+    await client.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await servers.a!.send({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'key super-secret-value' } });
+    await servers.a!.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 3, progress: 1 } });
+    await settle();
+    expect(servers.a!.received).toEqual([{ jsonrpc: '2.0', method: 'notifications/initialized' }]);
+    expect(client.received).toEqual([
+      { jsonrpc: '2.0', method: 'notifications/message', params: { data: 'key [REDACTED:a/KEY]' } },
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 3, progress: 1 } },
+    ]);
+  });
+
+  it('records the client initialize for later replay', async () => {
+    const { client, router, settle } = await setup(['a']);
+    const initialize = {
+      jsonrpc: '2.0' as const,
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: { sampling: {} }, clientInfo: { name: 'c', version: '1' } },
+    };
+    await client.send(initialize);
+    await settle();
+    expect(router.clientInitialize).toEqual(initialize);
+  });
+});
