@@ -22,7 +22,10 @@ export const secretDeclarationSchema = z
   .strict();
 
 const commonServerFields = {
-  secrets: z.record(secretNameSchema, secretDeclarationSchema).default({}),
+  secrets: z
+    .record(secretNameSchema, secretDeclarationSchema)
+    .default({})
+    .describe('Credentials kept in the OS keychain (service mcp-keyproxy/<server>), referenced as ${secret:NAME}.'),
   confirm: z.boolean().default(true).describe('Ask before stored secrets are injected (secure by default).'),
   enabled: z.boolean().default(true),
 };
@@ -30,9 +33,15 @@ const commonServerFields = {
 /** A local server launched as a stdio child: Claude Desktop's `mcpServers` entry shape plus `secrets`. */
 export const localServerSchema = z
   .object({
-    command: z.string().min(1),
-    args: z.array(z.string()).default([]),
-    env: z.record(z.string(), z.string()).default({}),
+    command: z.string().min(1).describe('Executable to launch. May contain ${env:VAR}, never ${secret:…}.'),
+    args: z
+      .array(z.string())
+      .default([])
+      .describe('Arguments. May contain ${env:VAR}; ${secret:…} is refused because argv is visible to every local user.'),
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Environment of the child; values may contain ${secret:NAME} and ${env:VAR} ("$${" is a literal "${").'),
     cwd: z.string().optional(),
     ...commonServerFields,
   })
@@ -41,10 +50,15 @@ export const localServerSchema = z
 /** A remote server reached over Streamable HTTP (or SSE). */
 export const remoteServerSchema = z
   .object({
-    url: z.string().url(),
-    headers: z.record(z.string(), z.string()).default({}),
+    url: z
+      .url({ protocol: /^https?$/, error: 'use an absolute http:// or https:// URL' })
+      .describe('Server endpoint. https unless loopback or allow_http. A ${secret:NAME} here is allowed but warned about.'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('HTTP headers; values may contain ${secret:NAME} and ${env:VAR}.'),
     transport: z.enum(['auto', 'http', 'sse']).default('auto'),
-    allow_http: z.boolean().default(false),
+    allow_http: z.boolean().default(false).describe('Allow a plain http:// URL to a non-loopback host.'),
     ...commonServerFields,
   })
   .strict();
@@ -56,10 +70,11 @@ export const serverSchema = z.union([localServerSchema, remoteServerSchema]);
 export const proxyConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    servers: z.record(serverNameSchema, serverSchema).optional(),
-    mcpServers: z.record(serverNameSchema, serverSchema).optional(),
+    servers: z.record(serverNameSchema, serverSchema).optional().describe('MCP servers by name; the name is used in `mcp-keyproxy run <name>` and in the keychain.'),
+    mcpServers: z.record(serverNameSchema, serverSchema).optional().describe('Alias of `servers` (Claude Desktop shape).'),
   })
-  .strict();
+  .strict()
+  .meta({ title: 'mcp-keyproxy proxy.config.json', description: 'Servers behind mcp-keyproxy and the secrets they need.' });
 
 export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;

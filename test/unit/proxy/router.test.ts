@@ -52,7 +52,7 @@ describe('Router', () => {
     await servers.a!.send({ jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { from: 'a' } });
     await servers.b!.send({ jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { from: 'b' } });
     await settle();
-    const [first, second] = client.received as Array<{ id: string | number; params: { from: string } }>;
+    const [first, second] = client.received as unknown as Array<{ id: string | number; params: { from: string } }>;
     expect(first!.id).not.toEqual(second!.id);
     await client.send({ jsonrpc: '2.0', id: second!.id, result: { answer: second!.params.from } });
     await client.send({ jsonrpc: '2.0', id: first!.id, result: { answer: first!.params.from } });

@@ -1,0 +1,29 @@
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+
+/** Folder name of mcp-keyproxy inside the platform config directory. */
+export const APP_DIR_NAME = 'mcp-keyproxy';
+
+/** File name looked for in the working directory and in the platform config directory. */
+export const CONFIG_FILE_NAME = 'proxy.config.json';
+
+/** The platform config directory of mcp-keyproxy, computed only from its inputs (no process globals). */
+export function platformConfigDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
+  if (platform === 'win32') {
+    // Joined with win32 rules so the result is right even when computed on another OS (tests).
+    const appData = env.APPDATA || path.win32.join(home, 'AppData', 'Roaming');
+    return path.win32.join(appData, APP_DIR_NAME);
+  }
+  if (platform === 'darwin') {
+    return path.posix.join(home, 'Library', 'Application Support', APP_DIR_NAME);
+  }
+  // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(home, '.config');
+  return path.posix.join(base, APP_DIR_NAME);
+}
+
+/** The config directory of this process (current platform, environment and home directory). */
+export function defaultConfigDir(): string {
+  return platformConfigDir(process.platform, process.env, homedir());
+}
