@@ -3,6 +3,12 @@ export function keychainService(server: string): string {
   return `mcp-keyproxy/${server}`;
 }
 
+/** What `SecretStore.probe` found: the backend name and how long the round trip took. */
+export interface ProbeResult {
+  backend: string;
+  ms: number;
+}
+
 /**
  * Where secret values live. One instance per process; implementations reuse their connections.
  * Every method rejects with a `KeyproxyError` (never a raw library error) and never puts a value in a message.
@@ -20,4 +26,6 @@ export interface SecretStore {
   delete(server: string, name: string): Promise<boolean>;
   /** Names of the secrets stored for one server. */
   list(server: string): Promise<string[]>;
+  /** For `doctor`: proves the store is reachable and unlocked (may write and delete a throwaway entry). */
+  probe(): Promise<ProbeResult>;
 }

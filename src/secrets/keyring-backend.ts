@@ -1,0 +1,59 @@
+import { createRequire } from 'node:module';
+import type * as NapiKeyring from '@napi-rs/keyring';
+import { KeyproxyError } from '../errors.js';
+
+/** One keychain credential, as KeyringStore uses it (the subset of @napi-rs/keyring's AsyncEntry it needs). */
+export interface KeyringEntry {
+  getPassword(): Promise<string | null>;
+  setPassword(password: string): Promise<void>;
+  deleteCredential(): Promise<boolean>;
+}
+
+/** The keychain calls KeyringStore makes; injectable so tests can fake the library. */
+export interface KeyringBackend {
+  /** Human-readable backend name, e.g. `secret-service`. */
+  readonly name: string;
+  /** Opens one credential; may throw synchronously (for example when there is no D-Bus session). */
+  entry(service: string, account: string): KeyringEntry;
+  /** Every account and value of one service, in one call. */
+  findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
+}
+
+/** The keychain backend name for a platform. */
+export function backendNameFor(platform: NodeJS.Platform): string {
+  if (platform === 'darwin') return 'macos-keychain';
+  if (platform === 'win32') return 'windows-credential-manager';
+  return 'secret-service';
+}
+
+// Pinned so Linux never silently falls back to the kernel keyutils store, whose values vanish on reboot.
+// Ignored on other platforms.
+const entryOptions: NapiKeyring.EntryOptions = { linux: { store: 'secret-service' } };
+
+let loaded: typeof NapiKeyring | undefined;
+
+function loadLibrary(): typeof NapiKeyring {
+  // Loaded on first use, so a missing native binary is a clear keychain error instead of a crash at start-up.
+  if (!loaded) {
+    try {
+      loaded = createRequire(import.meta.url)('@napi-rs/keyring') as typeof NapiKeyring;
+    } catch (error) {
+      throw new KeyproxyError(
+        'KEYCHAIN_UNAVAILABLE',
+        'The native keychain module (@napi-rs/keyring) could not be loaded on this platform. Reinstall ' +
+          'mcp-keyproxy (npm installs the binary as an optional dependency) and run `mcp-keyproxy doctor`.',
+        { cause: error },
+      );
+    }
+  }
+  return loaded;
+}
+
+/** The real backend: @napi-rs/keyring AsyncEntry and findCredentialsAsync, pinned to the Secret Service on Linux. */
+export function napiKeyringBackend(platform: NodeJS.Platform = process.platform): KeyringBackend {
+  return {
+    name: backendNameFor(platform),
+    entry: (service, account) => new (loadLibrary().AsyncEntry)(service, account, entryOptions),
+    findCredentials: (service) => loadLibrary().findCredentialsAsync(service),
+  };
+}

@@ -1,0 +1,146 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The throwaway password scripts/with-keyring.sh gives the test keyring. */
+export const TEST_KEYRING_PASSWORD = 'test-keyring-password';
+
+/** Fails the calling suite loudly unless it runs inside scripts/with-keyring.sh (never skips silently). */
+export function requireKeyringSession(): void {
+  if (process.env.MCP_KEYPROXY_IN_KEYRING_SESSION !== '1' || !process.env.DBUS_SESSION_BUS_ADDRESS) {
+    throw new Error(
+      'This e2e suite needs the private gnome-keyring sandbox and must not touch your own keychain. Run it with ' +
+        '`npm run test:all`, or `scripts/with-keyring.sh npx vitest run --project e2e <file>`.',
+    );
+  }
+}
+
+/** A server name no other test uses, so tests never see each other's keychain items. */
+export function uniqueServer(prefix = 'e2e-store'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** What `secret-tool search --all service mcp-keyproxy/<server>` prints (items on stdout, attributes on stderr). */
+export async function secretToolSearch(server: string, service = `mcp-keyproxy/${server}`): Promise<string> {
+  const { stdout, stderr } = await run('secret-tool', ['search', '--all', 'service', service]);
+  return `${stdout}\n${stderr}`;
+}
+
+/** The accounts (secret-tool's `username` attribute) of every item stored for a server, sorted. */
+export async function secretToolAccounts(server: string, service?: string): Promise<string[]> {
+  const shown = await secretToolSearch(server, service);
+  return [...shown.matchAll(/^attribute\.username = (.*)$/gm)].map((m) => m[1] ?? '').sort();
+}
+
+/**
+ * Compiles src/secrets/keyring-store.ts (and what it imports) to plain JS for child processes, which need their
+ * own process because the keyring library keeps its D-Bus connection for the life of a process. Returns the
+ * file URL of the compiled module.
+ */
+export async function compileKeyringStoreForChild(): Promise<string> {
+  // Inside node_modules so the compiled code still resolves @napi-rs/keyring from this project.
+  const outDir = join(process.cwd(), 'node_modules', '.cache', `mcp-keyproxy-e2e-${randomBytes(4).toString('hex')}`);
+  await run(process.execPath, [
+    join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'),
+    '--outDir', outDir, '--rootDir', 'src', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--target', 'es2022', '--types', 'node', '--skipLibCheck', '--strict', 'src/secrets/keyring-store.ts',
+  ]);
+  return pathToFileURL(join(outDir, 'secrets', 'keyring-store.js')).href;
+}
+
+/** Runs one KeyringStore call in a child process with the given environment; returns its value or its error. */
+export async function keyringCallInChild(
+  moduleUrl: string,
+  env: NodeJS.ProcessEnv,
+  call: 'get' | 'list' | 'probe',
+): Promise<{ ok: boolean; value?: unknown; code?: string; message?: string }> {
+  const script = `
+    const { KeyringStore } = await import(${JSON.stringify(moduleUrl)});
+    const store = new KeyringStore({ timeoutMs: 3000 });
+    const calls = { get: () => store.get('e2e-child', 'X'), list: () => store.list('e2e-child'), probe: () => store.probe() };
+    try { process.stdout.write(JSON.stringify({ ok: true, value: await calls[${JSON.stringify(call)}]() })); }
+    catch (e) { process.stdout.write(JSON.stringify({ ok: false, code: e.code, message: e.message })); }
+    process.exit(0);`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env, timeout: 15_000 });
+  return JSON.parse(stdout) as { ok: boolean; value?: unknown; code?: string; message?: string };
+}
+
+/** Locks the default "login" collection through the Secret Service D-Bus API. */
+export async function lockLoginCollection(): Promise<void> {
+  await run('dbus-send', [
+    '--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets',
+    'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/collection/login',
+  ]);
+}
+
+/** Unlocks "login" again by replacing the keyring daemon with one started with the test password. */
+export async function unlockLoginCollection(): Promise<void> {
+  // Unlock over D-Bus needs a prompt (or the private, encrypted master-password interface); a fresh daemon
+  // started with --unlock reads the password on stdin and opens the same on-disk keyring.
+  const child = spawn('gnome-keyring-daemon', ['--replace', '--unlock', '--components=secrets'], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  child.stdin.end(TEST_KEYRING_PASSWORD);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`gnome-keyring-daemon --replace --unlock exited with ${String(code)}`);
+}
+
+/** Sets a variable in the D-Bus activation environment, which is where gcr-prompter gets its DISPLAY. */
+export async function setActivationEnv(name: string, value: string): Promise<void> {
+  await run('dbus-update-activation-environment', [`${name}=${value}`]);
+}
+
+/** A session bus with no service files at all: nothing can provide org.freedesktop.secrets on it. */
+export async function startBareBus(): Promise<{ address: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-bare-bus-'));
+  const config = join(dir, 'bus.conf');
+  await writeFile(
+    config,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:dir=${dir}</listen>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>\n`,
+  );
+  const { stdout } = await run('dbus-daemon', [`--config-file=${config}`, '--fork', '--print-address=1', '--print-pid=1']);
+  const [address = '', pid = ''] = stdout.trim().split('\n');
+  return {
+    address,
+    stop: async () => {
+      process.kill(Number(pid));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts a private Xvfb (display number chosen by the server) and returns its DISPLAY and a stop function. */
+export async function startXvfb(): Promise<{ display: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-xvfb-'));
+  const displayFile = join(dir, 'display');
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(displayFile, 'w');
+  const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '640x480x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'ignore', fd],
+  });
+  closeSync(fd);
+  const spawnError = new Promise<never>((_, reject) => xvfb.once('error', reject));
+  let number = '';
+  for (let i = 0; i < 100 && !number; i++) {
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, 50)), spawnError]);
+    number = (await readFile(displayFile, 'utf8')).trim();
+  }
+  if (!number) throw new Error('Xvfb did not report a display number within 5 s (apt-get install xvfb)');
+  return {
+    display: `:${number}`,
+    stop: async () => {
+      xvfb.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
