@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -128,10 +127,4 @@ export async function procText(pid: number, file: 'cmdline' | 'environ'): Promis
   } catch {
     return '';
   }
-}
-
-/** `secret-tool search --all service <service>` output (attributes and secrets). */
-export async function secretToolSearch(service: string): Promise<string> {
-  const { stdout, stderr } = await promisify(execFile)('secret-tool', ['search', '--all', 'service', service]);
-  return stdout + stderr;
 }
