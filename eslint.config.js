@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'native-dialog/', 'coverage/', 'test-artifacts/'] },
@@ -21,6 +22,6 @@ export default tseslint.config(
   },
   {
     files: ['bench/**/*.{js,mjs}', 'bin/**/*.js', 'scripts/**/*.{js,mjs}'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: { globals: globals.node },
   },
 );

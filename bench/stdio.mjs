@@ -2,6 +2,7 @@
 // Benchmark (not a test): a direct stdio client → server-everything vs client → mcp-keyproxy → server-everything,
 // measured in the same run, printed as ratios to direct. Run with `npm run bench` (inside a private keyring).
 //
+// 'pipe hop' is a Node process that only copies bytes: the floor of any extra process in the path.
 // Figures: start-up (spawn to initialize answered), echo p50/p99, sequential calls/s. The proxied server has
 // 10 secrets in the keychain, so start-up includes reading them.
 import { execFileSync } from 'node:child_process';
@@ -44,6 +45,7 @@ for (const name of secretNames) {
 
 const targets = {
   direct: { command: process.execPath, args: [everything, 'stdio'] },
+  'pipe hop': { command: process.execPath, args: [join(root, 'bench/pipe-hop.mjs'), everything, 'stdio'] },
   'mcp-keyproxy': { command: process.execPath, args: [bin, 'run', serverName, '--config', configPath, '--log-level', 'warn'] },
 };
 

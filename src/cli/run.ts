@@ -4,6 +4,7 @@ import { isLocalServer } from '../config/schema.js';
 import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
+import { serveLocalServer } from '../proxy/serve-local.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
 
@@ -36,14 +37,18 @@ async function run(ctx: CliContext, serverName: string, options: RunOptions): Pr
     throw new KeyproxyError('CONFIG_INVALID', `Server "${serverName}" is remote (url); remote servers are not supported in this version yet.`);
   }
 
-  // Loaded only now: the SDK's stdio transport is the heaviest import, and the commands above do not need it.
-  const [{ StdioServerTransport }, { serveLocalServer }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/server/stdio.js'),
-    import('../proxy/serve-local.js'),
-  ]);
   const proxy = await serveLocalServer(
     { serverName, server, headless: isHeadless(options.headless, ctx.env), parentEnv: ctx.env },
-    { store: ctx.openStore(), logger, scrubber, front: new StdioServerTransport(ctx.stdin, ctx.stdout) },
+    {
+      store: ctx.openStore(),
+      logger,
+      scrubber,
+      // The SDK is loaded only once the server is spawned: it is the heaviest import of the proxy.
+      openFront: async () => {
+        const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+        return new StdioServerTransport(ctx.stdin, ctx.stdout);
+      },
+    },
   );
 
   // The SDK's stdio server transport does not notice the end of stdin: the client closing it means "stop".

@@ -55,7 +55,7 @@ export class Router {
   ) {
     front.onmessage = (message) => this.fromClient(message);
     front.onerror = (error) => options.logger.warn({ err: error }, 'client connection error');
-    front.onclose = () => this.close();
+    front.onclose = () => void this.close();
   }
 
   /** The client's `initialize` request, once seen (replayed when a downstream starts later). */

@@ -5,9 +5,8 @@ import type { LocalServerConfig } from '../config/schema.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
 import { buildChildEnv } from './child-env.js';
+import { spawnChild } from './child-process.js';
 import { envWithoutAbsent, missingSecretsError, planCredentials } from './credentials.js';
-import { Router } from './router.js';
-import { StdioChildTransport } from './stdio-child-transport.js';
 
 /** What `serveLocalServer` needs to know. */
 export interface ServeLocalOptions {
@@ -24,8 +23,8 @@ export interface ServeLocalDeps {
   store: SecretStore;
   logger: Logger;
   scrubber: Scrubber;
-  /** The client side, e.g. the SDK's `StdioServerTransport`. */
-  front: Transport;
+  /** Opens the client side, e.g. the SDK's `StdioServerTransport` (called once the server is spawned). */
+  openFront: () => Promise<Transport>;
 }
 
 /** A running proxy: `finished` resolves with the exit code once everything has stopped. */
@@ -61,15 +60,23 @@ export async function serveLocalServer(options: ServeLocalOptions, deps: ServeLo
     plan.values,
     parentEnv,
   );
-  const child = new StdioChildTransport({
-    ...resolveServerCommand(server, parentEnv),
-    env: buildChildEnv(parentEnv, serverEnv),
-  });
+  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: buildChildEnv(parentEnv, serverEnv) });
+  const childPid = spawned.process.pid;
+  logger.info(
+    { server: serverName, pid: childPid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
+    'server started',
+  );
+
+  // The MCP SDK is the heaviest import of the proxy: load it while the server boots, not before spawning it.
+  const [{ Router }, { StdioChildTransport }, front] = await Promise.all([
+    import('./router.js'),
+    import('./stdio-child-transport.js'),
+    deps.openFront(),
+  ]);
+  const child = new StdioChildTransport(spawned);
   child.onstderr = (line) => logger.debug({ server: serverName, stderr: line }, 'server stderr');
   await child.start();
-  logger.info({ server: serverName, pid: child.pid, secrets: [...plan.values.keys()] }, 'server started');
-
-  const router = new Router(deps.front, { scrubber, logger, route: (_request, links) => links.get(serverName) });
+  const router = new Router(front, { scrubber, logger, route: (_request, links) => links.get(serverName) });
   router.attach(serverName, child);
 
   let finish!: (code: number) => void;
@@ -96,5 +103,5 @@ export async function serveLocalServer(options: ServeLocalOptions, deps: ServeLo
     void stop(1);
   };
   await router.start();
-  return { finished, stop: () => stop(0), childPid: child.pid };
+  return { finished, stop: () => stop(0), childPid };
 }
