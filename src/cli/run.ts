@@ -1,10 +1,8 @@
 import { Command, Option } from 'commander';
 import { findServer, loadConfig } from '../config/load.js';
-import { isLocalServer } from '../config/schema.js';
-import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
-import { serveLocalServer } from '../proxy/serve-local.js';
+import { serveServer } from '../proxy/serve.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
 
@@ -33,11 +31,8 @@ async function run(ctx: CliContext, serverName: string, options: RunOptions): Pr
   const config = await loadConfig({ configPath: options.config, env: ctx.env, cwd: ctx.cwd });
   for (const warning of config.warnings) logger.warn(warning);
   const server = findServer(config, serverName);
-  if (!isLocalServer(server)) {
-    throw new KeyproxyError('CONFIG_INVALID', `Server "${serverName}" is remote (url); remote servers are not supported in this version yet.`);
-  }
 
-  const proxy = await serveLocalServer(
+  const proxy = await serveServer(
     { serverName, server, headless: isHeadless(options.headless, ctx.env), parentEnv: ctx.env },
     {
       store: ctx.openStore(),

@@ -230,7 +230,7 @@ describe('run: lifecycle', () => {
     const [childPid] = await descendantsOf(proxyPid);
     process.kill(childPid!, 'SIGKILL');
     await exited;
-    expect(stderr()).toContain('exited unexpectedly');
+    expect(stderr()).toContain('ended unexpectedly (killed by SIGKILL)');
     expect(await waitFor(async () => !(await isAlive(proxyPid)), 5000)).toBe(true);
     await client.close();
   });

@@ -1,17 +1,17 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
-import { referencedSecretNames, resolveServerCommand, resolveServerEnv } from '../config/references.js';
-import type { LocalServerConfig } from '../config/schema.js';
+import { referencedSecretNames } from '../config/references.js';
+import { isLocalServer, type ServerConfig } from '../config/schema.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
-import { buildChildEnv } from './child-env.js';
-import { spawnChild } from './child-process.js';
-import { envWithoutAbsent, missingSecretsError, planCredentials } from './credentials.js';
+import { missingSecretsError, planCredentials } from './credentials.js';
+import type { Downstream } from './downstream.js';
+import { launchLocal } from './launch-local.js';
 
-/** What `serveLocalServer` needs to know. */
-export interface ServeLocalOptions {
+/** What `serveServer` needs to know. */
+export interface ServeOptions {
   serverName: string;
-  server: LocalServerConfig;
+  server: ServerConfig;
   /** No UI may be shown: a missing secret is an error that names the fix. */
   headless: boolean;
   /** The proxy's own environment: source of `${env:…}` and of the allowlisted variables. */
@@ -19,11 +19,11 @@ export interface ServeLocalOptions {
 }
 
 /** The collaborators, handed in so tests can use an in-memory store and an in-memory client. */
-export interface ServeLocalDeps {
+export interface ServeDeps {
   store: SecretStore;
   logger: Logger;
   scrubber: Scrubber;
-  /** Opens the client side, e.g. the SDK's `StdioServerTransport` (called once the server is spawned). */
+  /** Opens the client side, e.g. the SDK's `StdioServerTransport` (called once the server is launched). */
   openFront: () => Promise<Transport>;
 }
 
@@ -32,15 +32,15 @@ export interface RunningProxy {
   readonly finished: Promise<number>;
   /** Stops the downstream in steps and closes the client side. */
   stop(): Promise<number>;
-  /** The downstream child's pid. */
+  /** The downstream child's pid, for a local server. */
   readonly childPid: number | undefined;
 }
 
 /**
- * Serves one local stdio server transparently: reads its secrets from the keychain, starts it with them in its
- * environment, and forwards the client's messages (its own `initialize` included) both ways.
+ * Serves one server transparently: reads its secrets from the keychain, launches it with them, and forwards the
+ * client's messages (its own `initialize` included) both ways.
  */
-export async function serveLocalServer(options: ServeLocalOptions, deps: ServeLocalDeps): Promise<RunningProxy> {
+export async function serveServer(options: ServeOptions, deps: ServeDeps): Promise<RunningProxy> {
   const { serverName, server, parentEnv } = options;
   const { store, logger, scrubber } = deps;
 
@@ -55,29 +55,14 @@ export async function serveLocalServer(options: ServeLocalOptions, deps: ServeLo
   }
   for (const [name, value] of plan.values) scrubber.add(`${serverName}/${name}`, value);
 
-  const serverEnv = resolveServerEnv(
-    { ...server, env: envWithoutAbsent(server, plan.absentOptional) },
-    plan.values,
-    parentEnv,
-  );
-  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: buildChildEnv(parentEnv, serverEnv) });
-  const childPid = spawned.process.pid;
-  logger.info(
-    { server: serverName, pid: childPid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
-    'server started',
-  );
-
-  // The MCP SDK is the heaviest import of the proxy: load it while the server boots, not before spawning it.
-  const [{ Router }, { StdioChildTransport }, front] = await Promise.all([
-    import('./router.js'),
-    import('./stdio-child-transport.js'),
-    deps.openFront(),
-  ]);
-  const child = new StdioChildTransport(spawned);
-  child.onstderr = (line) => logger.debug({ server: serverName, stderr: line }, 'server stderr');
-  await child.start();
+  const context = { serverName, plan, parentEnv, logger };
+  const downstream: Downstream = isLocalServer(server)
+    ? await launchLocal({ ...context, server })
+    : await (await import('./launch-remote.js')).launchRemote({ ...context, server });
+  const [{ Router }, front] = await Promise.all([import('./router.js'), deps.openFront()]);
   const router = new Router(front, { scrubber, logger, route: (_request, links) => links.get(serverName) });
-  router.attach(serverName, child);
+  router.attach(serverName, downstream.transport);
+  await downstream.transport.start();
 
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
@@ -85,7 +70,7 @@ export async function serveLocalServer(options: ServeLocalOptions, deps: ServeLo
   const stop = (exitCode: number): Promise<number> => {
     stopping ??= (async () => {
       await router.close();
-      await child.close();
+      await downstream.transport.close();
       logger.debug({ server: serverName, exitCode }, 'proxy stopped');
       finish(exitCode);
       return exitCode;
@@ -95,13 +80,12 @@ export async function serveLocalServer(options: ServeLocalOptions, deps: ServeLo
   router.onclose = () => void stop(0);
   router.onlinkclose = () => {
     if (stopping) return;
-    const exit = child.exit;
     logger.error(
-      { server: serverName, exitCode: exit?.code, signal: exit?.signal },
-      `server "${serverName}" exited unexpectedly; stopping the proxy`,
+      { server: serverName, reason: downstream.endReason() },
+      `server "${serverName}" ended unexpectedly (${downstream.endReason() ?? 'connection closed'}); stopping the proxy`,
     );
     void stop(1);
   };
   await router.start();
-  return { finished, stop: () => stop(0), childPid };
+  return { finished, stop: () => stop(0), childPid: downstream.pid };
 }

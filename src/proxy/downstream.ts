@@ -1,0 +1,28 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import type { CredentialPlan } from './credentials.js';
+
+/** What a launcher gets: the server, the secret values to inject, and the proxy's environment. */
+export interface LaunchContext<S extends ServerConfig = ServerConfig> {
+  serverName: string;
+  server: S;
+  plan: CredentialPlan;
+  parentEnv: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+/** A started downstream, ready for the router. */
+export interface Downstream {
+  transport: Transport;
+  /** Why it ended, for the log (e.g. "exit code 1"); undefined while running. */
+  endReason(): string | undefined;
+  /** The local child's pid, when there is one. */
+  pid?: number;
+}
+
+/**
+ * Starts one kind of downstream (a local child, a remote session). A launcher does the cheap part first (spawn)
+ * and may load the MCP SDK afterwards, so the server boots while the proxy loads.
+ */
+export type Launcher<S extends ServerConfig = ServerConfig> = (context: LaunchContext<S>) => Promise<Downstream>;

@@ -1,0 +1,33 @@
+import { resolveServerCommand, resolveServerEnv } from '../config/references.js';
+import type { LocalServerConfig } from '../config/schema.js';
+import { buildChildEnv } from './child-env.js';
+import { spawnChild } from './child-process.js';
+import { envWithoutAbsent } from './credentials.js';
+import type { Launcher } from './downstream.js';
+
+/** Launches a local stdio server with its secrets in its environment (never on argv). */
+export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger }) => {
+  const serverEnv = resolveServerEnv(
+    { ...server, env: envWithoutAbsent(server, plan.absentOptional) },
+    plan.values,
+    parentEnv,
+  );
+  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: buildChildEnv(parentEnv, serverEnv) });
+  logger.info(
+    { server: serverName, pid: spawned.process.pid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
+    'server started',
+  );
+  // The MCP SDK is the heaviest import of the proxy: loaded only now, while the server boots.
+  const { StdioChildTransport } = await import('./stdio-child-transport.js');
+  const transport = new StdioChildTransport(spawned);
+  transport.onstderr = (line) => logger.debug({ server: serverName, stderr: line }, 'server stderr');
+  return {
+    transport,
+    pid: spawned.process.pid,
+    endReason: () => {
+      const exit = transport.exit;
+      if (!exit) return undefined;
+      return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+    },
+  };
+};
