@@ -48,7 +48,11 @@ def find_window(pid):
     desktop = Atspi.get_desktop(0)
     for i in range(desktop.get_child_count()):
         app = desktop.get_child_at_index(i)
-        if app is None or app.get_process_id() != pid:
+        try:
+            if app is None or app.get_process_id() != pid:
+                continue
+        except GLib.Error:
+            # An earlier dialog that has just exited can still be listed; asking it anything fails.
             continue
         app.clear_cache()
         for j in range(app.get_child_count()):

@@ -53,6 +53,13 @@ export function startDialog(template: unknown, env: NodeJS.ProcessEnv = process.
   return { pid: child.pid, spawnedAt, process: child };
 }
 
+/** A dialog window to drive: any process showing one (a test's own, or one the proxy started). */
+export interface DialogWindow {
+  pid: number;
+  /** When known, the driver records the time from spawn to visible. */
+  spawnedAt?: number;
+}
+
 /** A step for the AT-SPI driver; see test/helpers/atspi-driver.py. */
 export type Step =
   | { op: 'dump' }
@@ -104,7 +111,7 @@ export class AtspiDriver {
   }
 
   /** Waits for the dialog's window, runs the steps and returns one result per step. */
-  async run(dialog: DialogRun, steps: Step[]): Promise<unknown[]> {
+  async run(dialog: DialogWindow, steps: Step[]): Promise<unknown[]> {
     const line = await new Promise<string>((resolve) => {
       this.pending.push(resolve);
       this.child.stdin.write(`${JSON.stringify({ pid: dialog.pid, steps })}\n`);
@@ -113,13 +120,13 @@ export class AtspiDriver {
     if (!reply.ok) throw new Error(`AT-SPI driver: ${reply.error ?? 'failed'}`);
     if (!this.seen.has(dialog.pid)) {
       this.seen.add(dialog.pid);
-      this.startupMs.push(reply.visible_at_ms - dialog.spawnedAt);
+      if (dialog.spawnedAt !== undefined) this.startupMs.push(reply.visible_at_ms - dialog.spawnedAt);
     }
     return reply.results;
   }
 
   /** Shortcut: one dump of the window. */
-  async dump(dialog: DialogRun): Promise<WindowDump> {
+  async dump(dialog: DialogWindow): Promise<WindowDump> {
     const [result] = await this.run(dialog, [{ op: 'dump' }]);
     return result as WindowDump;
   }
