@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'KEYCHAIN_LOCKED'
   | 'KEYCHAIN_FAILED'
   | 'DOWNSTREAM_FAILED'
+  | 'DIALOG_UNAVAILABLE'
   | 'USAGE';
 
 const exitCodeByErrorCode: Record<ErrorCode, number> = {
@@ -32,6 +33,7 @@ const exitCodeByErrorCode: Record<ErrorCode, number> = {
   KEYCHAIN_LOCKED: ExitCode.unavailable,
   KEYCHAIN_FAILED: ExitCode.unavailable,
   DOWNSTREAM_FAILED: ExitCode.failure,
+  DIALOG_UNAVAILABLE: ExitCode.unavailable,
   USAGE: ExitCode.usage,
 };
 

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { CredentialDialog } from '../dialog/credential-dialog.js';
 import type { SecretStore } from '../secrets/store.js';
 
 /** Everything a command touches outside itself, handed in so commands can be tested without a real process. */
@@ -12,6 +13,8 @@ export interface CliContext {
   stderr: Writable;
   /** Opens the keychain; called only by commands that need it. */
   openStore(): SecretStore;
+  /** The native dialog; nothing is shown until it is used. */
+  openDialog(): CredentialDialog;
 }
 
 /** Writes one line. */

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KeyproxyError } from '../errors.js';
 import { writeLine, type CliContext } from './context.js';
@@ -8,8 +7,8 @@ import { secretsClearCommand } from './secrets-clear.js';
 import { secretsDeleteCommand } from './secrets-delete.js';
 import { secretsListCommand } from './secrets-list.js';
 import { secretsSetCommand } from './secrets-set.js';
+import { packageVersion } from '../version.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** Runs the CLI with `argv` (as `process.argv`) and resolves with the process exit code. */
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -19,7 +18,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   };
   const program = new Command('mcp-keyproxy')
     .description('Local stdio MCP proxy that keeps API keys in the OS keychain and injects them into MCP servers')
-    .version(version, '-v, --version')
+    .version(packageVersion, '-v, --version')
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),

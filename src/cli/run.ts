@@ -3,6 +3,7 @@ import { findServer, loadConfig } from '../config/load.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { serveServer } from '../proxy/serve.js';
+import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
 
@@ -33,11 +34,12 @@ async function run(ctx: CliContext, serverName: string, options: RunOptions): Pr
   const server = findServer(config, serverName);
 
   const proxy = await serveServer(
-    { serverName, server, headless: isHeadless(options.headless, ctx.env), parentEnv: ctx.env },
+    { serverName, server, headless: isHeadless(options.headless, ctx.env), parentEnv: ctx.env, version: packageVersion },
     {
       store: ctx.openStore(),
       logger,
       scrubber,
+      dialog: ctx.openDialog(),
       // The SDK is loaded only once the server is spawned: it is the heaviest import of the proxy.
       openFront: async () => {
         const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');

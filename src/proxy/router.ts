@@ -78,6 +78,11 @@ export class Router {
     return link;
   }
 
+  /** Sends a notification of the proxy's own to the client (e.g. `notifications/tools/list_changed`). */
+  notifyClient(method: string, params?: Record<string, unknown>): void {
+    this.sendToClient(params ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method });
+  }
+
   /** Closes the client side; downstreams are the caller's to stop. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -4,73 +4,119 @@ import { referencedSecretNames } from '../config/references.js';
 import { isLocalServer, type ServerConfig } from '../config/schema.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
-import { missingSecretsError, planCredentials } from './credentials.js';
+import type { CredentialDialog } from '../dialog/credential-dialog.js';
+import { missingSecretsError, planCredentials, type CredentialPlan } from './credentials.js';
 import type { Downstream } from './downstream.js';
 import { launchLocal } from './launch-local.js';
+import type { Router } from './router.js';
 
 /** What `serveServer` needs to know. */
 export interface ServeOptions {
   serverName: string;
   server: ServerConfig;
-  /** No UI may be shown: a missing secret is an error that names the fix. */
+  /** No UI may be shown: a missing secret is an error that names the fix, and consent is not asked. */
   headless: boolean;
   /** The proxy's own environment: source of `${env:…}` and of the allowlisted variables. */
   parentEnv: NodeJS.ProcessEnv;
+  /** The package version, shown as the proxy's own serverInfo while it answers for a waiting server. */
+  version: string;
 }
 
-/** The collaborators, handed in so tests can use an in-memory store and an in-memory client. */
+/** The collaborators, handed in so tests can use an in-memory store, client and dialog. */
 export interface ServeDeps {
   store: SecretStore;
   logger: Logger;
   scrubber: Scrubber;
   /** Opens the client side, e.g. the SDK's `StdioServerTransport` (called once the server is launched). */
   openFront: () => Promise<Transport>;
+  /** The native dialog (only used in interactive mode). */
+  dialog: CredentialDialog;
 }
 
 /** A running proxy: `finished` resolves with the exit code once everything has stopped. */
 export interface RunningProxy {
   readonly finished: Promise<number>;
-  /** Stops the downstream in steps and closes the client side. */
+  /** Stops the downstream in steps, closes any dialog and the client side. */
   stop(): Promise<number>;
-  /** The downstream child's pid, for a local server. */
-  readonly childPid: number | undefined;
+}
+
+/** Reads the secrets of a server and decides what is missing; `fromKeychain` names what the keychain held. */
+export async function readPlan(
+  store: SecretStore,
+  serverName: string,
+  server: ServerConfig,
+): Promise<{ plan: CredentialPlan; fromKeychain: Set<string> }> {
+  const stored = referencedSecretNames(server).length > 0 ? await store.getAll(serverName) : new Map<string, string>();
+  return { plan: planCredentials(server, stored), fromKeychain: new Set(stored.keys()) };
+}
+
+/** Starts the downstream with the planned secrets; they are registered with the scrubber first. */
+export async function launch(options: ServeOptions, deps: ServeDeps, plan: CredentialPlan): Promise<Downstream> {
+  const { serverName, server, parentEnv } = options;
+  for (const [name, value] of plan.values) deps.scrubber.add(`${serverName}/${name}`, value);
+  const context = { serverName, plan, parentEnv, logger: deps.logger };
+  return isLocalServer(server)
+    ? launchLocal({ ...context, server })
+    : (await import('./launch-remote.js')).launchRemote({ ...context, server });
+}
+
+/** True when stored secrets may only be injected after the user allowed it. */
+export function needsConsent(options: ServeOptions, plan: CredentialPlan, fromKeychain: ReadonlySet<string>): boolean {
+  return !options.headless && options.server.confirm && [...plan.values.keys()].some((name) => fromKeychain.has(name));
 }
 
 /**
- * Serves one server transparently: reads its secrets from the keychain, launches it with them, and forwards the
- * client's messages (its own `initialize` included) both ways.
+ * Serves one server. When its secrets are present and no consent is needed it is transparent: the server starts
+ * at once and the client's own `initialize` reaches it. Otherwise the proxy answers `initialize` itself and offers a
+ * setup tool until the credentials are entered or the use is allowed (`ManagedSession`). Headless, a missing
+ * secret is an error before anything is said on stdout.
  */
 export async function serveServer(options: ServeOptions, deps: ServeDeps): Promise<RunningProxy> {
-  const { serverName, server, parentEnv } = options;
-  const { store, logger, scrubber } = deps;
+  const { serverName } = options;
+  const { plan, fromKeychain } = await readPlan(deps.store, serverName, options.server);
+  if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
-  const stored = referencedSecretNames(server).length > 0 ? await store.getAll(serverName) : new Map<string, string>();
-  const plan = planCredentials(server, stored);
-  if (plan.missing.length > 0) {
-    throw missingSecretsError(
-      serverName,
-      plan.missing,
-      options.headless ? undefined : 'The dialog to enter missing secrets is not available in this version yet.',
-    );
+  if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {
+    const { ManagedSession } = await import('./managed-session.js');
+    return new ManagedSession(options, deps).start(plan.missing.length > 0 ? 'needs-credentials' : 'needs-consent');
   }
-  for (const [name, value] of plan.values) scrubber.add(`${serverName}/${name}`, value);
 
-  const context = { serverName, plan, parentEnv, logger };
-  const downstream: Downstream = isLocalServer(server)
-    ? await launchLocal({ ...context, server })
-    : await (await import('./launch-remote.js')).launchRemote({ ...context, server });
-  const [{ Router }, front] = await Promise.all([import('./router.js'), deps.openFront()]);
-  const router = new Router(front, { scrubber, logger, route: (_request, links) => links.get(serverName) });
+  const downstream = await launch(options, deps, plan);
+  const [{ Router: RouterClass }, front] = await Promise.all([import('./router.js'), deps.openFront()]);
+  const router = new RouterClass(front, { scrubber: deps.scrubber, logger: deps.logger, route: (_request, links) => links.get(serverName) });
   router.attach(serverName, downstream.transport);
   await downstream.transport.start();
+  return superviseRouter(router, deps.logger, serverName, { downstream: () => downstream });
+}
 
+/** Hooks of `superviseRouter`. */
+export interface Supervision {
+  /** The current downstream, if any. */
+  downstream: () => Downstream | undefined;
+  /** Runs first when the proxy stops (e.g. closes open dialogs). */
+  beforeStop?: () => void;
+  /** Handles the server ending on its own; when absent, the proxy stops with exit code 1. */
+  onDownstreamEnd?: (reason: string) => void;
+}
+
+/**
+ * The lifecycle shared by both modes: the client going away stops everything with exit code 0; the server ending
+ * on its own is reported on stderr and, unless handled, stops the proxy with exit code 1.
+ */
+export async function superviseRouter(
+  router: Router,
+  logger: Logger,
+  serverName: string,
+  { downstream, beforeStop, onDownstreamEnd }: Supervision,
+): Promise<RunningProxy> {
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   let stopping: Promise<number> | undefined;
   const stop = (exitCode: number): Promise<number> => {
     stopping ??= (async () => {
+      beforeStop?.();
       await router.close();
-      await downstream.transport.close();
+      await downstream()?.transport.close();
       logger.debug({ server: serverName, exitCode }, 'proxy stopped');
       finish(exitCode);
       return exitCode;
@@ -78,14 +124,17 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
     return stopping;
   };
   router.onclose = () => void stop(0);
-  router.onlinkclose = () => {
-    if (stopping) return;
-    logger.error(
-      { server: serverName, reason: downstream.endReason() },
-      `server "${serverName}" ended unexpectedly (${downstream.endReason() ?? 'connection closed'}); stopping the proxy`,
-    );
+  router.onlinkclose = (link) => {
+    if (stopping || link.name !== serverName) return;
+    const reason = downstream()?.endReason() ?? 'connection closed';
+    if (onDownstreamEnd) {
+      logger.error({ server: serverName, reason }, `server "${serverName}" ended unexpectedly (${reason})`);
+      onDownstreamEnd(reason);
+      return;
+    }
+    logger.error({ server: serverName, reason }, `server "${serverName}" ended unexpectedly (${reason}); stopping the proxy`);
     void stop(1);
   };
   await router.start();
-  return { finished, stop: () => stop(0), childPid: downstream.pid };
+  return { finished, stop: () => stop(0) };
 }

@@ -57,6 +57,8 @@ export async function connectThroughProxy(options: {
   capabilities?: ClientCapabilities;
   env?: Record<string, string>;
   extraArgs?: string[];
+  /** Runs before connecting, e.g. to register request handlers the proxy may call right after initialize. */
+  beforeConnect?: (client: Client) => void;
 }): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string; proxyPid: number }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -67,6 +69,7 @@ export async function connectThroughProxy(options: {
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: 'e2e-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  options.beforeConnect?.(client);
   await client.connect(transport);
   return { client, transport, stderr: () => stderr, proxyPid: transport.pid ?? -1 };
 }

@@ -1,0 +1,114 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeyproxyError } from '../errors.js';
+import { linuxDialogs, type LinuxDialogs } from './linux.js';
+import { macosDialog } from './macos.js';
+import { runDialogProgram, type ProgramOutcome, type ProgramSpec, type PromptOptions } from './program.js';
+import { isConfirmTemplate, type DialogOutcome, type DialogTemplate } from './template.js';
+import { windowsDialog } from './windows.js';
+import { promptZenity } from './zenity.js';
+
+export type { PromptOptions } from './program.js';
+
+/** Which program shows the dialogs; `none` when no dialog can be shown. */
+export type DialogDriverName = 'gtk' | 'zenity' | 'osascript' | 'powershell' | 'none';
+
+/**
+ * Shows native dialogs, one process per request. `prompt` resolves with the outcome (abort included, as
+ * `cancelled`) and rejects only with a `DIALOG_UNAVAILABLE` KeyproxyError when no dialog can be shown at all.
+ */
+export interface DialogDriver {
+  /** The program in use; `zenity` after the GTK dialog turned out unusable. */
+  readonly name: DialogDriverName;
+  /** Why no dialog can be shown, or undefined when one can (the result of `prompt` may still say otherwise). */
+  readonly unavailable: string | undefined;
+  /** Shows the template and waits for the user, the dialog's own timeout, or `options.signal`. */
+  prompt(template: DialogTemplate, options?: PromptOptions): Promise<DialogOutcome>;
+}
+
+/** Inputs of {@link createDialogDriver}; each defaults to this process's. */
+export interface DialogDriverOptions {
+  platform?: NodeJS.Platform;
+  env?: NodeJS.ProcessEnv;
+  /** The folder holding `native-dialog/` (the npm package root). */
+  packageRoot?: string;
+}
+
+// src/dialog/driver.ts and dist/dialog/driver.js both sit two levels below the package root.
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The error for a request no dialog can show; it says how to enter the secrets (or consent) without one. */
+export function dialogUnavailableError(reason: string, template: DialogTemplate, server = '<server>'): KeyproxyError {
+  if (isConfirmTemplate(template)) {
+    return new KeyproxyError(
+      'DIALOG_UNAVAILABLE',
+      `Cannot ask for consent to use the secrets of "${server}": ${reason}. Use an AI app that supports ` +
+        `elicitation, or turn the question off with "confirm": false on the server or MCP_BYPASS_SECRET_USE_CONFIRM=true.`,
+    );
+  }
+  const commands = template.fields.map((f) => `mcp-keyproxy secrets set ${server} ${f.name}`);
+  return new KeyproxyError(
+    'DIALOG_UNAVAILABLE',
+    `Cannot show the credentials dialog for "${server}": ${reason}. Store the secrets from a terminal instead: ` +
+      `${commands.join(' ; ')}`,
+  );
+}
+
+function outcome(result: ProgramOutcome, template: DialogTemplate, options: PromptOptions): DialogOutcome {
+  if (result.kind === 'unusable') throw dialogUnavailableError(result.message, template, options.server);
+  return result;
+}
+
+function unavailableDriver(reason: string): DialogDriver {
+  return {
+    name: 'none',
+    unavailable: reason,
+    prompt: (template, options = {}) => Promise.reject(dialogUnavailableError(reason, template, options.server)),
+  };
+}
+
+function programDriver(name: DialogDriverName, spec: ProgramSpec): DialogDriver {
+  return {
+    name,
+    unavailable: undefined,
+    prompt: async (template, options = {}) => outcome(await runDialogProgram(spec, template, options), template, options),
+  };
+}
+
+/** The GTK dialog, falling back to zenity when the binary cannot run here (other CPU, GTK libraries missing). */
+class LinuxDriver implements DialogDriver {
+  readonly unavailable = undefined;
+  private gtk: ProgramSpec | undefined;
+
+  constructor(private readonly found: LinuxDialogs) {
+    this.gtk = found.gtk;
+  }
+
+  get name(): DialogDriverName {
+    return this.gtk ? 'gtk' : 'zenity';
+  }
+
+  async prompt(template: DialogTemplate, options: PromptOptions = {}): Promise<DialogOutcome> {
+    if (this.gtk) {
+      const result = await runDialogProgram(this.gtk, template, options);
+      if (result.kind !== 'unusable' || !this.found.zenity) return outcome(result, template, options);
+      this.gtk = undefined;
+    }
+    if (!this.found.zenity) throw dialogUnavailableError('no dialog program is left', template, options.server);
+    return outcome(await promptZenity(this.found.zenity.file, this.found.zenity.env, template, options), template, options);
+  }
+}
+
+/** Picks the dialog program for the platform once; never throws (see {@link DialogDriver.unavailable}). */
+export function createDialogDriver(options: DialogDriverOptions = {}): DialogDriver {
+  const platform = options.platform ?? process.platform;
+  const env = options.env ?? process.env;
+  const root = options.packageRoot ?? PACKAGE_ROOT;
+  if (platform === 'darwin' || platform === 'win32') {
+    const spec = platform === 'darwin' ? macosDialog(env, root) : windowsDialog(env, root);
+    if ('unavailable' in spec) return unavailableDriver(spec.unavailable);
+    return programDriver(platform === 'darwin' ? 'osascript' : 'powershell', spec);
+  }
+  const found = linuxDialogs(env, root);
+  return found.unavailable !== undefined ? unavailableDriver(found.unavailable) : new LinuxDriver(found);
+}

@@ -1,0 +1,153 @@
+import { endedEarly, firstLine, spawnDialog, type ProgramOutcome, type PromptOptions } from './program.js';
+import type { ConfirmTemplate, DialogField, DialogTemplate, FormTemplate, FormValues } from './template.js';
+
+/** Separates values in zenity's output: a control character nobody types into a key field. */
+export const ZENITY_SEPARATOR = '\x1f';
+const ZENITY_TIMEOUT_EXIT = 5;
+const SESSION_LABEL = 'Allow for session';
+const DEFAULT_TIMEOUT_S = 3600;
+const WIDTH = '480';
+
+// zenity takes its texts on argv (only labels and the code, never a value); control characters there would be
+// rejected by spawn (NUL) or break the markup parser.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
+const clean = (text: string): string => text.replace(CONTROL, ' ');
+
+/** Text for zenity's forms `--text`, which it unescapes (g_strcompress) and then parses as Pango markup. */
+export function zenityMarkup(text: string): string {
+  const markup = clean(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return markup.replace(/\\/g, '\\\\');
+}
+
+function fieldLabel(field: DialogField): string {
+  let label = field.label || field.name;
+  if (field.required) label += ' *';
+  // zenity cannot prefill an entry, so the default is applied when the entry is left empty (see parseZenityForm).
+  if (field.default !== undefined && field.field_type !== 'password') label += ` (empty: ${field.default})`;
+  return clean(label);
+}
+
+/** The argv of a zenity form for the template; `problem` is shown above the fields after an invalid submit. */
+export function zenityFormArgs(template: FormTemplate, timeoutS: number, problem?: string): string[] {
+  const parts = [`<span size="x-large" weight="bold">${zenityMarkup(`Verification code: ${template.verification_code}`)}</span>`];
+  if (template.description) parts.push(zenityMarkup(template.description));
+  const help = template.fields.filter((f) => f.help_text).map((f) => `${f.label || f.name}: ${f.help_text}`);
+  if (help.length) parts.push(zenityMarkup(help.join('\n')));
+  if (template.fields.some((f) => f.required)) parts.push(zenityMarkup('* required'));
+  if (problem) parts.push(`<span foreground="#c01c28">${zenityMarkup(problem)}</span>`);
+  const fields = template.fields.map((f) =>
+    f.field_type === 'password' ? `--add-password=${fieldLabel(f)}` : `--add-entry=${fieldLabel(f)}`,
+  );
+  return [
+    '--forms',
+    `--title=${clean(template.title)}`,
+    `--text=${parts.join('\n\n')}`,
+    ...fields,
+    `--separator=${ZENITY_SEPARATOR}`,
+    `--timeout=${timeoutS}`,
+    `--width=${WIDTH}`,
+  ];
+}
+
+/** The argv of a zenity question that stands in for the confirm dialog. */
+export function zenityConfirmArgs(template: ConfirmTemplate, timeoutS: number): string[] {
+  const text = [`Verification code: ${template.verification_code}`, template.description ?? ''].join('\n\n');
+  return [
+    '--question',
+    '--no-markup',
+    `--title=${clean(template.title)}`,
+    `--text=${clean(text)}`,
+    '--ok-label=Allow once',
+    `--extra-button=${SESSION_LABEL}`,
+    '--cancel-label=Deny',
+    '--default-cancel',
+    `--timeout=${timeoutS}`,
+    `--width=${WIDTH}`,
+  ];
+}
+
+/**
+ * Reads zenity's form output: the values in field order joined by {@link ZENITY_SEPARATOR}, then one newline.
+ * A value holding the separator would shift every later value, so any count but the expected one is refused.
+ */
+export function parseZenityForm(template: FormTemplate, stdout: string): { values: FormValues } | { error: string } {
+  const body = stdout.endsWith('\n') ? stdout.slice(0, -1) : stdout;
+  const parts = body.split(ZENITY_SEPARATOR);
+  if (parts.length !== template.fields.length) {
+    return { error: 'a value holds a control character (U+001F) that the zenity dialog cannot return' };
+  }
+  const entries = template.fields.map((field, i): [string, string] => {
+    const value = parts[i] ?? '';
+    const fallback = field.field_type === 'password' ? undefined : field.default;
+    return [field.name, value === '' && fallback !== undefined ? fallback : value];
+  });
+  return { values: Object.fromEntries(entries) };
+}
+
+function isHttpUrl(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The first rule a value breaks (required, url, email), as the native dialog checks them; undefined when valid. */
+export function invalidValue(template: FormTemplate, values: FormValues): string | undefined {
+  for (const field of template.fields) {
+    const value = values[field.name] ?? '';
+    const label = field.label || field.name;
+    if (field.required && value === '') return `Fill in "${label}".`;
+    if (value !== '' && field.field_type === 'url' && !isHttpUrl(value)) {
+      return `"${label}": enter an http:// or https:// URL.`;
+    }
+    if (value !== '' && field.field_type === 'email' && !/^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/.test(value)) {
+      return `"${label}": enter an email address.`;
+    }
+  }
+  return undefined;
+}
+
+/** Runs zenity for a template; an invalid form is shown again (same code) with the problem above the fields. */
+export async function promptZenity(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  template: DialogTemplate,
+  options: PromptOptions,
+): Promise<ProgramOutcome> {
+  const deadline = Date.now() + (template.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000;
+  let problem: string | undefined;
+  for (;;) {
+    const timeoutS = Math.ceil((deadline - Date.now()) / 1000);
+    if (timeoutS <= 0) return { kind: 'failed', message: 'the dialog timed out' };
+    const args =
+      template.mode === 'confirm' ? zenityConfirmArgs(template, timeoutS) : zenityFormArgs(template, timeoutS, problem);
+    const running = spawnDialog({ file, args, env }, '', timeoutS, options);
+    if (!running) return { kind: 'cancelled' };
+    const result = await running;
+    const ended = endedEarly(result, file);
+    if (ended) return ended;
+    if (result.exitCode === ZENITY_TIMEOUT_EXIT) return { kind: 'failed', message: 'the dialog timed out' };
+    if (template.mode === 'confirm') {
+      if (result.exitCode === 0) return { kind: 'confirmed', decision: 'once' };
+      // zenity prints the label of an extra button and exits 1; Deny, Escape and closing print nothing.
+      if (result.exitCode === 1) {
+        return { kind: 'confirmed', decision: result.stdout.trim() === SESSION_LABEL ? 'session' : 'deny' };
+      }
+    } else {
+      if (result.exitCode === 1) return { kind: 'cancelled' };
+      if (result.exitCode === 0) {
+        const parsed = parseZenityForm(template, result.stdout);
+        if ('error' in parsed) return { kind: 'failed', message: `the dialog failed: ${parsed.error}` };
+        problem = invalidValue(template, parsed.values);
+        if (!problem) return { kind: 'submitted', values: parsed.values };
+        continue;
+      }
+    }
+    const reason = firstLine(result.stderr) || `zenity exited with code ${String(result.exitCode)}`;
+    return { kind: 'failed', message: `the dialog failed: ${reason}` };
+  }
+}

@@ -1,0 +1,135 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/schema.js';
+import { acquireDialogLock } from '../dialog/lock.js';
+import { newVerificationCode } from '../dialog/verification-code.js';
+import type { SecretStore } from '../secrets/store.js';
+import type { CredentialDialog } from '../dialog/credential-dialog.js';
+import type { SetupCallExtra, SetupServer } from './setup-server.js';
+
+/** How often the code is repeated in progress notifications while the dialog is open. */
+const PROGRESS_EVERY_MS = 10_000;
+/** How long to wait for the dialog lock before telling the user another process is asking. */
+const LOCK_QUICK_MS = 300;
+
+/** Everything the credential flow of one setup-tool call needs. */
+export interface CollectOptions {
+  serverName: string;
+  server: ServerConfig;
+  /** The secrets to ask for. */
+  names: readonly string[];
+  setup: SetupServer;
+  dialog: CredentialDialog;
+  store: SecretStore;
+  logger: Logger;
+  /** Aborted when the proxy stops: the dialog must not outlive it. */
+  sessionSignal: AbortSignal;
+  /** Starts the downstream once the values are stored; resolves with its tool names. */
+  start: () => Promise<string[]>;
+}
+
+const text = (message: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: message }], isError });
+
+/**
+ * The setup tool: opens the native dialog with a fresh verification code and shows the same code in the client
+ * (elicitation, else progress notifications, else the tool result), stores what the user typed in the keychain
+ * and starts the server. Secret values never pass through the client.
+ */
+export async function collectCredentials(options: CollectOptions, extra: SetupCallExtra): Promise<CallToolResult> {
+  const { serverName, logger } = options;
+  const code = newVerificationCode();
+  const dialogAbort = new AbortController();
+  const abort = AbortSignal.any([options.sessionSignal, extra.signal, dialogAbort.signal]);
+  const tellCode = `A window titled "mcp-keyproxy: credentials for ${serverName}" has opened on this computer. Check that it shows the code ${code}, then type the credentials there — never in this chat.`;
+
+  // One dialog per server across every mcp-keyproxy process: when another one is already asking, say so instead
+  // of showing a code that no window on the screen displays.
+  const lockPromise = acquireDialogLock(serverName, { signal: abort });
+  lockPromise.catch(() => undefined);
+  const ownsDialog = await Promise.race([lockPromise.then((lock) => !lock.waited, () => false), delay(LOCK_QUICK_MS, false)]);
+  const tell = ownsDialog
+    ? tellCode
+    : `Another mcp-keyproxy process is already asking for the credentials of ${serverName} in a window on this computer; finish it there.`;
+
+  const finish = async (): Promise<CallToolResult> => {
+    const lock = await lockPromise;
+    try {
+      if (lock.waited && (await missingNames(options)).length === 0) {
+        // The other process stored the credentials meanwhile: use its result.
+        return text(connected(serverName, await options.start()));
+      }
+      logger.info({ server: serverName, secrets: options.names }, 'credential dialog shown');
+      const values = await options.dialog.collect(serverName, options.server.secrets, options.names, code, abort);
+      if (values === null) {
+        logger.info({ server: serverName }, 'credential dialog cancelled');
+        return text(`Cancelled: nothing was stored. Call connect_${serverName} to try again.`);
+      }
+      for (const [name, value] of Object.entries(values)) {
+        if (options.names.includes(name) && value.length > 0) await options.store.set(serverName, name, value);
+      }
+      logger.info({ server: serverName, secrets: Object.keys(values) }, 'credential dialog submitted; secrets stored');
+      return text(connected(serverName, await options.start()));
+    } finally {
+      await lock.release();
+    }
+  };
+
+  if (options.setup.clientHasFormElicitation()) {
+    return withElicitation(options, extra, tell, finish, () => dialogAbort.abort());
+  }
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) {
+    // Nothing can keep the user informed during the call: show the code now and finish in the background;
+    // the server's tools are announced with tools/list_changed when the dialog is done.
+    void finish().catch((error: unknown) => logger.warn({ server: serverName, err: error }, 'credential flow failed'));
+    return text(`${tell} The tools of ${serverName} will appear when you are done.`);
+  }
+  let progress = 0;
+  const notify = (): void =>
+    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message: tell } });
+  notify();
+  const timer = setInterval(notify, PROGRESS_EVERY_MS);
+  try {
+    return await finish();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Runs the dialog while an elicitation shows the code; whichever side is cancelled cancels the other. */
+async function withElicitation(
+  options: CollectOptions,
+  extra: SetupCallExtra,
+  message: string,
+  finish: () => Promise<CallToolResult>,
+  cancelDialog: () => void,
+): Promise<CallToolResult> {
+  const elicitationAbort = new AbortController();
+  const dialogDone = finish().finally(() => elicitationAbort.abort());
+  const elicitation = options.setup.server
+    .elicitInput(
+      { mode: 'form', message: `${message} Press Continue when you have submitted it.`, requestedSchema: { type: 'object', properties: {} } },
+      { signal: AbortSignal.any([elicitationAbort.signal, extra.signal]), timeout: 10 * 60_000 },
+    )
+    .catch(() => undefined);
+  const first = await Promise.race([dialogDone.then(() => 'dialog' as const), elicitation.then(() => 'elicitation' as const)]);
+  if (first === 'elicitation') {
+    const answer = await elicitation;
+    if (answer !== undefined && answer.action !== 'accept') {
+      // Cancel or decline in the client closes the dialog.
+      options.logger.info({ server: options.serverName, action: answer.action }, 'credential request cancelled in the client');
+      cancelDialog();
+    }
+  }
+  return dialogDone;
+}
+
+async function missingNames(options: CollectOptions): Promise<string[]> {
+  const stored = await options.store.getAll(options.serverName);
+  return options.names.filter((name) => !stored.has(name));
+}
+
+function connected(serverName: string, tools: string[]): string {
+  return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
+}
