@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, ToolListChangedNotificationSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -21,6 +22,8 @@ const CODE = /\b[2-9A-Z]{4}-[2-9A-Z]{4}\b/;
 const suffix = randomBytes(3).toString('hex');
 const runtimeDir = join(repoRoot, 'test-artifacts', `runtime-${suffix}`);
 let driver: AtspiDriver;
+/** Milliseconds from the setup tool call to the dialog being visible and accessible. */
+const callToVisibleMs: number[] = [];
 
 beforeAll(async () => {
   requireKeyringSession();
@@ -29,7 +32,19 @@ beforeAll(async () => {
   driver = await AtspiDriver.start();
 });
 
-afterAll(() => driver?.close());
+afterAll(async () => {
+  driver?.close();
+  await mkdir(join(repoRoot, 'test-artifacts'), { recursive: true });
+  await writeFile(join(repoRoot, 'test-artifacts', 'connect-timings.json'), JSON.stringify({ callToVisibleMs }, null, 2));
+});
+
+/** Waits for the dialog of `proxyPid` to be visible; records the time since `calledAt`. */
+async function visibleDialog(proxyPid: number, calledAt: number): Promise<{ pid: number; dump: WindowDump }> {
+  const pid = await dialogOf(proxyPid);
+  const dump = await driver.dump({ pid });
+  callToVisibleMs.push(Date.now() - calledAt);
+  return { pid, dump };
+}
 
 /** A config with one server-everything that needs API_TOKEN; `confirm` as given. */
 async function setupServer(name: string, extra: Record<string, unknown> = {}, command?: { command: string; args: string[] }) {
@@ -83,9 +98,10 @@ describe('missing credentials', () => {
         return new Promise((resolve) => extra.signal.addEventListener('abort', () => resolve({ action: 'cancel' })));
       });
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual([`connect_${server}`]);
+      const calledAt = Date.now();
       const call = client.callTool({ name: `connect_${server}`, arguments: {} });
-      const dialog = { pid: await dialogOf(proxyPid) };
-      const dump = await driver.dump(dialog);
+      const { pid, dump } = await visibleDialog(proxyPid, calledAt);
+      const dialog = { pid };
       await waitFor(() => messages.length > 0);
       expect(codeShown(dump)).toBeDefined();
       expect(messages[0]?.match(CODE)?.[0]).toBe(codeShown(dump));
@@ -108,11 +124,13 @@ describe('missing credentials', () => {
     const { client, proxyPid } = await connectThroughProxy({ config, server, env });
     try {
       const progress: string[] = [];
+      const calledAt = Date.now();
       const call = client.callTool({ name: `connect_${server}`, arguments: {} }, undefined, {
         onprogress: (update) => void progress.push(update.message ?? ''),
       });
-      const dialog = { pid: await dialogOf(proxyPid) };
-      const code = codeShown(await driver.dump(dialog));
+      const { pid, dump } = await visibleDialog(proxyPid, calledAt);
+      const dialog = { pid };
+      const code = codeShown(dump);
       await waitFor(() => progress.length > 0);
       expect(progress[0]?.match(CODE)?.[0]).toBe(code);
       await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'progress-token-value' }, { op: 'press', name: 'OK' }]);
@@ -129,9 +147,11 @@ describe('missing credentials', () => {
     const { client, proxyPid } = await connectThroughProxy({ config, server, env });
     try {
       const changed = listChangedCounter(client);
+      const calledAt = Date.now();
       const result = textOf(await client.callTool({ name: `connect_${server}`, arguments: {} }));
-      const dialog = { pid: await dialogOf(proxyPid) };
-      expect(result.match(CODE)?.[0]).toBe(codeShown(await driver.dump(dialog)));
+      const { pid, dump } = await visibleDialog(proxyPid, calledAt);
+      const dialog = { pid };
+      expect(result.match(CODE)?.[0]).toBe(codeShown(dump));
       await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'plain-token-value' }, { op: 'press', name: 'OK' }]);
       expect(await waitFor(() => changed() > 0, 10_000)).toBe(true);
       expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('get-env');

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { acquireDialogLock, dialogLockPath, runtimeDir } from '../../../src/dialog/lock.js';
+
+const base = mkdtempSync(join(tmpdir(), 'keyproxy-lock-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+let env: NodeJS.ProcessEnv;
+let n = 0;
+beforeEach(() => {
+  env = { MCP_KEYPROXY_RUNTIME_DIR: join(base, `run-${n++}`) };
+});
+
+const options = () => ({ env, pollMs: 20 });
+const settled = async (promise: Promise<unknown>, ms: number) =>
+  Promise.race([promise.then(() => true, () => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
+
+/** A live process that is not this one, and a way to end it. */
+async function otherProcess(): Promise<{ pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await new Promise((resolve) => child.once('spawn', resolve));
+  return {
+    pid: child.pid ?? 0,
+    stop: () => new Promise((resolve) => child.once('exit', () => resolve()).kill()),
+  };
+}
+
+function writeLock(pid: number): string {
+  const path = dialogLockPath('github', env);
+  mkdirSync(runtimeDir(env), { recursive: true });
+  writeFileSync(path, JSON.stringify({ pid, token: 'other', created: new Date().toISOString() }));
+  return path;
+}
+
+describe('acquireDialogLock', () => {
+  it('creates a lock file with this pid in a private runtime dir and removes it on release', async () => {
+    const lock = await acquireDialogLock('github', options());
+    const path = dialogLockPath('github', env);
+    expect(lock.waited).toBe(false);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid, token: expect.any(String) });
+    expect(statSync(runtimeDir(env)).mode & 0o777).toBe(0o700);
+    await lock.release();
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('makes a second acquirer wait until the first releases, then reports waited', async () => {
+    const first = await acquireDialogLock('github', options());
+    const other = await acquireDialogLock('gitlab', options()); // another server: no waiting
+    const second = acquireDialogLock('github', options());
+    expect(await settled(second, 300)).toBe(false);
+    await first.release();
+    const lock = await second;
+    expect(lock.waited).toBe(true);
+    await Promise.all([lock.release(), other.release()]);
+  });
+
+  it('waits for another live process and takes over once it has died', async () => {
+    const holder = await otherProcess();
+    writeLock(holder.pid);
+    const waiting = acquireDialogLock('github', options());
+    expect(await settled(waiting, 300)).toBe(false);
+    await holder.stop();
+    const lock = await waiting;
+    expect(lock.waited).toBe(true);
+    expect(JSON.parse(readFileSync(dialogLockPath('github', env), 'utf8'))).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
+  it('takes over a stale lock at once: dead pid, or a live pid on a lock nobody has touched for a while', async () => {
+    const gone = await otherProcess();
+    await gone.stop();
+    writeLock(gone.pid);
+    const fromDead = await acquireDialogLock('github', options());
+    expect(fromDead.waited).toBe(false);
+    await fromDead.release();
+
+    // After a reboot the recorded pid may belong to an unrelated process; the holder's heartbeat would be missing.
+    const unrelated = await otherProcess();
+    const path = writeLock(unrelated.pid);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(path, old, old);
+    const fromOld = await acquireDialogLock('github', options());
+    expect(fromOld.waited).toBe(false);
+    await Promise.all([fromOld.release(), unrelated.stop()]);
+  });
+
+  it('stops waiting when the signal aborts, with its reason, and leaves the holder alone', async () => {
+    const first = await acquireDialogLock('github', options());
+    const controller = new AbortController();
+    const waiting = acquireDialogLock('github', { ...options(), signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('client went away')), 100);
+    await expect(waiting).rejects.toThrow('client went away');
+    expect(JSON.parse(readFileSync(dialogLockPath('github', env), 'utf8'))).toMatchObject({ pid: process.pid });
+    await first.release();
+  });
+
+  it('does not remove a lock that another process owns by the time it releases', async () => {
+    const lock = await acquireDialogLock('github', options());
+    const holder = await otherProcess();
+    const path = writeLock(holder.pid);
+    await lock.release();
+    expect(existsSync(path)).toBe(true);
+    await holder.stop();
+  });
+
+  it('removes held locks synchronously when the process exits', async () => {
+    const lock = await acquireDialogLock('github', options());
+    const hook = process.listeners('exit').find((listener) => listener.toString().includes('unlinkSync'));
+    expect(hook).toBeDefined();
+    hook?.call(process, 0);
+    expect(existsSync(dialogLockPath('github', env))).toBe(false);
+    await lock.release();
+  });
+});
+
+describe('lock paths', () => {
+  it('uses the override, then XDG_RUNTIME_DIR, then a per-user folder', () => {
+    expect(runtimeDir({ MCP_KEYPROXY_RUNTIME_DIR: '/x', XDG_RUNTIME_DIR: '/run/user/1' })).toBe('/x');
+    expect(runtimeDir({ XDG_RUNTIME_DIR: '/run/user/1' }, 'linux')).toBe('/run/user/1/mcp-keyproxy');
+    expect(runtimeDir({ XDG_CONFIG_HOME: '/home/u/.config' }, 'linux')).toBe('/home/u/.config/mcp-keyproxy/run');
+    expect(runtimeDir({}, 'darwin')).toBe(join(tmpdir(), 'mcp-keyproxy'));
+  });
+
+  it('keeps the server name from leaving the folder', () => {
+    expect(dialogLockPath('../../etc/x', { MCP_KEYPROXY_RUNTIME_DIR: '/r' })).toBe('/r/dialog-__.._etc_x.lock');
+    expect(dialogLockPath('my.server-1', { MCP_KEYPROXY_RUNTIME_DIR: '/r' })).toBe('/r/dialog-my.server-1.lock');
+  });
+});
