@@ -5,6 +5,8 @@
  * (bad template, no display, timeout) with a message on stderr. Confirm mode prints {"decision": ...}.
  * The protocol is described in ../README.md. Template text is always shown as plain text, never as markup. */
 #include <gtk/gtk.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +249,15 @@ static gboolean on_timeout(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+/* The proxy holds the read end of stdout: when it dies (even by SIGKILL) the pipe reports an error or hang-up,
+ * and a dialog nobody can answer to must not stay on the screen. */
+static gboolean on_requester_gone(GIOChannel *channel, GIOCondition condition, gpointer data) {
+  (void)channel, (void)condition, (void)data;
+  fprintf(stderr, "keyproxy-dialog: the requesting process went away\n");
+  finish(2);
+  return G_SOURCE_REMOVE;
+}
+
 /* ---------- window ---------- */
 
 /* A plain-text label: gtk_label_set_text never interprets markup, so template text shows literally. */
@@ -366,6 +377,11 @@ int main(int argc, char **argv) {
   if (!gtk_init_check(&argc, &argv)) fail("cannot open a display (is DISPLAY or WAYLAND_DISPLAY set?)");
   GtkWidget *window = build_window();
   if (tpl.timeout_s > 0) g_timeout_add((guint)(tpl.timeout_s * 1000), on_timeout, NULL);
+  struct stat out;
+  if (fstat(STDOUT_FILENO, &out) == 0 && (S_ISFIFO(out.st_mode) || S_ISSOCK(out.st_mode))) {
+    GIOChannel *stdout_channel = g_io_channel_unix_new(STDOUT_FILENO);
+    g_io_add_watch(stdout_channel, G_IO_ERR | G_IO_HUP, on_requester_gone, NULL);
+  }
   gtk_widget_show_all(window);
   gtk_window_present(GTK_WINDOW(window));
   gtk_main();

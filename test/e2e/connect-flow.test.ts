@@ -201,6 +201,17 @@ describe('missing credentials', () => {
     expect(await secretToolSearch(server)).not.toContain('never-stored-value');
   });
 
+  it('closes the dialog even when the proxy is killed with SIGKILL', async () => {
+    const server = `e2e-killed-${suffix}`;
+    const config = await setupServer(server);
+    const { client, proxyPid } = await connectThroughProxy({ config, server, env });
+    await client.callTool({ name: `connect_${server}`, arguments: {} });
+    const dialog = await dialogOf(proxyPid);
+    process.kill(proxyPid, 'SIGKILL');
+    expect(await waitFor(async () => !(await isAlive(dialog)), 2000)).toBe(true);
+    await client.close();
+  });
+
   it('offers the dialog again when the server rejects its key at start-up', async () => {
     const server = `e2e-reject-${suffix}`;
     const fixture = { command: process.execPath, args: [join(repoRoot, 'test/fixtures/key-checking-server.mjs')] };
