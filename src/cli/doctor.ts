@@ -81,7 +81,8 @@ async function checkServer(
       report({ status: 'fail', what: `${name}: ${messageOf(error)}` });
     }
   } else {
-    report({ status: 'warn', what: `${name}: remote server (${new URL(server.url).origin}); remote servers are not supported in this version yet` });
+    const { checkRemoteReachable } = await import('../proxy/remote/reachability.js');
+    report(await checkRemoteReachable(name, server, { store, env: ctx.env }));
   }
   if (!store) return;
   let stored: Map<string, string>;

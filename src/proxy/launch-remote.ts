@@ -1,9 +1,35 @@
+import { referencedSecretNames, resolveRemoteServer } from '../config/references.js';
 import type { RemoteServerConfig } from '../config/schema.js';
-import { KeyproxyError } from '../errors.js';
 import type { Launcher } from './downstream.js';
+import { createGuardedFetch } from './remote/guarded-fetch.js';
+import { headersWithoutAbsent, secretHeaderNames } from './remote/headers.js';
+import { createInnerTransport } from './remote/inner-transport.js';
+import { RemoteSessionTransport } from './remote/session-transport.js';
+import { assertUrlAllowed, describeUrl, isCleartextRemote } from './remote/url-policy.js';
 
-/** Connects to a remote MCP server. Not yet implemented: see the remote-servers issue. */
-export const launchRemote: Launcher<RemoteServerConfig> = ({ serverName }) =>
-  Promise.reject(
-    new KeyproxyError('CONFIG_INVALID', `Server "${serverName}" is remote (url); remote servers are not supported in this version yet.`),
+/**
+ * Connects to a remote MCP server (Streamable HTTP, or SSE), its secrets sent as HTTP headers (or in the URL) and
+ * only to its origin. Nothing goes over the network before the client's own `initialize`, except SSE's event stream.
+ */
+export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, server, plan, parentEnv, logger }) => {
+  const resolved = resolveRemoteServer({ ...server, headers: headersWithoutAbsent(server, plan.absentOptional) }, plan.values, parentEnv);
+  const url = new URL(resolved.url);
+  // The loader checked the configured URL; this checks the one that is actually used, once references are resolved.
+  assertUrlAllowed(url, { serverName, allowHttp: server.allow_http });
+  if (isCleartextRemote(url)) {
+    logger.warn({ server: serverName, url: describeUrl(url) }, `server "${serverName}" is reached over plain http ("allow_http": true): its credentials travel unencrypted`);
+  }
+  const fetch = createGuardedFetch({ serverName, origin: url.origin, secretHeaders: secretHeaderNames(server), allowHttp: server.allow_http, logger });
+  const transport = new RemoteSessionTransport({
+    serverName,
+    mode: server.transport,
+    logger,
+    secretNames: referencedSecretNames(server),
+    create: (kind) => createInnerTransport(kind, { url, headers: resolved.headers, fetch }),
+  });
+  logger.info(
+    { server: serverName, url: describeUrl(url), transport: server.transport, headers: Object.keys(resolved.headers), secrets: [...plan.values.keys()] },
+    'remote server',
   );
+  return { transport, endReason: () => transport.endReason };
+};

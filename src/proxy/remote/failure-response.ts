@@ -1,0 +1,50 @@
+import type { JSONRPCErrorResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { httpStatusOf, isAuthStatus } from './http-errors.js';
+
+/** JSON-RPC error code sent to the client when the remote server refuses the configured credentials. */
+export const AUTH_REJECTED_CODE = -32030;
+/** JSON-RPC error code sent to the client when the remote server cannot be reached or answers with an HTTP error. */
+export const REMOTE_FAILED_CODE = -32031;
+
+/** Who the failure is about: the server, and the secrets its headers or url carry. */
+export interface FailureContext {
+  serverName: string;
+  secretNames: readonly string[];
+}
+
+/** The message for rejected credentials: names the server and the exact command that fixes it, never a value. */
+export function authRejectedMessage(serverName: string, status: number | undefined, secretNames: readonly string[]): string {
+  const http = status === undefined ? '' : ` (HTTP ${status})`;
+  if (secretNames.length === 0) {
+    return `Server "${serverName}" rejected its credentials${http}; check the "headers" of "${serverName}" in the mcp-keyproxy config.`;
+  }
+  const noun = secretNames.length === 1 ? 'the API key' : 'the API keys';
+  const commands = secretNames.map((name) => `\`mcp-keyproxy secrets set ${serverName} ${name}\``).join(' or ');
+  return `${noun.charAt(0).toUpperCase()}${noun.slice(1)} for ${serverName} ${secretNames.length === 1 ? 'was' : 'were'} rejected${http}; run ${commands} to store a valid one, then restart the server in your MCP client.`;
+}
+
+/** A short, value-free description of a transport failure, for the client. */
+export function failureSummary(error: unknown): string {
+  const status = httpStatusOf(error);
+  if (status !== undefined) return `HTTP ${status}`;
+  if (error instanceof Error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    if (typeof cause?.code === 'string') return cause.code;
+    return error.message;
+  }
+  return String(error);
+}
+
+/** A JSON-RPC error response for `id`. */
+export function errorResponse(id: RequestId, code: number, message: string, data?: Record<string, unknown>): JSONRPCErrorResponse {
+  return { jsonrpc: '2.0', id, error: { code, message, ...(data ? { data } : {}) } };
+}
+
+/** The answer to a request whose HTTP exchange failed: the rejected-key message for 401/403, else what failed. */
+export function failureResponse(id: RequestId, error: unknown, context: FailureContext): JSONRPCErrorResponse {
+  const { serverName, secretNames } = context;
+  const status = httpStatusOf(error);
+  const data = { server: serverName, ...(status === undefined ? {} : { httpStatus: status }) };
+  if (isAuthStatus(status)) return errorResponse(id, AUTH_REJECTED_CODE, authRejectedMessage(serverName, status, secretNames), data);
+  return errorResponse(id, REMOTE_FAILED_CODE, `Server "${serverName}" could not be reached or refused the request (${failureSummary(error)}).`, data);
+}

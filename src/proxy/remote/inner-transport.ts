@@ -1,0 +1,39 @@
+import type { StreamableHTTPReconnectionOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+
+/** The wire protocol of one remote session. */
+export type RemoteKind = 'http' | 'sse';
+
+/** What every SDK client transport to the server is built from. */
+export interface InnerTransportOptions {
+  url: URL;
+  /** Resolved headers, secrets included; they travel only through the guarded fetch. */
+  headers: Record<string, string>;
+  fetch: FetchLike;
+  reconnection?: StreamableHTTPReconnectionOptions;
+}
+
+/** An SDK client transport, with the Streamable HTTP session extras when it has them. */
+export type SdkClientTransport = Transport & { terminateSession?: () => Promise<void>; readonly sessionId?: string | undefined };
+
+/**
+ * The server's GET stream reconnects with growing delays: 0.5 s, 0.75 s, … up to 30 s, for about two minutes
+ * per outage (the SDK's default gives up after two tries).
+ */
+export const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
+  initialReconnectionDelay: 500,
+  maxReconnectionDelay: 30_000,
+  reconnectionDelayGrowFactor: 1.5,
+  maxRetries: 12,
+};
+
+/** Creates (not starts) an SDK client transport of `kind`. SSE is loaded only when used: it is rarely needed. */
+export async function createInnerTransport(kind: RemoteKind, options: InnerTransportOptions): Promise<SdkClientTransport> {
+  const common = { requestInit: { headers: options.headers }, fetch: options.fetch, redirectPolicy: 'follow' as const };
+  if (kind === 'http') {
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    return new StreamableHTTPClientTransport(options.url, { ...common, reconnectionOptions: options.reconnection ?? DEFAULT_RECONNECTION });
+  }
+  const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
+  return new SSEClientTransport(options.url, common);
+}

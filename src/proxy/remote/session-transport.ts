@@ -1,0 +1,248 @@
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { authRejectedMessage, failureResponse } from './failure-response.js';
+import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallbackStatus } from './http-errors.js';
+import type { RemoteKind, SdkClientTransport } from './inner-transport.js';
+import { SessionReplay } from './session-replay.js';
+
+/** What the remote session transport is built from. */
+export interface RemoteSessionOptions {
+  serverName: string;
+  /** `auto` starts with Streamable HTTP and falls back to SSE when the server answers like an old SSE server. */
+  mode: 'auto' | RemoteKind;
+  logger: Logger;
+  /** Names of the secrets the headers or url carry: the rejected-key message names the commands that fix them. */
+  secretNames: readonly string[];
+  /** Creates (does not start) an SDK client transport of `kind`. */
+  create: (kind: RemoteKind) => Promise<SdkClientTransport>;
+  /** Limit for a replayed `initialize` and for the DELETE on close. */
+  timeoutMs?: number;
+}
+
+/**
+ * The downstream transport of a remote server: one SDK client transport (Streamable HTTP or SSE) behind the
+ * router, plus what the SDK leaves to its `Client`, which the proxy does not use because it forwards the client's
+ * own messages: the protocol version header after `initialize`, the fallback to SSE, a transparent new session
+ * (the client's `initialize` replayed) when the server drops one, a JSON-RPC error instead of a rejected send for a
+ * request whose HTTP exchange failed (401/403 with the fix), and DELETE of the session on close.
+ */
+export class RemoteSessionTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+
+  private kind: RemoteKind;
+  private inner: SdkClientTransport | undefined;
+  private opening: Promise<SdkClientTransport> | undefined;
+  private readonly handshake = new SessionReplay();
+  private reinitializing: Promise<void> | undefined;
+  /** Errors a failed send already dealt with: the SDK reports them to onerror too. */
+  private readonly handled = new WeakSet<object>();
+  private authLogged = false;
+  private closed = false;
+  private ended: string | undefined;
+
+  constructor(private readonly options: RemoteSessionOptions) {
+    this.kind = options.mode === 'sse' ? 'sse' : 'http';
+  }
+
+  /** Why the session ended; undefined while it is open. */
+  get endReason(): string | undefined {
+    return this.ended;
+  }
+
+  /** The server's `Mcp-Session-Id` (Streamable HTTP). */
+  get sessionId(): string | undefined {
+    return this.inner?.sessionId;
+  }
+
+  start(): Promise<void> {
+    // SSE opens its event stream now, while the client starts; a failure is answered to the client's initialize,
+    // so the client learns why instead of seeing the proxy exit. Streamable HTTP sends nothing before initialize.
+    this.opening = this.open(this.kind);
+    this.opening.catch(() => undefined);
+    return Promise.resolve();
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.closed) throw new Error(`the session with server "${this.options.serverName}" is closed`);
+    if (this.reinitializing) await this.reinitializing.catch(() => undefined);
+    this.handshake.outgoing(message);
+    let used: SdkClientTransport | undefined;
+    try {
+      used = await this.current();
+      await used.send(message, options);
+    } catch (error) {
+      this.markHandled(error);
+      await this.recover(message, error, options, used);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = 'session closed by the proxy';
+    this.handshake.cancel('the proxy is closing');
+    const inner = this.inner;
+    if (inner?.terminateSession && inner.sessionId !== undefined) {
+      await withTimeout(inner.terminateSession(), this.options.timeoutMs ?? 3000).catch((error: unknown) => {
+        this.markHandled(error);
+        this.options.logger.debug({ server: this.options.serverName, err: error }, 'could not end the remote session (DELETE)');
+      });
+    }
+    if (inner) this.retire(inner);
+    this.onclose?.();
+  }
+
+  private current(): Promise<SdkClientTransport> {
+    this.opening ??= this.open(this.kind);
+    // A failed open is retried by the next message: the server may be back by then.
+    return this.opening.catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+  }
+
+  private async open(kind: RemoteKind): Promise<SdkClientTransport> {
+    const transport = await this.options.create(kind);
+    this.kind = kind;
+    this.inner = transport;
+    transport.onmessage = (message) => this.fromServer(transport, message);
+    transport.onerror = (error) => this.innerError(transport, error);
+    transport.onclose = () => this.innerClosed(transport);
+    this.handshake.prepare(transport);
+    try {
+      await transport.start();
+    } catch (error) {
+      this.markHandled(error);
+      throw error;
+    }
+    return transport;
+  }
+
+  private retire(transport: SdkClientTransport): void {
+    transport.onmessage = undefined;
+    transport.onerror = undefined;
+    transport.onclose = undefined;
+    void transport.close().catch(() => undefined);
+  }
+
+  private fromServer(transport: SdkClientTransport, message: JSONRPCMessage): void {
+    if (transport !== this.inner || this.handshake.incoming(message, transport)) return;
+    this.onmessage?.(message);
+  }
+
+  private async recover(message: JSONRPCMessage, error: unknown, options: TransportSendOptions | undefined, used: SdkClientTransport | undefined): Promise<void> {
+    const status = httpStatusOf(error);
+    if (isInitializeRequest(message) && this.options.mode === 'auto' && this.kind === 'http' && isSseFallbackStatus(status)) {
+      this.options.logger.info({ server: this.options.serverName, status }, 'no Streamable HTTP endpoint; falling back to SSE');
+      if (this.inner) this.retire(this.inner);
+      this.opening = this.open('sse');
+      try {
+        await (await this.current()).send(message, options);
+      } catch (sseError) {
+        this.markHandled(sseError);
+        this.fail(message, sseError);
+      }
+      return;
+    }
+    const isResponse = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+    if (!isInitializeRequest(message) && !isResponse && this.handshake.canReplay && isSessionGone(error)) {
+      try {
+        // Requests that were in flight together all fail: only the first replaces the session, the others resend.
+        await (used === this.inner ? this.reinitialize() : this.reinitializing);
+        await (await this.current()).send(message, options);
+      } catch (retryError) {
+        this.markHandled(retryError);
+        this.fail(message, retryError);
+      }
+      return;
+    }
+    this.fail(message, error);
+  }
+
+  /** Answers a failed request with a JSON-RPC error; a failed notification or response is the router's to log. */
+  private fail(message: JSONRPCMessage, error: unknown): void {
+    const status = httpStatusOf(error);
+    if (isAuthStatus(status)) this.logAuthRejected(status);
+    if (!isJSONRPCRequest(message)) throw error;
+    this.handshake.forget(message.id);
+    if (!isAuthStatus(status)) {
+      this.options.logger.warn({ server: this.options.serverName, method: message.method, err: error }, 'request to the remote server failed');
+    }
+    this.onmessage?.(failureResponse(message.id, error, this.options));
+  }
+
+  /** Replaces a session the server dropped: a new transport, the client's initialize replayed, its answer kept. */
+  private reinitialize(): Promise<void> {
+    this.reinitializing ??= (async () => {
+      const { serverName, logger } = this.options;
+      logger.info({ server: serverName }, 'the remote session is gone (expired or server restarted); starting a new one');
+      if (this.inner) this.retire(this.inner);
+      this.opening = this.open(this.kind);
+      await this.handshake.replay(await this.current(), this.options.timeoutMs ?? 10_000);
+      logger.info({ server: serverName, kind: this.kind }, 'new remote session ready');
+    })().finally(() => {
+      this.reinitializing = undefined;
+    });
+    return this.reinitializing;
+  }
+
+  private innerError(transport: SdkClientTransport, error: Error): void {
+    if (transport !== this.inner) return;
+    // The SDK calls onerror and then rejects send with the same error; wait until the send's catch has had a chance
+    // to claim it, so a failure that is answered to the client is not also logged as a transport error.
+    setImmediate(() => {
+      if (this.handled.has(error) || this.closed) return;
+      const status = httpStatusOf(error);
+      if (this.kind === 'sse' && status !== undefined) {
+        // The SSE event stream does not retry after an HTTP error: the session is over.
+        if (isAuthStatus(status)) this.logAuthRejected(status);
+        this.end(isAuthStatus(status) ? authRejectedMessage(this.options.serverName, status, this.options.secretNames) : `the server closed the SSE stream (HTTP ${status})`);
+      } else if (isAuthStatus(status)) {
+        this.logAuthRejected(status);
+      } else if (transport.sessionId !== undefined && isSessionGone(error) && this.handshake.canReplay && !this.reinitializing) {
+        // The GET stream found the session gone: start the new one now rather than on the next request.
+        this.reinitialize().catch((reinitError: unknown) => {
+          this.options.logger.warn({ server: this.options.serverName, err: reinitError }, 'could not start a new remote session');
+        });
+      } else {
+        this.onerror?.(error);
+      }
+    });
+  }
+
+  private innerClosed(transport: SdkClientTransport): void {
+    if (transport === this.inner) this.end('the connection to the remote server closed');
+  }
+
+  private end(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = reason;
+    this.handshake.cancel(reason);
+    if (this.inner) this.retire(this.inner);
+    this.onclose?.();
+  }
+
+  private logAuthRejected(status: number | undefined): void {
+    const { serverName, logger, secretNames } = this.options;
+    // Once at warn is enough to be seen; every later rejection would repeat the same line.
+    logger[this.authLogged ? 'debug' : 'warn']({ server: serverName, status, secrets: secretNames }, authRejectedMessage(serverName, status, secretNames));
+    this.authLogged = true;
+  }
+
+  private markHandled(error: unknown): void {
+    if (typeof error === 'object' && error !== null) this.handled.add(error);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
