@@ -21,7 +21,7 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    files: ['bench/**/*.{js,mjs}', 'bin/**/*.js', 'scripts/**/*.{js,mjs}'],
+    files: ['bench/**/*.{js,mjs}', 'bin/**/*.js', 'scripts/**/*.{js,mjs}', 'test/**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
 );

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KeyproxyError } from '../errors.js';
+import { auditCommand } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { runCommand } from './run.js';
@@ -34,6 +35,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       .addCommand(secretsClearCommand(ctx)),
   );
   program.addCommand(doctorCommand(ctx, setExitCode));
+  program.addCommand(auditCommand(ctx));
   for (const command of [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)]) {
     command.exitOverride();
   }

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { KeyproxyError } from '../errors.js';
+import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
 import { checkName } from './secrets-set.js';
 
@@ -22,7 +23,10 @@ export function secretsClearCommand(ctx: CliContext): Command {
         writeLine(ctx.stdout, 'Nothing was deleted.');
         return;
       }
-      for (const name of names) await store.delete(server, name);
+      const audit = openCliAuditLog(ctx);
+      for (const name of names) {
+        if (await store.delete(server, name)) audit.secretDeleted(server, name, 'cli');
+      }
       writeLine(ctx.stdout, `Deleted ${names.length} secret(s) of ${server}: ${names.join(', ')}.`);
     });
 }

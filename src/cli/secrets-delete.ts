@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { KeyproxyError } from '../errors.js';
+import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
 import { checkName } from './secrets-set.js';
 
@@ -14,6 +15,7 @@ export function secretsDeleteCommand(ctx: CliContext): Command {
       if (!(await ctx.openStore().delete(server, name))) {
         throw new KeyproxyError('SECRET_MISSING', `No secret "${name}" is stored for server "${server}"; nothing was deleted. See \`mcp-keyproxy secrets list ${server}\`.`);
       }
+      openCliAuditLog(ctx).secretDeleted(server, name, 'cli');
       writeLine(ctx.stdout, `Deleted ${name} for ${server}.`);
     });
 }

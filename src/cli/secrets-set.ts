@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { secretNameSchema, serverNameSchema } from '../config/schema.js';
 import { KeyproxyError } from '../errors.js';
+import { openCliAuditLog } from './audit.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
 import { readSecretValue } from './read-secret.js';
@@ -25,6 +26,7 @@ export function secretsSetCommand(ctx: CliContext): Command {
       const value = await readSecretValue(ctx, `${declared?.label ?? name} for ${server} (input hidden): `);
       const store = ctx.openStore();
       await store.set(server, name, value);
+      openCliAuditLog(ctx).secretStored(server, name, 'cli');
       writeLine(ctx.stdout, `Stored ${name} for ${server} in the ${store.backend} keychain.`);
     });
 }

@@ -28,6 +28,10 @@ const commonServerFields = {
     .describe('Credentials kept in the OS keychain (service mcp-keyproxy/<server>), referenced as ${secret:NAME}.'),
   confirm: z.boolean().default(true).describe('Ask before stored secrets are injected (secure by default).'),
   enabled: z.boolean().default(true),
+  block_secret_patterns: z
+    .boolean()
+    .default(false)
+    .describe('Also redact well-known credential formats the proxy did not inject (AWS, GitHub, Slack, Stripe, Google, OpenAI/Anthropic keys, PEM private keys) from results.'),
 };
 
 /** A local server launched as a stdio child: Claude Desktop's `mcpServers` entry shape plus `secrets`. */

@@ -18,7 +18,7 @@ export interface LogSink {
  */
 export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink }): Logger {
   const sink = options.sink ?? pino.destination({ fd: 2, sync: true });
-  const scrubbingSink = { write: (line: string) => sink.write(options.scrubber.scrub(line)) };
+  const scrubbingSink = { write: (line: string) => sink.write(options.scrubber.scrub(line, 'log')) };
   return pino({ level: options.level, base: { name: 'mcp-keyproxy' } }, scrubbingSink);
 }
 

@@ -55,7 +55,7 @@ describe('loadConfig discovery', () => {
 describe('parseConfig', () => {
   it('accepts mcpServers as an alias and applies defaults', () => {
     const config = parseConfig(JSON.stringify({ mcpServers: { a: { command: 'node' } } }), 'c.json');
-    expect(config.servers.a).toEqual({ command: 'node', args: [], env: {}, secrets: {}, confirm: true, enabled: true });
+    expect(config.servers.a).toEqual({ command: 'node', args: [], env: {}, secrets: {}, confirm: true, enabled: true, block_secret_patterns: false });
   });
 
   it('refuses both servers and mcpServers, and neither', async () => {
