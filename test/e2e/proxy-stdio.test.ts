@@ -1,14 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
+import { passthroughSuite } from '../helpers/passthrough.js';
 import {
   binPath,
   connectThroughProxy,
@@ -86,86 +80,7 @@ describe('run: injection', () => {
 });
 
 describe('run: passthrough', () => {
-  it('forwards the client initialize, so capability-gated tools appear, and server→client requests round-trip', async () => {
-    const { client } = await connectThroughProxy({
-      config,
-      server,
-      capabilities: { elicitation: { form: {} }, sampling: {}, roots: { listChanged: true } },
-    });
-    try {
-      client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'accept', content: { name: 'Ada', check: true } }));
-      client.setRequestHandler(CreateMessageRequestSchema, () => ({
-        model: 'test-model',
-        role: 'assistant',
-        content: { type: 'text', text: 'sampled-answer-42' },
-      }));
-      client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: 'file:///e2e-root', name: 'e2e root' }] }));
-
-      const tools = (await client.listTools()).tools.map((tool) => tool.name);
-      expect(tools).toEqual(expect.arrayContaining(['trigger-elicitation-request', 'trigger-sampling-request', 'get-roots-list']));
-
-      const elicited = JSON.stringify(await client.callTool({ name: 'trigger-elicitation-request', arguments: {} }));
-      expect(elicited).toContain('Ada');
-      const sampled = JSON.stringify(await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } }));
-      expect(sampled).toContain('sampled-answer-42');
-      const roots = JSON.stringify(await client.callTool({ name: 'get-roots-list', arguments: {} }));
-      expect(roots).toContain('file:///e2e-root');
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('does not list capability-gated tools when the client does not declare the capabilities', async () => {
-    const { client } = await connectThroughProxy({ config, server });
-    try {
-      const tools = (await client.listTools()).tools.map((tool) => tool.name);
-      expect(tools).toContain('echo');
-      expect(tools).not.toContain('trigger-sampling-request');
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('delivers every progress notification on the wire, including the last one right before the result', async () => {
-    const { client, transport } = await connectThroughProxy({ config, server });
-    try {
-      // Read the wire, not the SDK's onprogress: the SDK client handles notifications a tick later than results
-      // and so drops the final progress even when talking to the server directly.
-      const onWire: number[] = [];
-      const deliver = transport.onmessage;
-      transport.onmessage = (message) => {
-        if ('method' in message && message.method === 'notifications/progress') onWire.push(Number(message.params?.progress));
-        deliver?.(message);
-      };
-      await client.callTool(
-        { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 5 } },
-        undefined,
-        { onprogress: () => undefined },
-      );
-      expect(onWire).toEqual([1, 2, 3, 4, 5]);
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('passes subscriptions, resource updates and logging notifications', async () => {
-    const { client } = await connectThroughProxy({ config, server });
-    try {
-      const updates: string[] = [];
-      const logs: string[] = [];
-      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
-      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.level)));
-      const uri = 'demo://resource/dynamic/text/1';
-      await client.subscribeResource({ uri });
-      await client.setLoggingLevel('debug');
-      await client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
-      await client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
-      expect(await waitFor(() => updates.length > 0 && logs.length > 0, 15_000)).toBe(true);
-      expect(updates).toContain(uri);
-    } finally {
-      await client.close();
-    }
-  });
+  passthroughSuite((capabilities) => connectThroughProxy({ config, server, capabilities }), () => token);
 });
 
 describe('run: headless and errors', () => {

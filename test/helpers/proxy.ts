@@ -50,6 +50,14 @@ export function everythingServer(env: Record<string, string>, secrets: Record<st
   return { command: process.execPath, args: [everythingEntry, 'stdio'], env, secrets, confirm: false };
 }
 
+/** A client connected through the proxy, the proxy's stderr so far, and its pid. */
+export interface ProxyConnection {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+  proxyPid: number;
+}
+
 /** An SDK client connected to `mcp-keyproxy run <server>`, with the proxy's stderr collected. */
 export async function connectThroughProxy(options: {
   config: string;
@@ -59,7 +67,7 @@ export async function connectThroughProxy(options: {
   extraArgs?: string[];
   /** Runs before connecting, e.g. to register request handlers the proxy may call right after initialize. */
   beforeConnect?: (client: Client) => void;
-}): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string; proxyPid: number }> {
+}): Promise<ProxyConnection> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [binPath, 'run', options.server, '--config', options.config, ...(options.extraArgs ?? [])],
