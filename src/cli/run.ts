@@ -1,8 +1,11 @@
 import { Command, Option } from 'commander';
 import { findServer, loadConfig } from '../config/load.js';
+import type { ServerConfig } from '../config/schema.js';
+import type { LoadedConfig } from '../config/types.js';
+import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
-import { serveServer } from '../proxy/serve.js';
+import { serveServer, type ServeDeps } from '../proxy/serve.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
@@ -11,42 +14,51 @@ interface RunOptions {
   config?: string;
   headless?: boolean;
   logLevel?: LogLevel;
+  only?: string;
 }
 
-/** `mcp-keyproxy run <server>`: the proxy itself. stdout carries only JSON-RPC from here on. */
+/** `mcp-keyproxy run [server]`: the proxy itself. stdout carries only JSON-RPC from here on. */
 export function runCommand(ctx: CliContext, setExitCode: (code: number) => void): Command {
   return new Command('run')
-    .description('serve an MCP server over stdio, with its secrets from the keychain (point your MCP client here)')
-    .argument('<server>', 'server name from the config')
+    .description('serve an MCP server over stdio, with its secrets from the keychain (point your MCP client here); with no server name, every enabled server behind one endpoint')
+    .argument('[server]', 'server name from the config (default: every server that is not "enabled": false)')
+    .option('--only <names>', 'with no server name: serve only these servers (comma-separated)')
     .option('-c, --config <file>', 'config file (default: $MCP_KEYPROXY_CONFIG, ./proxy.config.json, the user config dir)')
     .option('--headless', 'never show any UI; a missing secret is an error (also MCP_KEYPROXY_HEADLESS=1)')
     .addOption(new Option('--log-level <level>', 'stderr log level (also MCP_KEYPROXY_LOG_LEVEL)').choices(LOG_LEVELS))
-    .action(async (serverName: string, options: RunOptions) => {
+    .action(async (serverName: string | undefined, options: RunOptions) => {
       setExitCode(await run(ctx, serverName, options));
     });
 }
 
-async function run(ctx: CliContext, serverName: string, options: RunOptions): Promise<number> {
+async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions): Promise<number> {
   const scrubber = new Scrubber();
   const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber });
   const config = await loadConfig({ configPath: options.config, env: ctx.env, cwd: ctx.cwd });
   for (const warning of config.warnings) logger.warn(warning);
-  const server = findServer(config, serverName);
-
-  const proxy = await serveServer(
-    { serverName, server, headless: isHeadless(options.headless, ctx.env), parentEnv: ctx.env, version: packageVersion },
-    {
-      store: ctx.openStore(),
-      logger,
-      scrubber,
-      dialog: ctx.openDialog(),
-      // The SDK is loaded only once the server is spawned: it is the heaviest import of the proxy.
-      openFront: async () => {
-        const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-        return new StdioServerTransport(ctx.stdin, ctx.stdout);
-      },
+  if (serverName !== undefined && options.only !== undefined) {
+    throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
+  }
+  const headless = isHeadless(options.headless, ctx.env);
+  const deps: ServeDeps = {
+    store: ctx.openStore(),
+    logger,
+    scrubber,
+    dialog: ctx.openDialog(),
+    // The SDK is loaded only once the servers are spawned: it is the heaviest import of the proxy.
+    openFront: async () => {
+      const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+      return new StdioServerTransport(ctx.stdin, ctx.stdout);
     },
-  );
+  };
+  const common = { headless, parentEnv: ctx.env, version: packageVersion };
+  const proxy =
+    serverName === undefined
+      ? await (await import('../proxy/aggregate/aggregate-session.js')).serveAggregate(
+          { ...common, servers: selectServers(config, options.only), separator: config.toolSeparator },
+          deps,
+        )
+      : await serveServer({ ...common, serverName, server: findServer(config, serverName) }, deps);
 
   // The SDK's stdio server transport does not notice the end of stdin: the client closing it means "stop".
   const stop = (reason: string) => () => {
@@ -57,6 +69,17 @@ async function run(ctx: CliContext, serverName: string, options: RunOptions): Pr
   process.once('SIGTERM', stop('SIGTERM'));
   process.once('SIGINT', stop('SIGINT'));
   return proxy.finished;
+}
+
+/** The servers `run` serves with no server name: the enabled ones, or those named by `--only`, in config order. */
+function selectServers(config: LoadedConfig, only: string | undefined): Array<[string, ServerConfig]> {
+  const names = only?.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  for (const name of names ?? []) findServer(config, name);
+  const selected = Object.entries(config.servers).filter(([name, server]) => (names ? names.includes(name) : server.enabled));
+  if (selected.length === 0) {
+    throw new KeyproxyError('CONFIG_INVALID', `no server to serve in ${config.path}: every server has "enabled": false. Enable one, or name it: mcp-keyproxy run <server>.`);
+  }
+  return selected;
 }
 
 function logLevel(flag: LogLevel | undefined, env: NodeJS.ProcessEnv): LogLevel {

@@ -100,7 +100,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   const input = parseJson(text.replace(/^\uFEFF/, ''), file);
   const parsed = proxyConfigSchema.safeParse(input);
   if (!parsed.success) throw invalid(file, zodIssuesToFindings(parsed.error.issues, input));
-  const { servers, mcpServers } = parsed.data;
+  const { servers, mcpServers, tool_separator: toolSeparator } = parsed.data;
   if (servers && mcpServers) {
     throw invalid(file, [{ path: ['mcpServers'], message: 'both "servers" and "mcpServers" are present; keep one (they are alternatives, not merged)' }]);
   }
@@ -117,7 +117,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     warnings.push(...result.warnings, ...lintServerCredentials([key, name], name, server));
   }
   if (errors.length > 0) throw invalid(file, errors);
-  return { path: file, servers: entries, warnings: warnings.map((finding) => formatFinding(file, finding)) };
+  return { path: file, servers: entries, toolSeparator, warnings: warnings.map((finding) => formatFinding(file, finding)) };
 }
 
 /** Finds, reads and validates the config (see `configCandidates` for the discovery order). */

@@ -21,13 +21,22 @@ export const secretDeclarationSchema = z
   })
   .strict();
 
+/** Which tools of a server the aggregate exposes: glob patterns (`*`, `?`) on the server's own tool names. */
+export const toolFilterSchema = z
+  .object({
+    allow: z.array(z.string().min(1)).optional().describe('Only tools matching one of these globs are listed and callable.'),
+    deny: z.array(z.string().min(1)).optional().describe('Tools matching one of these globs are neither listed nor callable (wins over allow).'),
+  })
+  .strict();
+
 const commonServerFields = {
   secrets: z
     .record(secretNameSchema, secretDeclarationSchema)
     .default({})
     .describe('Credentials kept in the OS keychain (service mcp-keyproxy/<server>), referenced as ${secret:NAME}.'),
   confirm: z.boolean().default(true).describe('Ask before stored secrets are injected (secure by default).'),
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe('false: left out when `mcp-keyproxy run` serves every server.'),
+  tools: toolFilterSchema.optional().describe('Tool filter applied when this server runs behind `mcp-keyproxy run` with no server name.'),
   block_secret_patterns: z
     .boolean()
     .default(false)
@@ -76,11 +85,17 @@ export const proxyConfigSchema = z
     $schema: z.string().optional(),
     servers: z.record(serverNameSchema, serverSchema).optional().describe('MCP servers by name; the name is used in `mcp-keyproxy run <name>` and in the keychain.'),
     mcpServers: z.record(serverNameSchema, serverSchema).optional().describe('Alias of `servers` (Claude Desktop shape).'),
+    tool_separator: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,8}$/, 'use 1 to 8 of the characters allowed in tool names: letters, digits, "_", "." or "-"')
+      .default('__')
+      .describe('Between server and tool (or prompt) name when `mcp-keyproxy run` serves every server: <server>__<tool>.'),
   })
   .strict()
   .meta({ title: 'mcp-keyproxy proxy.config.json', description: 'Servers behind mcp-keyproxy and the secrets they need.' });
 
 export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
+export type ToolFilter = z.infer<typeof toolFilterSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;

@@ -6,6 +6,8 @@ export interface LoadedConfig {
   path: string;
   /** Servers by name (from `servers` or `mcpServers`). */
   servers: Record<string, ServerConfig>;
+  /** Between server and tool name when every server is served behind one endpoint (default `__`). */
+  toolSeparator: string;
   /** Non-fatal findings (e.g. a literal value that looks like a credential), each naming file and JSON path. */
   warnings: string[];
 }

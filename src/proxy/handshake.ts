@@ -5,6 +5,7 @@ import {
   type InitializeRequest,
   type JSONRPCMessage,
   type RequestId,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { KeyproxyError } from '../errors.js';
 
@@ -12,6 +13,8 @@ import { KeyproxyError } from '../errors.js';
 export interface HandshakeResult {
   /** Names of the tools it lists right after initializing. */
   toolNames: string[];
+  /** The capabilities it declared in its `initialize` result. */
+  capabilities: ServerCapabilities;
 }
 
 /**
@@ -51,10 +54,12 @@ export async function handshake(
   try {
     timer = setTimeout(() => fail(new Error(`it did not answer initialize within ${timeoutMs / 1000} s`)), timeoutMs);
     timer.unref();
-    await request('mcp-keyproxy-initialize', 'initialize', initialize.params);
+    const initialized = (await request('mcp-keyproxy-initialize', 'initialize', initialize.params)) as { capabilities?: ServerCapabilities };
     await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    const capabilities = initialized.capabilities ?? {};
+    if (!capabilities.tools) return { toolNames: [], capabilities };
     const listed = (await request('mcp-keyproxy-tools', 'tools/list', {})) as { tools?: Array<{ name: string }> };
-    return { toolNames: (listed.tools ?? []).map((tool) => tool.name) };
+    return { toolNames: (listed.tools ?? []).map((tool) => tool.name), capabilities };
   } catch (error) {
     throw new KeyproxyError('DOWNSTREAM_FAILED', `The server could not start: ${(error as Error).message}.`, { cause: error });
   } finally {

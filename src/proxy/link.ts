@@ -1,6 +1,12 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 
+/** A request the proxy itself sent to a downstream (e.g. one page of a merged list), waiting for its answer. */
+export interface ProxyCall {
+  resolve(result: Record<string, unknown>): void;
+  reject(error: Error): void;
+}
+
 /**
  * Allocates request ids in one peer's id space. An incoming id is kept when it is free there, so a single
  * downstream sees exactly the ids the client sent; only a collision (two servers using the same id towards the
@@ -18,6 +24,11 @@ export class IdSpace<T> {
     while (this.inFlight.has(id)) id = `${this.prefix}${++this.next}`;
     this.inFlight.set(id, entry);
     return id;
+  }
+
+  /** What an id is reserved for, without releasing it. */
+  get(id: RequestId): T | undefined {
+    return this.inFlight.get(id);
   }
 
   /** Releases an id and returns what it was reserved for. */
@@ -48,11 +59,16 @@ export class IdSpace<T> {
 
 /** One downstream server as the router sees it: its transport and the requests the client has in flight there. */
 export class Link {
-  /** Client requests sent to this server, keyed by the id used downstream; the value is the client's id. */
-  readonly requests = new IdSpace<RequestId>('mcp-keyproxy-');
+  /**
+   * Requests in flight at this server, keyed by the id used downstream: the client's id for a forwarded request,
+   * or the pending call for one the proxy sent itself.
+   */
+  readonly requests = new IdSpace<RequestId | ProxyCall>('mcp-keyproxy-');
 
   constructor(
     readonly name: string,
     readonly transport: Transport,
+    /** Attached after the client's `initialize`: the handshake already sent it `notifications/initialized`. */
+    readonly replayed = false,
   ) {}
 }

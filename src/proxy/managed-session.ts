@@ -1,190 +1,40 @@
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { referencedSecretNames } from '../config/references.js';
-import { collectCredentials } from './collect.js';
-import { askConsent } from './consent.js';
-import type { Downstream } from './downstream.js';
-import { handshake } from './handshake.js';
+import { ManagedServer, type SessionState } from './managed-server.js';
 import { Router } from './router.js';
-import { launch, needsConsent, readPlan, superviseRouter, type RunningProxy, type ServeDeps, type ServeOptions } from './serve.js';
-import { SETUP_LINK, SetupServer, type SetupCallExtra } from './setup-server.js';
-
-/** Where a server that could not start transparently stands. */
-export type SessionState = 'needs-credentials' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
-
-const text = (message: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: message }], isError });
+import { superviseRouter, type RunningProxy, type ServeDeps, type ServeOptions } from './serve.js';
+import { SETUP_LINK } from './setup-server.js';
 
 /**
- * A server that cannot start as soon as the client connects: its credentials are missing, or the user must
- * first allow their use. The proxy answers `initialize` itself (within milliseconds), lists a `connect_<server>`
- * setup tool, and once the server is up replays the client's `initialize` to it, routes everything there and
- * announces the real tools with `list_changed`.
+ * One server that cannot start as soon as the client connects (`mcp-keyproxy run <server>`): the proxy answers
+ * `initialize` itself (within milliseconds) with its setup server, lists `connect_<server>`, and once the server is
+ * up routes everything there and announces the real tools with `list_changed`.
  */
 export class ManagedSession {
-  private state: SessionState = 'needs-credentials';
-  /** Why the server is back in setup (e.g. it rejected its key), shown in the setup tool. */
-  private note: string | undefined;
-  private downstream: Downstream | undefined;
-  private starting: Promise<string[]> | undefined;
-  /** "Allow for this session": later starts in this proxy process do not ask again. */
-  private allowedForSession = false;
-  private readonly stopped = new AbortController();
-  private readonly setup: SetupServer;
-  private router!: Router;
-
   constructor(
     private readonly options: ServeOptions,
     private readonly deps: ServeDeps,
-  ) {
-    const { serverName } = options;
-    this.setup = new SetupServer({
-      name: `mcp-keyproxy/${serverName}`,
-      version: options.version,
-      instructions: `The MCP server "${serverName}" runs behind mcp-keyproxy, which keeps its credentials in the OS keychain. Until it is connected, call the tool connect_${serverName}.`,
-      unavailableMessage: (tool) =>
-        `The tool "${tool}" is not available: the server "${serverName}" is not connected yet (${this.describeState()}). Call connect_${serverName} first.`,
-    });
-  }
+  ) {}
 
   /** Attaches the proxy's own server to a new router and starts serving the client. */
   async start(initial: SessionState): Promise<RunningProxy> {
-    this.state = initial;
     const front = await this.deps.openFront();
-    this.router = new Router(front, {
+    const router = new Router(front, {
       scrubber: this.deps.scrubber,
       logger: this.deps.logger,
-      route: (_request, links) => links.get(this.state === 'ready' ? this.options.serverName : SETUP_LINK),
+      route: (_request, links) => links.get(managed.currentLink()),
     });
-    this.router.attach(SETUP_LINK, this.setup.transport);
-    await this.setup.transport.start();
-    this.setup.server.oninitialized = () => {
-      if (this.state === 'needs-consent') void this.allowAndStart();
-    };
-    this.refreshTools(false);
-    this.deps.logger.info({ server: this.options.serverName, state: initial }, 'answering for the server until it can start');
-    return superviseRouter(this.router, this.deps.logger, this.options.serverName, {
-      downstream: () => this.downstream,
-      beforeStop: () => this.stopped.abort(),
-      onDownstreamEnd: (reason) => {
-        // Back to setup: the next connect_<server> call starts it again (asking for consent unless allowed for
-        // the session).
-        this.downstream = undefined;
-        this.state = 'stopped';
-        this.note = `${this.options.serverName} stopped (${reason}). Call connect_${this.options.serverName} to start it again.`;
-        this.refreshTools(true);
+    const managed = new ManagedServer(this.options, this.deps, (lists) => {
+      for (const list of lists) router.notifyClient(`notifications/${list}/list_changed`);
+    });
+    await managed.join(router, SETUP_LINK, initial);
+    return superviseRouter(router, this.deps.logger, this.options.serverName, {
+      downstreams: () => [managed.downstream],
+      beforeStop: () => managed.abort(),
+      onLinkClose: (link) => {
+        if (link.name !== this.options.serverName) return;
+        const reason = managed.downstream?.endReason() ?? 'connection closed';
+        this.deps.logger.error({ server: link.name, reason }, `server "${link.name}" ended unexpectedly (${reason})`);
+        managed.downstreamEnded(reason);
       },
     });
   }
-
-  private describeState(): string {
-    const states: Record<SessionState, string> = {
-      'needs-credentials': 'its credentials are missing',
-      'needs-consent': 'waiting for your permission to use its stored credentials',
-      denied: 'you denied it the use of its stored credentials',
-      starting: 'it is starting',
-      ready: 'it is connected',
-      stopped: 'it stopped',
-    };
-    return this.note ?? states[this.state];
-  }
-
-  private refreshTools(announce: boolean): void {
-    this.setup.setTools(this.state === 'ready' ? [] : [{ tool: this.setupTool(), call: (extra) => this.onSetupCall(extra) }]);
-    if (announce) this.router.notifyClient('notifications/tools/list_changed');
-  }
-
-  private setupTool(): Tool {
-    const { serverName } = this.options;
-    const names = referencedSecretNames(this.options.server).join(', ');
-    const description =
-      this.state === 'needs-credentials'
-        ? `Opens a secure dialog on this computer to enter the credentials for ${serverName} (${names}). They are stored in the OS keychain and never pass through this chat. ${this.note ?? ''}`
-        : `Asks you (on this computer) to allow ${serverName} to start with its stored credentials (${names}). Current state: ${this.describeState()}.`;
-    return { name: `connect_${serverName}`, description: description.trim(), inputSchema: { type: 'object', properties: {} } };
-  }
-
-  private async onSetupCall(extra: SetupCallExtra): Promise<CallToolResult> {
-    const { serverName } = this.options;
-    if (this.state === 'starting' && this.starting) return text(connectedText(serverName, await this.starting));
-    if (this.state !== 'needs-credentials') return this.allowAndStart();
-    const { plan } = await readPlan(this.deps.store, serverName, this.options.server);
-    // After a rejected key every secret is asked again, not only the missing ones.
-    const names = plan.missing.length > 0 ? plan.missing : referencedSecretNames(this.options.server);
-    return collectCredentials(
-      {
-        ...this.options,
-        names,
-        setup: this.setup,
-        dialog: this.deps.dialog,
-        store: this.deps.store,
-        logger: this.deps.logger,
-        sessionSignal: this.stopped.signal,
-        // Typing the values in is the user's consent to use them.
-        start: () => this.startDownstream(),
-      },
-      extra,
-    );
-  }
-
-  /** Asks for consent (unless allowed for the session already), then starts the server. */
-  private async allowAndStart(): Promise<CallToolResult> {
-    const { serverName } = this.options;
-    const { plan, fromKeychain } = await readPlan(this.deps.store, serverName, this.options.server);
-    if (!this.allowedForSession && needsConsent(this.options, plan, fromKeychain)) {
-      const decision = await askConsent({
-        serverName,
-        secretNames: [...plan.values.keys()].filter((name) => fromKeychain.has(name)),
-        setup: this.setup,
-        dialog: this.deps.dialog,
-        signal: this.stopped.signal,
-        logger: this.deps.logger,
-      });
-      if (decision === 'deny') {
-        this.state = 'denied';
-        this.refreshTools(true);
-        return text(`You denied ${serverName} the use of its stored credentials. Call connect_${serverName} to be asked again.`, true);
-      }
-      this.allowedForSession = decision === 'session';
-    }
-    try {
-      return text(connectedText(serverName, await this.startDownstream()));
-    } catch (error) {
-      return text((error as Error).message, true);
-    }
-  }
-
-  /** Starts the server with what the keychain holds now, replays `initialize` and switches routing to it. */
-  private startDownstream(): Promise<string[]> {
-    this.starting ??= (async () => {
-      const { serverName } = this.options;
-      const { plan } = await readPlan(this.deps.store, serverName, this.options.server);
-      const initialize = this.router.clientInitialize;
-      if (plan.missing.length > 0 || !initialize) throw new Error(`The credentials of ${serverName} are incomplete.`);
-      this.state = 'starting';
-      const downstream = await launch(this.options, this.deps, plan);
-      try {
-        await downstream.transport.start();
-        const { toolNames } = await handshake(downstream.transport, initialize, () => downstream.endReason());
-        this.downstream = downstream;
-        this.router.attach(serverName, downstream.transport);
-        this.state = 'ready';
-        this.note = undefined;
-        this.refreshTools(false);
-        for (const list of ['tools', 'prompts', 'resources']) this.router.notifyClient(`notifications/${list}/list_changed`);
-        this.deps.logger.info({ server: serverName, tools: toolNames.length }, 'server connected');
-        return toolNames;
-      } catch (error) {
-        await downstream.transport.close();
-        this.state = 'needs-credentials';
-        this.note = `${serverName} stopped during start-up (${downstream.endReason() ?? 'no answer'}); it may have rejected its credentials. Call connect_${serverName} to enter them again.`;
-        this.refreshTools(true);
-        this.deps.logger.warn({ server: serverName, reason: downstream.endReason() }, 'server failed to start; offering the dialog again');
-        throw error;
-      }
-    })().finally(() => (this.starting = undefined));
-    return this.starting;
-  }
-}
-
-function connectedText(serverName: string, tools: readonly string[]): string {
-  return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
 }

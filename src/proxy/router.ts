@@ -9,26 +9,27 @@ import {
   type InitializeRequest,
   type JSONRPCErrorResponse,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type JSONRPCResultResponse,
   type JSONRPCNotification,
+  type ProgressToken,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { Scrubber } from '../log/scrubber.js';
-import { IdSpace, Link } from './link.js';
+import { Link, type ProxyCall } from './link.js';
+import { rpcError } from './rpc-error.js';
+import { ServerRequests } from './server-requests.js';
 
-/** A server→client request waiting for the client's answer. */
-interface ServerRequest {
-  link: Link;
-  id: RequestId;
-}
+/** Where a client request goes: a link, or a link and the request rewritten for it (e.g. a name unprefixed). */
+export type RouteTarget = Link | { link: Link; request: JSONRPCRequest };
 
 /** Options of the routing core. */
 export interface RouterOptions {
   scrubber: Scrubber;
   logger: Logger;
   /** Which downstream a client request goes to; the single-server proxy always returns its one link. */
-  route: (request: JSONRPCMessage, links: ReadonlyMap<string, Link>) => Link | undefined;
+  route: (request: JSONRPCRequest, links: ReadonlyMap<string, Link>) => RouteTarget | undefined;
 }
 
 /**
@@ -44,8 +45,8 @@ export class Router {
   onlinkclose?: (link: Link) => void;
 
   private readonly links = new Map<string, Link>();
-  /** Server→client requests, keyed by the id used towards the client. */
-  private readonly serverRequests = new IdSpace<ServerRequest>('mcp-keyproxy-');
+  private readonly serverRequests = new ServerRequests();
+  private nextCallId = 0;
   private initializeRequest: InitializeRequest | undefined;
   private closed = false;
 
@@ -70,7 +71,7 @@ export class Router {
 
   /** Adds a started downstream. Messages from it flow to the client from now on. */
   attach(name: string, transport: Transport): Link {
-    const link = new Link(name, transport);
+    const link = new Link(name, transport, this.initializeRequest !== undefined);
     this.links.set(name, link);
     transport.onmessage = (message) => this.fromDownstream(link, message);
     transport.onerror = (error) => this.options.logger.warn({ server: name, err: error }, 'downstream error');
@@ -78,9 +79,35 @@ export class Router {
     return link;
   }
 
+  /** The attached link of that name, if any. */
+  link(name: string): Link | undefined {
+    return this.links.get(name);
+  }
+
   /** Sends a notification of the proxy's own to the client (e.g. `notifications/tools/list_changed`). */
   notifyClient(method: string, params?: Record<string, unknown>): void {
     this.sendToClient(params ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method });
+  }
+
+  /**
+   * Sends a request of the proxy's own to a downstream (e.g. one page of a merged list) and resolves with its
+   * result; a JSON-RPC error rejects with an `RpcError`, and so does the link closing or `timeoutMs` passing.
+   */
+  request(link: Link, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const call: ProxyCall = {
+        resolve: (result) => (clearTimeout(timer), resolve(result)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+      const id = link.requests.reserve(`mcp-keyproxy-call-${++this.nextCallId}`, call);
+      const timer = setTimeout(() => {
+        if (link.requests.take(id)) call.reject(rpcError(ErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`));
+      }, timeoutMs);
+      timer.unref();
+      link.transport.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
+        if (link.requests.take(id)) call.reject(rpcError(ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`, { cause: String(error) }));
+      });
+    });
   }
 
   /** Closes the client side; downstreams are the caller's to stop. */
@@ -103,12 +130,13 @@ export class Router {
     }
   }
 
-  private forwardClientRequest(request: Extract<JSONRPCMessage, { method: string; id: RequestId }>): void {
-    const link = this.options.route(request, this.links);
-    if (!link) {
-      this.replyError(request.id, ErrorCode.MethodNotFound, `No server handles "${request.method}".`);
+  private forwardClientRequest(clientRequest: JSONRPCRequest): void {
+    const target = this.options.route(clientRequest, this.links);
+    if (!target) {
+      this.replyError(clientRequest.id, ErrorCode.MethodNotFound, `No server handles "${clientRequest.method}".`);
       return;
     }
+    const { link, request } = target instanceof Link ? { link: target, request: clientRequest } : target;
     const id = link.requests.reserve(request.id, request.id);
     link.transport.send(id === request.id ? request : { ...request, id }).catch((error: unknown) => {
       // Only a request gets an answer when forwarding fails: the client is waiting for one. A notification or
@@ -120,7 +148,7 @@ export class Router {
   }
 
   private forwardClientResponse(response: JSONRPCResultResponse | (JSONRPCErrorResponse & { id: RequestId })): void {
-    const pending = this.serverRequests.take(response.id);
+    const pending = this.serverRequests.answered(response.id);
     if (!pending) {
       this.options.logger.debug({ id: response.id }, 'dropping response to an unknown server request');
       return;
@@ -140,26 +168,40 @@ export class Router {
       }
       return;
     }
-    for (const link of this.links.values()) this.sendToLink(link, notification);
+    if (notification.method === 'notifications/progress') {
+      const target = this.serverRequests.progressTarget(notification.params?.progressToken as ProgressToken);
+      if (target) {
+        this.sendToLink(target.link, { ...notification, params: { ...notification.params, progressToken: target.token } });
+        return;
+      }
+    }
+    for (const link of this.links.values()) {
+      // A link attached after the client's initialize was initialized by the proxy's handshake already.
+      if (notification.method === 'notifications/initialized' && link.replayed) continue;
+      this.sendToLink(link, notification);
+    }
   }
 
   private fromDownstream(link: Link, message: JSONRPCMessage): void {
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      const clientId = message.id === undefined ? undefined : link.requests.take(message.id);
-      if (clientId === undefined) {
+      const entry = message.id === undefined ? undefined : link.requests.take(message.id);
+      if (entry === undefined) {
         this.options.logger.debug({ server: link.name }, 'dropping response to an unknown request');
         return;
       }
-      this.sendToClient(clientId === message.id ? message : { ...message, id: clientId });
+      if (typeof entry === 'object') {
+        if (isJSONRPCResultResponse(message)) entry.resolve(message.result);
+        else entry.reject(rpcError(message.error.code, message.error.message, message.error.data));
+        return;
+      }
+      this.sendToClient(entry === message.id ? message : { ...message, id: entry });
     } else if (isJSONRPCRequest(message)) {
-      const id = this.serverRequests.reserve(message.id, { link, id: message.id });
-      this.sendToClient(id === message.id ? message : { ...message, id });
+      this.sendToClient(this.serverRequests.outgoing(link, message));
     } else if (isJSONRPCNotification(message)) {
       if (message.method === 'notifications/cancelled') {
         const downstreamId = message.params?.requestId as RequestId | undefined;
-        const id = this.serverRequests.find((entry) => entry.link === link && entry.id === downstreamId);
+        const id = this.serverRequests.cancelled(link, downstreamId);
         if (id === undefined) return;
-        this.serverRequests.take(id);
         this.sendToClient(id === downstreamId ? message : withRequestId(message, id));
         return;
       }
@@ -170,10 +212,12 @@ export class Router {
   private detach(link: Link): void {
     if (this.links.get(link.name) !== link) return;
     this.links.delete(link.name);
-    for (const clientId of link.requests.drain()) {
-      this.replyError(clientId, ErrorCode.ConnectionClosed, `Server "${link.name}" stopped before answering.`);
+    const message = `Server "${link.name}" stopped before answering.`;
+    for (const entry of link.requests.drain()) {
+      if (typeof entry === 'object') entry.reject(rpcError(ErrorCode.ConnectionClosed, message));
+      else this.replyError(entry, ErrorCode.ConnectionClosed, message);
     }
-    this.serverRequests.removeWhere((entry) => entry.link === link);
+    this.serverRequests.removeLink(link);
     this.onlinkclose?.(link);
   }
 

@@ -7,6 +7,7 @@ import type { SecretStore } from '../secrets/store.js';
 import type { CredentialDialog } from '../dialog/credential-dialog.js';
 import { missingSecretsError, planCredentials, type CredentialPlan } from './credentials.js';
 import type { Downstream } from './downstream.js';
+import type { Link } from './link.js';
 import { launchLocal } from './launch-local.js';
 import type { Router } from './router.js';
 
@@ -86,28 +87,29 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   const router = new RouterClass(front, { scrubber: deps.scrubber, logger: deps.logger, route: (_request, links) => links.get(serverName) });
   router.attach(serverName, downstream.transport);
   await downstream.transport.start();
-  return superviseRouter(router, deps.logger, serverName, { downstream: () => downstream });
+  return superviseRouter(router, deps.logger, serverName, { downstreams: () => [downstream] });
 }
 
 /** Hooks of `superviseRouter`. */
 export interface Supervision {
-  /** The current downstream, if any. */
-  downstream: () => Downstream | undefined;
+  /** The downstreams running now: stopped (in parallel) once the client side is closed. */
+  downstreams: () => Iterable<Downstream | undefined>;
   /** Runs first when the proxy stops (e.g. closes open dialogs). */
   beforeStop?: () => void;
-  /** Handles the server ending on its own; when absent, the proxy stops with exit code 1. */
-  onDownstreamEnd?: (reason: string) => void;
+  /** Handles a downstream link ending on its own; when absent, the proxy stops with exit code 1. */
+  onLinkClose?: (link: Link) => void;
 }
 
 /**
- * The lifecycle shared by both modes: the client going away stops everything with exit code 0; the server ending
- * on its own is reported on stderr and, unless handled, stops the proxy with exit code 1.
+ * The lifecycle shared by every mode: the client going away stops everything with exit code 0; a server ending
+ * on its own is handed to `onLinkClose` or, when there is none, reported on stderr and stops the proxy with exit
+ * code 1.
  */
 export async function superviseRouter(
   router: Router,
   logger: Logger,
   serverName: string,
-  { downstream, beforeStop, onDownstreamEnd }: Supervision,
+  { downstreams, beforeStop, onLinkClose }: Supervision,
 ): Promise<RunningProxy> {
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
@@ -116,7 +118,7 @@ export async function superviseRouter(
     stopping ??= (async () => {
       beforeStop?.();
       await router.close();
-      await downstream()?.transport.close();
+      await Promise.all([...downstreams()].map((downstream) => downstream?.transport.close()));
       logger.debug({ server: serverName, exitCode }, 'proxy stopped');
       finish(exitCode);
       return exitCode;
@@ -125,14 +127,13 @@ export async function superviseRouter(
   };
   router.onclose = () => void stop(0);
   router.onlinkclose = (link) => {
-    if (stopping || link.name !== serverName) return;
-    const reason = downstream()?.endReason() ?? 'connection closed';
-    if (onDownstreamEnd) {
-      logger.error({ server: serverName, reason }, `server "${serverName}" ended unexpectedly (${reason})`);
-      onDownstreamEnd(reason);
+    if (stopping) return;
+    if (onLinkClose) {
+      onLinkClose(link);
       return;
     }
-    logger.error({ server: serverName, reason }, `server "${serverName}" ended unexpectedly (${reason}); stopping the proxy`);
+    const reason = [...downstreams()][0]?.endReason() ?? 'connection closed';
+    logger.error({ server: link.name, reason }, `server "${link.name}" ended unexpectedly (${reason}); stopping the proxy`);
     void stop(1);
   };
   await router.start();

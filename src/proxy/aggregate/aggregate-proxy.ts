@@ -1,0 +1,81 @@
+import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../../config/schema.js';
+import type { Downstream } from '../downstream.js';
+import { Router } from '../router.js';
+import { superviseRouter, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
+import { AGGREGATE_LINK, AggregateServer } from './aggregate-server.js';
+import type { AggregateOptions } from './aggregate-session.js';
+import { Catalog } from './catalog.js';
+import { ManagedMember } from './managed-member.js';
+import { DirectMember, type Member, type MemberHost } from './member.js';
+import { PrefixedNames } from './names.js';
+import { routeAggregate, type RoutingContext } from './routing.js';
+import { toolPredicate } from './tool-filter.js';
+
+/** How one server of the aggregate starts (decided before the MCP SDK is loaded). */
+export type MemberStart =
+  | { kind: 'direct'; launching: Promise<Downstream> }
+  | { kind: 'managed'; missing: boolean }
+  | { kind: 'failed'; reason: string };
+
+/** Builds the members, the router and the aggregate's own server, and starts serving the client. */
+export async function startAggregate(options: AggregateOptions, deps: ServeDeps, starts: readonly MemberStart[]): Promise<RunningProxy> {
+  const memberOptions = (serverName: string, server: ServerConfig): ServeOptions => ({ ...options, serverName, server });
+
+  let resolveInitialize!: (request: InitializeRequest) => void;
+  const host: MemberHost & { router: Router } = {
+    router: undefined as unknown as Router,
+    clientInitialize: new Promise((resolve) => (resolveInitialize = resolve)),
+    changed: (member) => {
+      for (const list of catalog.takeStale(member.name)) host.router.notifyClient(`notifications/${list}/list_changed`);
+      void aggregate.sendLevel(member);
+    },
+  };
+  const members = new Map<string, Member>();
+  const launches: Array<() => Promise<void>> = [];
+  options.servers.forEach(([name, server], index) => {
+    const start = starts[index]!;
+    if (start.kind === 'managed') {
+      const member = new ManagedMember(memberOptions(name, server), deps, host, start.missing ? 'needs-credentials' : 'needs-consent');
+      launches.push(() => member.start());
+      members.set(name, member);
+    } else {
+      const member = new DirectMember(memberOptions(name, server), deps, host);
+      launches.push(() => (start.kind === 'failed' ? member.fail(start.reason) : member.start(start.launching)));
+      members.set(name, member);
+    }
+  });
+  for (const launch of launches) void launch();
+
+  const filters = new Map(options.servers.map(([name, server]) => [name, toolPredicate(server.tools)]));
+  const toolAllowed = (server: string, tool: string): boolean => filters.get(server)?.(tool) ?? false;
+  const names = new PrefixedNames([...members.keys()], options.separator);
+  const front = await deps.openFront();
+  // The catalog needs the router and the router needs the route: routing reads the catalog when a request comes.
+  const context: RoutingContext = { members, names, toolAllowed, ownLink: AGGREGATE_LINK, catalog: undefined as unknown as Catalog };
+  const route = routeAggregate(context);
+  const router = new Router(front, {
+    scrubber: deps.scrubber,
+    logger: deps.logger,
+    route: (request, links) => {
+      if (isInitializeRequest(request)) resolveInitialize(request);
+      return route(request, links);
+    },
+  });
+  host.router = router;
+  const catalog = new Catalog(members, names, router, toolAllowed, deps.logger);
+  context.catalog = catalog;
+  const aggregate = new AggregateServer({ version: options.version, members, names, catalog, router, toolAllowed, logger: deps.logger });
+  router.attach(AGGREGATE_LINK, aggregate.transport);
+  await aggregate.transport.start();
+  deps.logger.info({ servers: [...members.keys()] }, 'serving every server behind one endpoint');
+
+  return superviseRouter(router, deps.logger, 'aggregate', {
+    downstreams: () => [...members.values()].map((member) => member.downstream()),
+    beforeStop: () => members.forEach((member) => member.halt()),
+    onLinkClose: (link) => {
+      for (const member of members.values()) if (member.onLinkClose(link)) return;
+    },
+  });
+}
+

@@ -1,0 +1,51 @@
+import type { ServerConfig } from '../../config/schema.js';
+import { KeyproxyError } from '../../errors.js';
+import { missingSecretsError } from '../credentials.js';
+import type { Downstream } from '../downstream.js';
+import { launch, needsConsent, readPlan, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
+import type { MemberStart } from './aggregate-proxy.js';
+
+/** What `serveAggregate` needs to know. */
+export interface AggregateOptions {
+  /** The servers to serve, in config order (the first of two listing the same resource URI wins). */
+  servers: ReadonlyArray<[string, ServerConfig]>;
+  /** Between server and tool name. */
+  separator: string;
+  headless: boolean;
+  parentEnv: NodeJS.ProcessEnv;
+  version: string;
+}
+
+/**
+ * Serves every given server behind one client connection (`mcp-keyproxy run` with no server name). Servers whose
+ * secrets are at hand are spawned first, in parallel, so they boot while the MCP SDK loads; the aggregate then
+ * answers `initialize` itself, replays it to each server, and announces each server's lists with `list_changed`
+ * when they join, leave or come back after a crash. Throws only when no server at all can run.
+ */
+export async function serveAggregate(options: AggregateOptions, deps: ServeDeps): Promise<RunningProxy> {
+  const starts = await Promise.all(
+    options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)),
+  );
+  if (starts.every((start) => start.kind === 'failed')) {
+    throw new KeyproxyError('SECRET_MISSING', starts.map((start) => (start.kind === 'failed' ? start.reason : '')).join('\n'));
+  }
+  const { startAggregate } = await import('./aggregate-proxy.js');
+  return startAggregate(options, deps, starts);
+}
+
+/** Decides how a server starts: spawned at once, behind its setup tool, or not at all (headless without secrets). */
+async function planStart(options: ServeOptions, deps: ServeDeps): Promise<MemberStart> {
+  try {
+    const { plan, fromKeychain } = await readPlan(deps.store, options.serverName, options.server);
+    if (plan.missing.length > 0 && options.headless) {
+      return { kind: 'failed', reason: missingSecretsError(options.serverName, plan.missing).message };
+    }
+    if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) return { kind: 'managed', missing: plan.missing.length > 0 };
+    const launching: Promise<Downstream> = launch(options, deps, plan);
+    // Awaited by the member; a failed spawn is its to report.
+    launching.catch(() => undefined);
+    return { kind: 'direct', launching };
+  } catch (error) {
+    return { kind: 'failed', reason: (error as Error).message };
+  }
+}

@@ -1,0 +1,157 @@
+import type { Logger } from 'pino';
+import type { Router } from '../router.js';
+import type { ListKind } from '../managed-server.js';
+import { decodeCursor, encodeCursor } from './cursors.js';
+import type { Member } from './member.js';
+import type { PrefixedNames } from './names.js';
+
+/** The list requests the aggregate merges, with the result field and the capability each needs. */
+export const LISTS = {
+  'tools/list': { key: 'tools', capability: 'tools', kind: 'tools' },
+  'prompts/list': { key: 'prompts', capability: 'prompts', kind: 'prompts' },
+  'resources/list': { key: 'resources', capability: 'resources', kind: 'resources' },
+  'resources/templates/list': { key: 'resourceTemplates', capability: 'resources', kind: 'resources' },
+} as const satisfies Record<string, { key: string; capability: 'tools' | 'prompts' | 'resources'; kind: ListKind }>;
+
+/** One of the merged list methods. */
+export type ListMethod = keyof typeof LISTS;
+
+/** How long the first page of a list waits for servers still starting; later ones come with list_changed. */
+const LIST_WAIT_MS = 2000;
+/** A server that does not answer a list within this time contributes nothing to it. */
+const LIST_TIMEOUT_MS = 10_000;
+
+type Item = Record<string, unknown> & { name?: string; uri?: string; uriTemplate?: string };
+
+/**
+ * The merged lists of every server: fans a list request out to the servers (in parallel), prefixes tool and prompt
+ * names, applies tool filters, keeps the first server of a resource URI listed twice, and remembers which server
+ * owns each resource and template so reads, subscriptions and completions can be routed.
+ */
+export class Catalog {
+  private readonly resourceOwners = new Map<string, string>();
+  private readonly templateOwners = new Map<string, string>();
+  private readonly reportedDuplicates = new Set<string>();
+  /** Lists served since each member last changed: those the client must be told to fetch again. */
+  private readonly servedSinceChange = new Map<string, Set<ListKind>>();
+
+  constructor(
+    private readonly members: ReadonlyMap<string, Member>,
+    private readonly names: PrefixedNames,
+    private readonly router: Router,
+    private readonly toolAllowed: (server: string, tool: string) => boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  /** One page of a merged list: the first page asks every server, a cursor only the servers it names. */
+  async list(method: ListMethod, cursor: string | undefined): Promise<{ items: Item[]; nextCursor?: string }> {
+    const spec = LISTS[method];
+    const pending = cursor === undefined ? new Map([...this.members.keys()].map((name) => [name, undefined])) : decodeCursor(method, cursor);
+    if (cursor === undefined) await settledWithin([...this.members.values()].map((member) => member.settled), LIST_WAIT_MS);
+    for (const name of this.members.keys()) {
+      const served = this.servedSinceChange.get(name) ?? new Set<ListKind>();
+      this.servedSinceChange.set(name, served.add(spec.kind));
+    }
+    const pages = await Promise.all(
+      [...pending].map(async ([server, serverCursor]) => {
+        const member = this.members.get(server);
+        const target = member?.target();
+        const link = target && this.router.link(target.link);
+        if (!member || !target || !link || member.capabilities()?.[spec.capability] === undefined) return undefined;
+        try {
+          const result = await this.router.request(link, method, serverCursor === undefined ? {} : { cursor: serverCursor }, LIST_TIMEOUT_MS);
+          const items = Array.isArray(result[spec.key]) ? (result[spec.key] as Item[]) : [];
+          return { server, setup: target.setup, items, next: typeof result.nextCursor === 'string' ? result.nextCursor : undefined };
+        } catch (error) {
+          this.logger.warn({ server, method, err: error }, `server "${server}" did not answer ${method}; leaving it out`);
+          return undefined;
+        }
+      }),
+    );
+    const items: Item[] = [];
+    const next = new Map<string, string>();
+    for (const page of pages) {
+      if (!page) continue;
+      if (page.next !== undefined) next.set(page.server, page.next);
+      for (const item of page.items) {
+        const merged = this.merge(method, page.server, page.setup, item);
+        if (merged) items.push(merged);
+      }
+    }
+    return { items, nextCursor: encodeCursor(method, next) };
+  }
+
+  /** The lists the client should fetch again now that `member` changed; forgets them. */
+  takeStale(member: string): ListKind[] {
+    const stale = [...(this.servedSinceChange.get(member) ?? [])];
+    this.servedSinceChange.delete(member);
+    return stale;
+  }
+
+  /** The server that listed this resource URI (or a template it matches); lists resources first if unknown. */
+  async resourceOwner(uri: string): Promise<string | undefined> {
+    const known = this.knownOwner(uri);
+    if (known !== undefined) return known;
+    await Promise.all([this.listAll('resources/list'), this.listAll('resources/templates/list')]);
+    return this.knownOwner(uri);
+  }
+
+  /** The owner of a URI or template, from the lists seen so far. */
+  knownOwner(uri: string): string | undefined {
+    return this.resourceOwners.get(uri) ?? this.templateOwners.get(uri) ?? this.templateOwnerOf(uri);
+  }
+
+  private templateOwnerOf(uri: string): string | undefined {
+    for (const [template, owner] of this.templateOwners) if (matchesTemplate(template, uri)) return owner;
+    return undefined;
+  }
+
+  private async listAll(method: ListMethod): Promise<void> {
+    let cursor: string | undefined;
+    do cursor = (await this.list(method, cursor)).nextCursor;
+    while (cursor !== undefined);
+  }
+
+  private merge(method: ListMethod, server: string, setup: boolean, item: Item): Item | undefined {
+    if (method === 'tools/list' || method === 'prompts/list') {
+      if (typeof item.name !== 'string') return undefined;
+      if (setup) return item;
+      if (method === 'tools/list' && !this.toolAllowed(server, item.name)) return undefined;
+      return { ...item, name: this.names.prefix(server, item.name) };
+    }
+    const owners = method === 'resources/list' ? this.resourceOwners : this.templateOwners;
+    const uri = method === 'resources/list' ? item.uri : item.uriTemplate;
+    if (typeof uri !== 'string') return undefined;
+    const owner = owners.get(uri);
+    if (owner !== undefined && owner !== server && this.members.has(owner)) {
+      if (!this.reportedDuplicates.has(uri)) {
+        this.reportedDuplicates.add(uri);
+        this.logger.error({ uri, kept: owner, dropped: server }, `resource ${uri} is listed by both "${owner}" and "${server}"; "${owner}" serves it`);
+      }
+      if (this.isEarlier(owner, server)) return undefined;
+    }
+    owners.set(uri, server);
+    return item;
+  }
+
+  /** True when `a` comes before `b` in the config: the first server of a duplicate URI wins. */
+  private isEarlier(a: string, b: string): boolean {
+    const order = [...this.members.keys()];
+    return order.indexOf(a) < order.indexOf(b);
+  }
+}
+
+async function settledWithin(promises: Array<Promise<void>>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/** True when `uri` could come from the RFC 6570 template (each `{…}` expression matches any run of characters). */
+function matchesTemplate(template: string, uri: string): boolean {
+  const source = template
+    .split(/\{[^}]*\}/)
+    .map((part) => part.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(uri);
+}

@@ -1,0 +1,71 @@
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Downstream } from '../downstream.js';
+import type { Link } from '../link.js';
+import { ManagedServer, type SessionState } from '../managed-server.js';
+import type { ServeDeps, ServeOptions } from '../serve.js';
+import { SETUP_LINK } from '../setup-server.js';
+import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
+
+/**
+ * A server of the aggregate that waits for its credentials or for consent: until it runs, its setup server
+ * (attached as `mcp-keyproxy/<server>`) contributes the `connect_<server>` tool, unprefixed.
+ */
+export class ManagedMember implements Member {
+  /** A member waiting for the user is not worth holding a list for. */
+  readonly settled = Promise.resolve();
+  private readonly managed: ManagedServer;
+  private readonly setupLink: string;
+
+  constructor(
+    readonly options: ServeOptions,
+    deps: ServeDeps,
+    private readonly host: MemberHost,
+    private readonly initial: SessionState,
+  ) {
+    this.managed = new ManagedServer(options, deps, () => host.changed(this));
+    this.setupLink = `${SETUP_LINK}/${options.serverName}`;
+  }
+
+  /** The server's name. */
+  get name(): string {
+    return this.options.serverName;
+  }
+
+  /** Attaches its setup server once the client has initialized (consent, when needed, is asked then). */
+  async start(): Promise<void> {
+    await this.managed.join(this.host.router, this.setupLink, this.initial, await this.host.clientInitialize);
+    this.host.changed(this);
+  }
+
+  state(): MemberState {
+    return this.managed.state;
+  }
+
+  detail(): string | undefined {
+    return this.managed.state === 'ready' ? undefined : this.managed.describeState();
+  }
+
+  target(): MemberTarget | undefined {
+    const link = this.managed.currentLink();
+    return link === this.name ? { link, setup: false } : { link, setup: true };
+  }
+
+  capabilities(): ServerCapabilities | undefined {
+    return this.managed.capabilities ?? { tools: {} };
+  }
+
+  onLinkClose(link: Link): boolean {
+    const downstream = this.managed.downstream;
+    if (link.name !== this.name || link.transport !== downstream?.transport) return false;
+    this.managed.downstreamEnded(downstream.endReason() ?? 'connection closed');
+    return true;
+  }
+
+  halt(): void {
+    this.managed.abort();
+  }
+
+  downstream(): Downstream | undefined {
+    return this.managed.downstream;
+  }
+}

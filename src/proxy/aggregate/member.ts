@@ -1,0 +1,169 @@
+import type { InitializeRequest, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Downstream } from '../downstream.js';
+import { handshake } from '../handshake.js';
+import type { Link } from '../link.js';
+import type { Router } from '../router.js';
+import { launch, readPlan, type ServeDeps, type ServeOptions } from '../serve.js';
+import { missingSecretsError } from '../credentials.js';
+import { RestartBackoff } from './restart.js';
+
+/** Where one server of the aggregate stands (shown by `keyproxy__status`). */
+export type MemberState = 'starting' | 'ready' | 'needs-credentials' | 'needs-consent' | 'denied' | 'failed' | 'restarting' | 'stopped';
+
+/** What a member needs from the aggregate it belongs to. */
+export interface MemberHost {
+  readonly router: Router;
+  /** Resolves with the client's `initialize` (replayed to each downstream so capability-gated features work). */
+  readonly clientInitialize: Promise<InitializeRequest>;
+  /** The member's lists changed: it joined, left, or switched between its setup tool and its real tools. */
+  changed(member: Member): void;
+}
+
+/** The link that serves a member now; `setup` when it is the proxy's own setup server (names are not prefixed). */
+export interface MemberTarget {
+  link: string;
+  setup: boolean;
+}
+
+/** One server behind the aggregate, whatever its kind. */
+export interface Member {
+  readonly name: string;
+  readonly options: ServeOptions;
+  /** Settles once the first start attempt is over (ready, waiting for the user, or failed). */
+  readonly settled: Promise<void>;
+  state(): MemberState;
+  /** Why it is not ready, when it is not (never a secret value). */
+  detail(): string | undefined;
+  /** The link serving it now, if any. */
+  target(): MemberTarget | undefined;
+  capabilities(): ServerCapabilities | undefined;
+  /** Handles its downstream link closing; false when the link is not its. */
+  onLinkClose(link: Link): boolean;
+  /** The proxy is stopping: no more restarts, dialogs or prompts. */
+  halt(): void;
+  /** Its running (or starting) downstream, stopped by the supervisor. */
+  downstream(): Downstream | undefined;
+}
+
+/**
+ * A server whose secrets are present and need no consent: started at once (in parallel with the others), handed
+ * the client's `initialize` by the handshake, and restarted with exponential backoff when it crashes.
+ */
+export class DirectMember implements Member {
+  readonly settled: Promise<void>;
+  private current: MemberState = 'starting';
+  private reason: string | undefined;
+  private caps: ServerCapabilities | undefined;
+  private running: Downstream | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly backoff = new RestartBackoff();
+  private settle!: () => void;
+
+  constructor(
+    readonly options: ServeOptions,
+    private readonly deps: ServeDeps,
+    private readonly host: MemberHost,
+  ) {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The server's name. */
+  get name(): string {
+    return this.options.serverName;
+  }
+
+  state(): MemberState {
+    return this.current;
+  }
+
+  detail(): string | undefined {
+    return this.reason;
+  }
+
+  target(): MemberTarget | undefined {
+    return this.current === 'ready' ? { link: this.name, setup: false } : undefined;
+  }
+
+  capabilities(): ServerCapabilities | undefined {
+    return this.current === 'ready' ? this.caps : undefined;
+  }
+
+  /**
+   * Starts the server — `launching` when it was spawned already, else with what the keychain holds now (a
+   * restart); failures are recorded and retried with backoff, never thrown.
+   */
+  async start(launching?: Promise<Downstream>): Promise<void> {
+    try {
+      const downstream = await (launching ?? this.relaunch());
+      if (!downstream) return;
+      this.running = downstream;
+      if (this.stopped) throw new Error('the proxy is stopping');
+      await downstream.transport.start();
+      const initialize = await this.host.clientInitialize;
+      const endReason = downstream.endReason.bind(downstream);
+      const { capabilities, toolNames } = await handshake(downstream.transport, initialize, endReason);
+      if (this.stopped) throw new Error('the proxy is stopping');
+      this.caps = capabilities;
+      this.host.router.attach(this.name, downstream.transport);
+      this.current = 'ready';
+      this.reason = undefined;
+      this.backoff.up();
+      this.deps.logger.info({ server: this.name, tools: toolNames.length }, 'server ready');
+      this.host.changed(this);
+    } catch (error) {
+      const failed = this.running;
+      this.running = undefined;
+      await failed?.transport.close().catch(() => undefined);
+      if (!this.stopped) this.scheduleRestart((error as Error).message);
+    } finally {
+      this.settle();
+    }
+  }
+
+  private async relaunch(): Promise<Downstream | undefined> {
+    const { plan } = await readPlan(this.deps.store, this.name, this.options.server);
+    if (plan.missing.length === 0) return launch(this.options, this.deps, plan);
+    await this.fail(missingSecretsError(this.name, plan.missing).message);
+    return undefined;
+  }
+
+  onLinkClose(link: Link): boolean {
+    if (link.name !== this.name || link.transport !== this.running?.transport) return false;
+    const reason = this.running.endReason() ?? 'connection closed';
+    this.running = undefined;
+    if (this.stopped) return true;
+    this.deps.logger.error({ server: this.name, reason }, `server "${this.name}" ended unexpectedly (${reason})`);
+    this.scheduleRestart(`it ended unexpectedly (${reason})`);
+    this.host.changed(this);
+    return true;
+  }
+
+  halt(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.current = 'stopped';
+  }
+
+  downstream(): Downstream | undefined {
+    return this.running;
+  }
+
+  /** Marks it as unable to start (e.g. headless without its secrets): it stays out of the lists. */
+  fail(reason: string): Promise<void> {
+    this.current = 'failed';
+    this.reason = reason;
+    this.deps.logger.error({ server: this.name }, `server "${this.name}" cannot start: ${reason}`);
+    this.settle();
+    return Promise.resolve();
+  }
+
+  private scheduleRestart(why: string): void {
+    const delay = this.backoff.nextDelay();
+    this.current = 'restarting';
+    this.reason = `${why}; next start in ${Math.round(delay / 1000)} s`;
+    this.deps.logger.warn({ server: this.name, delayMs: delay }, `restarting server "${this.name}" after ${why}`);
+    this.timer = setTimeout(() => void this.start(), delay);
+    this.timer.unref();
+  }
+}

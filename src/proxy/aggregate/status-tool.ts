@@ -1,0 +1,32 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { isLocalServer } from '../../config/schema.js';
+import type { Member } from './member.js';
+
+/** The status tool's name without its prefix: `keyproxy__status` with the default separator. */
+export const STATUS_TOOL = 'status';
+/** The prefix of the proxy's own tools. */
+export const OWN_PREFIX = 'keyproxy';
+
+/** The tool listing each server's state. */
+export function statusTool(name: string): Tool {
+  return {
+    name,
+    title: 'mcp-keyproxy: server status',
+    description:
+      'Lists every MCP server behind mcp-keyproxy and its state: starting, ready, waiting for credentials or for permission, denied, failed (with the reason) or restarting.',
+    inputSchema: { type: 'object', properties: {} },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  };
+}
+
+/** The status tool's answer: one line per server, and the same as structured content. */
+export function statusResult(members: Iterable<Member>): CallToolResult {
+  const servers = [...members].map((member) => ({
+    name: member.name,
+    kind: isLocalServer(member.options.server) ? 'local' : 'remote',
+    state: member.state(),
+    ...(member.detail() === undefined ? {} : { detail: member.detail() }),
+  }));
+  const lines = servers.map((server) => `${server.name} (${server.kind}): ${server.state}${server.detail ? ` — ${server.detail}` : ''}`);
+  return { content: [{ type: 'text', text: lines.join('\n') || 'No servers.' }], structuredContent: { servers } };
+}

@@ -1,0 +1,225 @@
+import type { CallToolResult, InitializeRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { referencedSecretNames } from '../config/references.js';
+import { collectCredentials } from './collect.js';
+import { askConsent } from './consent.js';
+import type { Downstream } from './downstream.js';
+import { handshake } from './handshake.js';
+import type { Router } from './router.js';
+import { launch, needsConsent, readPlan, type ServeDeps, type ServeOptions } from './serve.js';
+import { SetupServer, type SetupCallExtra } from './setup-server.js';
+
+/** The lists a change may concern. */
+export type ListKind = 'tools' | 'prompts' | 'resources';
+
+/** Where a server that could not start transparently stands. */
+export type SessionState = 'needs-credentials' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
+
+const text = (message: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: message }], isError });
+
+/**
+ * A server that cannot start as soon as the client connects: its credentials are missing, or the user must
+ * first allow their use. Its setup server lists a `connect_<server>` tool; once the server is up the client's
+ * `initialize` is replayed to it, it is attached to the router under its own name, and the change is announced.
+ * Used alone (`ManagedSession`) or as one member of the aggregate.
+ */
+export class ManagedServer {
+  private current: SessionState = 'needs-credentials';
+  /** Why the server is back in setup (e.g. it rejected its key), shown in the setup tool. */
+  private note: string | undefined;
+  private running: Downstream | undefined;
+  private caps: ServerCapabilities | undefined;
+  private starting: Promise<string[]> | undefined;
+  /** "Allow for this session": later starts in this proxy process do not ask again. */
+  private allowedForSession = false;
+  private readonly stopped = new AbortController();
+  private readonly setup: SetupServer;
+  private router!: Router;
+  private setupLink = '';
+
+  constructor(
+    private readonly options: ServeOptions,
+    private readonly deps: ServeDeps,
+    /** Tells the client which lists changed (the aggregate decides itself what to announce). */
+    private readonly announce: (lists: readonly ListKind[]) => void,
+  ) {
+    const { serverName } = options;
+    this.setup = new SetupServer({
+      name: `mcp-keyproxy/${serverName}`,
+      version: options.version,
+      instructions: `The MCP server "${serverName}" runs behind mcp-keyproxy, which keeps its credentials in the OS keychain. Until it is connected, call the tool connect_${serverName}.`,
+      unavailableMessage: (tool) =>
+        `The tool "${tool}" is not available: the server "${serverName}" is not connected yet (${this.describeState()}). Call connect_${serverName} first.`,
+    });
+  }
+
+  /**
+   * Attaches the setup server to `router` as `setupLink`. With `replay` the client has initialized already (the
+   * aggregate answered it): the client's `initialize` is replayed to the setup server, and consent is asked at once.
+   */
+  async join(router: Router, setupLink: string, initial: SessionState, replay?: InitializeRequest): Promise<void> {
+    this.router = router;
+    this.setupLink = setupLink;
+    this.current = initial;
+    await this.setup.transport.start();
+    if (replay) await handshake(this.setup.transport, replay, () => undefined);
+    router.attach(setupLink, this.setup.transport);
+    const askConsentNow = (): void => {
+      if (this.current === 'needs-consent') void this.allowAndStart();
+    };
+    if (replay) askConsentNow();
+    else this.setup.server.oninitialized = askConsentNow;
+    this.refreshTools(false);
+    this.deps.logger.info({ server: this.options.serverName, state: initial }, 'answering for the server until it can start');
+  }
+
+  /** Where it stands now. */
+  get state(): SessionState {
+    return this.current;
+  }
+
+  /** The link requests for this server go to: the server once it runs, else the setup server. */
+  currentLink(): string {
+    return this.current === 'ready' ? this.options.serverName : this.setupLink;
+  }
+
+  /** The running downstream, if any. */
+  get downstream(): Downstream | undefined {
+    return this.running;
+  }
+
+  /** What the running downstream declared in its `initialize` result. */
+  get capabilities(): ServerCapabilities | undefined {
+    return this.current === 'ready' ? this.caps : undefined;
+  }
+
+  /** Closes any open dialog or prompt: the proxy is stopping. */
+  abort(): void {
+    this.stopped.abort();
+  }
+
+  /**
+   * The server ended on its own: back to setup; the next connect_<server> call starts it again (asking for
+   * consent unless allowed for the session).
+   */
+  downstreamEnded(reason: string): void {
+    this.running = undefined;
+    this.current = 'stopped';
+    this.note = `${this.options.serverName} stopped (${reason}). Call connect_${this.options.serverName} to start it again.`;
+    this.refreshTools(true);
+  }
+
+  /** Why it is not connected, in words. */
+  describeState(): string {
+    const states: Record<SessionState, string> = {
+      'needs-credentials': 'its credentials are missing',
+      'needs-consent': 'waiting for your permission to use its stored credentials',
+      denied: 'you denied it the use of its stored credentials',
+      starting: 'it is starting',
+      ready: 'it is connected',
+      stopped: 'it stopped',
+    };
+    return this.note ?? states[this.current];
+  }
+
+  private refreshTools(announce: boolean): void {
+    this.setup.setTools(this.current === 'ready' ? [] : [{ tool: this.setupTool(), call: (extra) => this.onSetupCall(extra) }]);
+    if (announce) this.announce(['tools']);
+  }
+
+  private setupTool(): Tool {
+    const { serverName } = this.options;
+    const names = referencedSecretNames(this.options.server).join(', ');
+    const description =
+      this.current === 'needs-credentials'
+        ? `Opens a secure dialog on this computer to enter the credentials for ${serverName} (${names}). They are stored in the OS keychain and never pass through this chat. ${this.note ?? ''}`
+        : `Asks you (on this computer) to allow ${serverName} to start with its stored credentials (${names}). Current state: ${this.describeState()}.`;
+    return { name: `connect_${serverName}`, description: description.trim(), inputSchema: { type: 'object', properties: {} } };
+  }
+
+  private async onSetupCall(extra: SetupCallExtra): Promise<CallToolResult> {
+    const { serverName } = this.options;
+    if (this.current === 'starting' && this.starting) return text(connectedText(serverName, await this.starting));
+    if (this.current !== 'needs-credentials') return this.allowAndStart();
+    const { plan } = await readPlan(this.deps.store, serverName, this.options.server);
+    // After a rejected key every secret is asked again, not only the missing ones.
+    const names = plan.missing.length > 0 ? plan.missing : referencedSecretNames(this.options.server);
+    return collectCredentials(
+      {
+        ...this.options,
+        names,
+        setup: this.setup,
+        dialog: this.deps.dialog,
+        store: this.deps.store,
+        logger: this.deps.logger,
+        sessionSignal: this.stopped.signal,
+        // Typing the values in is the user's consent to use them.
+        start: () => this.startDownstream(),
+      },
+      extra,
+    );
+  }
+
+  /** Asks for consent (unless allowed for the session already), then starts the server. */
+  private async allowAndStart(): Promise<CallToolResult> {
+    const { serverName } = this.options;
+    const { plan, fromKeychain } = await readPlan(this.deps.store, serverName, this.options.server);
+    if (!this.allowedForSession && needsConsent(this.options, plan, fromKeychain)) {
+      const decision = await askConsent({
+        serverName,
+        secretNames: [...plan.values.keys()].filter((name) => fromKeychain.has(name)),
+        setup: this.setup,
+        dialog: this.deps.dialog,
+        signal: this.stopped.signal,
+        logger: this.deps.logger,
+      });
+      if (decision === 'deny') {
+        this.current = 'denied';
+        this.refreshTools(true);
+        return text(`You denied ${serverName} the use of its stored credentials. Call connect_${serverName} to be asked again.`, true);
+      }
+      this.allowedForSession = decision === 'session';
+    }
+    try {
+      return text(connectedText(serverName, await this.startDownstream()));
+    } catch (error) {
+      return text((error as Error).message, true);
+    }
+  }
+
+  /** Starts the server with what the keychain holds now, replays `initialize` and switches routing to it. */
+  private startDownstream(): Promise<string[]> {
+    this.starting ??= (async () => {
+      const { serverName } = this.options;
+      const { plan } = await readPlan(this.deps.store, serverName, this.options.server);
+      const initialize = this.router.clientInitialize;
+      if (plan.missing.length > 0 || !initialize) throw new Error(`The credentials of ${serverName} are incomplete.`);
+      this.current = 'starting';
+      const downstream = await launch(this.options, this.deps, plan);
+      try {
+        await downstream.transport.start();
+        const { toolNames, capabilities } = await handshake(downstream.transport, initialize, () => downstream.endReason());
+        this.running = downstream;
+        this.caps = capabilities;
+        this.router.attach(serverName, downstream.transport);
+        this.current = 'ready';
+        this.note = undefined;
+        this.refreshTools(false);
+        this.announce(['tools', 'prompts', 'resources']);
+        this.deps.logger.info({ server: serverName, tools: toolNames.length }, 'server connected');
+        return toolNames;
+      } catch (error) {
+        await downstream.transport.close();
+        this.current = 'needs-credentials';
+        this.note = `${serverName} stopped during start-up (${downstream.endReason() ?? 'no answer'}); it may have rejected its credentials. Call connect_${serverName} to enter them again.`;
+        this.refreshTools(true);
+        this.deps.logger.warn({ server: serverName, reason: downstream.endReason() }, 'server failed to start; offering the dialog again');
+        throw error;
+      }
+    })().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+}
+
+function connectedText(serverName: string, tools: readonly string[]): string {
+  return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
+}
