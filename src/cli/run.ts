@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
+import { openAuditLog } from '../audit/open.js';
 import { findServer, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
+import { patternGuard } from '../proxy/pattern-guard.js';
 import { serveServer, type ServeDeps } from '../proxy/serve.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
@@ -40,11 +42,15 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
     throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
   }
   const headless = isHeadless(options.headless, ctx.env);
+  const audit = openAuditLog({ env: ctx.env, onError: (error) => logger.warn({ err: error }, 'the audit log cannot be written') });
+  scrubber.onhit = (hit) => audit.scrubHit(hit.server, hit.name, hit.where, hit.count);
   const deps: ServeDeps = {
+    audit,
     store: ctx.openStore(),
     logger,
     scrubber,
     dialog: ctx.openDialog(),
+    guard: patternGuard(Object.entries(config.servers), { audit, logger }),
     // The SDK is loaded only once the servers are spawned: it is the heaviest import of the proxy.
     openFront: async () => {
       const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
@@ -68,7 +74,9 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
   ctx.stdin.once('end', stop('client closed stdin'));
   process.once('SIGTERM', stop('SIGTERM'));
   process.once('SIGINT', stop('SIGINT'));
-  return proxy.finished;
+  const exitCode = await proxy.finished;
+  audit.close();
+  return exitCode;
 }
 
 /** The servers `run` serves with no server name: the enabled ones, or those named by `--only`, in config order. */

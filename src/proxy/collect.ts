@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ServerConfig } from '../config/schema.js';
 import { acquireDialogLock } from '../dialog/lock.js';
 import { newVerificationCode } from '../dialog/verification-code.js';
@@ -23,6 +24,7 @@ export interface CollectOptions {
   dialog: CredentialDialog;
   store: SecretStore;
   logger: Logger;
+  audit: AuditLog;
   /** Aborted when the proxy stops: the dialog must not outlive it. */
   sessionSignal: AbortSignal;
   /** Starts the downstream once the values are stored; resolves with its tool names. */
@@ -60,15 +62,21 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
         return text(connected(serverName, await options.start()));
       }
       logger.info({ server: serverName, secrets: options.names }, 'credential dialog shown');
+      options.audit.dialogShown(serverName, options.names);
       const values = await options.dialog.collect(serverName, options.server.secrets, options.names, code, abort);
       if (values === null) {
-        logger.info({ server: serverName }, 'credential dialog cancelled');
+        const by = options.sessionSignal.aborted || extra.signal.aborted || dialogAbort.signal.aborted ? 'client' : 'user';
+        logger.info({ server: serverName, by }, 'credential dialog cancelled');
+        options.audit.dialogCancelled(serverName, options.names, by);
         return text(`Cancelled: nothing was stored. Call connect_${serverName} to try again.`);
       }
-      for (const [name, value] of Object.entries(values)) {
-        if (options.names.includes(name) && value.length > 0) await options.store.set(serverName, name, value);
+      const entered = Object.entries(values).filter(([name, value]) => options.names.includes(name) && value.length > 0);
+      options.audit.dialogSubmitted(serverName, entered.map(([name]) => name));
+      for (const [name, value] of entered) {
+        await options.store.set(serverName, name, value);
+        options.audit.secretStored(serverName, name, 'dialog');
       }
-      logger.info({ server: serverName, secrets: Object.keys(values) }, 'credential dialog submitted; secrets stored');
+      logger.info({ server: serverName, secrets: entered.map(([name]) => name) }, 'credential dialog submitted; secrets stored');
       return text(connected(serverName, await options.start()));
     } finally {
       await lock.release();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ConsentDecision } from '../dialog/template.js';
 import { newVerificationCode } from '../dialog/verification-code.js';
 import type { SetupServer } from './setup-server.js';
@@ -22,6 +23,7 @@ export async function askConsent(options: {
   dialog: CredentialDialog;
   signal: AbortSignal;
   logger: Logger;
+  audit: AuditLog;
 }): Promise<ConsentDecision> {
   const { serverName, secretNames, setup, logger } = options;
   let decision: ConsentDecision = 'deny';
@@ -60,5 +62,6 @@ export async function askConsent(options: {
     decision = 'deny';
   }
   logger.info({ server: serverName, via, decision, secrets: secretNames }, 'consent decision');
+  options.audit.consent(serverName, secretNames, decision);
   return decision;
 }

@@ -1,5 +1,6 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { CredentialPlan } from './credentials.js';
 
@@ -10,6 +11,7 @@ export interface LaunchContext<S extends ServerConfig = ServerConfig> {
   plan: CredentialPlan;
   parentEnv: NodeJS.ProcessEnv;
   logger: Logger;
+  audit: AuditLog;
 }
 
 /** A started downstream, ready for the router. */

@@ -11,7 +11,7 @@ import { assertUrlAllowed, describeUrl, isCleartextRemote } from './remote/url-p
  * Connects to a remote MCP server (Streamable HTTP, or SSE), its secrets sent as HTTP headers (or in the URL) and
  * only to its origin. Nothing goes over the network before the client's own `initialize`, except SSE's event stream.
  */
-export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, server, plan, parentEnv, logger }) => {
+export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit }) => {
   const resolved = resolveRemoteServer({ ...server, headers: headersWithoutAbsent(server, plan.absentOptional) }, plan.values, parentEnv);
   const url = new URL(resolved.url);
   // The loader checked the configured URL; this checks the one that is actually used, once references are resolved.
@@ -25,6 +25,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     mode: server.transport,
     logger,
     secretNames: referencedSecretNames(server),
+    onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
     create: (kind) => createInnerTransport(kind, { url, headers: resolved.headers, fetch }),
   });
   logger.info(

@@ -140,7 +140,7 @@ export class ManagedServer {
     const { serverName } = this.options;
     if (this.current === 'starting' && this.starting) return text(connectedText(serverName, await this.starting));
     if (this.current !== 'needs-credentials') return this.allowAndStart();
-    const { plan } = await readPlan(this.deps.store, serverName, this.options.server);
+    const { plan } = await readPlan(this.deps, serverName, this.options.server);
     // After a rejected key every secret is asked again, not only the missing ones.
     const names = plan.missing.length > 0 ? plan.missing : referencedSecretNames(this.options.server);
     return collectCredentials(
@@ -151,6 +151,7 @@ export class ManagedServer {
         dialog: this.deps.dialog,
         store: this.deps.store,
         logger: this.deps.logger,
+        audit: this.deps.audit,
         sessionSignal: this.stopped.signal,
         // Typing the values in is the user's consent to use them.
         start: () => this.startDownstream(),
@@ -162,7 +163,7 @@ export class ManagedServer {
   /** Asks for consent (unless allowed for the session already), then starts the server. */
   private async allowAndStart(): Promise<CallToolResult> {
     const { serverName } = this.options;
-    const { plan, fromKeychain } = await readPlan(this.deps.store, serverName, this.options.server);
+    const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
     if (!this.allowedForSession && needsConsent(this.options, plan, fromKeychain)) {
       const decision = await askConsent({
         serverName,
@@ -171,6 +172,7 @@ export class ManagedServer {
         dialog: this.deps.dialog,
         signal: this.stopped.signal,
         logger: this.deps.logger,
+        audit: this.deps.audit,
       });
       if (decision === 'deny') {
         this.current = 'denied';
@@ -190,7 +192,7 @@ export class ManagedServer {
   private startDownstream(): Promise<string[]> {
     this.starting ??= (async () => {
       const { serverName } = this.options;
-      const { plan } = await readPlan(this.deps.store, serverName, this.options.server);
+      const { plan } = await readPlan(this.deps, serverName, this.options.server);
       const initialize = this.router.clientInitialize;
       if (plan.missing.length > 0 || !initialize) throw new Error(`The credentials of ${serverName} are incomplete.`);
       this.current = 'starting';

@@ -20,6 +20,7 @@ export class ManagedSession {
     const router = new Router(front, {
       scrubber: this.deps.scrubber,
       logger: this.deps.logger,
+      guard: this.deps.guard,
       route: (_request, links) => links.get(managed.currentLink()),
     });
     const managed = new ManagedServer(this.options, this.deps, (lists) => {

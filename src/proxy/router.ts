@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { Scrubber } from '../log/scrubber.js';
 import { Link, type ProxyCall } from './link.js';
 import { rpcError } from './rpc-error.js';
+import type { MessageGuard } from './pattern-guard.js';
 import { ServerRequests } from './server-requests.js';
 
 /** Where a client request goes: a link, or a link and the request rewritten for it (e.g. a name unprefixed). */
@@ -30,6 +31,8 @@ export interface RouterOptions {
   logger: Logger;
   /** Which downstream a client request goes to; the single-server proxy always returns its one link. */
   route: (request: JSONRPCRequest, links: ReadonlyMap<string, Link>) => RouteTarget | undefined;
+  /** Rewrites what a downstream sends before it is scrubbed (the optional pattern guard). */
+  guard?: MessageGuard;
 }
 
 /**
@@ -182,7 +185,8 @@ export class Router {
     }
   }
 
-  private fromDownstream(link: Link, message: JSONRPCMessage): void {
+  private fromDownstream(link: Link, received: JSONRPCMessage): void {
+    const message = this.options.guard ? this.options.guard(link.name, received) : received;
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       const entry = message.id === undefined ? undefined : link.requests.take(message.id);
       if (entry === undefined) {

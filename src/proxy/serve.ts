@@ -2,11 +2,13 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { referencedSecretNames } from '../config/references.js';
 import { isLocalServer, type ServerConfig } from '../config/schema.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { CredentialDialog } from '../dialog/credential-dialog.js';
 import { missingSecretsError, planCredentials, type CredentialPlan } from './credentials.js';
 import type { Downstream } from './downstream.js';
+import type { MessageGuard } from './pattern-guard.js';
 import type { Link } from './link.js';
 import { launchLocal } from './launch-local.js';
 import type { Router } from './router.js';
@@ -32,6 +34,10 @@ export interface ServeDeps {
   openFront: () => Promise<Transport>;
   /** The native dialog (only used in interactive mode). */
   dialog: CredentialDialog;
+  /** Where every secret read, injection, consent decision and dialog outcome is recorded (names only). */
+  audit: AuditLog;
+  /** The pattern guard, when a server asks for it (`patternGuard`). */
+  guard?: MessageGuard;
 }
 
 /** A running proxy: `finished` resolves with the exit code once everything has stopped. */
@@ -43,22 +49,32 @@ export interface RunningProxy {
 
 /** Reads the secrets of a server and decides what is missing; `fromKeychain` names what the keychain held. */
 export async function readPlan(
-  store: SecretStore,
+  deps: Pick<ServeDeps, 'store' | 'audit'>,
   serverName: string,
   server: ServerConfig,
 ): Promise<{ plan: CredentialPlan; fromKeychain: Set<string> }> {
-  const stored = referencedSecretNames(server).length > 0 ? await store.getAll(serverName) : new Map<string, string>();
-  return { plan: planCredentials(server, stored), fromKeychain: new Set(stored.keys()) };
+  const referenced = referencedSecretNames(server);
+  const stored = referenced.length > 0 ? await deps.store.getAll(serverName) : new Map<string, string>();
+  const read = referenced.filter((name) => stored.has(name));
+  if (read.length > 0) deps.audit.secretRead(serverName, read, 'keychain');
+  return { plan: planCredentials(server, stored), fromKeychain: new Set(read) };
 }
 
 /** Starts the downstream with the planned secrets; they are registered with the scrubber first. */
 export async function launch(options: ServeOptions, deps: ServeDeps, plan: CredentialPlan): Promise<Downstream> {
   const { serverName, server, parentEnv } = options;
   for (const [name, value] of plan.values) deps.scrubber.add(`${serverName}/${name}`, value);
-  const context = { serverName, plan, parentEnv, logger: deps.logger };
-  return isLocalServer(server)
-    ? launchLocal({ ...context, server })
-    : (await import('./launch-remote.js')).launchRemote({ ...context, server });
+  const context = { serverName, plan, parentEnv, logger: deps.logger, audit: deps.audit };
+  const downstream = isLocalServer(server)
+    ? await launchLocal({ ...context, server })
+    : await (await import('./launch-remote.js')).launchRemote({ ...context, server });
+  if (plan.values.size > 0) deps.audit.injection(serverName, [...plan.values.keys()], isLocalServer(server) ? 'env' : 'header');
+  return downstream;
+}
+
+/** Records that stored secrets are used without asking, because consent is bypassed for this server or run. */
+export function recordBypassedConsent(options: ServeOptions, deps: ServeDeps, fromKeychain: ReadonlySet<string>): void {
+  if (fromKeychain.size > 0) deps.audit.consent(options.serverName, [...fromKeychain], 'bypassed');
 }
 
 /** True when stored secrets may only be injected after the user allowed it. */
@@ -74,7 +90,7 @@ export function needsConsent(options: ServeOptions, plan: CredentialPlan, fromKe
  */
 export async function serveServer(options: ServeOptions, deps: ServeDeps): Promise<RunningProxy> {
   const { serverName } = options;
-  const { plan, fromKeychain } = await readPlan(deps.store, serverName, options.server);
+  const { plan, fromKeychain } = await readPlan(deps, serverName, options.server);
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
   if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {
@@ -82,9 +98,15 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
     return new ManagedSession(options, deps).start(plan.missing.length > 0 ? 'needs-credentials' : 'needs-consent');
   }
 
+  recordBypassedConsent(options, deps, fromKeychain);
   const downstream = await launch(options, deps, plan);
   const [{ Router: RouterClass }, front] = await Promise.all([import('./router.js'), deps.openFront()]);
-  const router = new RouterClass(front, { scrubber: deps.scrubber, logger: deps.logger, route: (_request, links) => links.get(serverName) });
+  const router = new RouterClass(front, {
+    scrubber: deps.scrubber,
+    logger: deps.logger,
+    guard: deps.guard,
+    route: (_request, links) => links.get(serverName),
+  });
   router.attach(serverName, downstream.transport);
   await downstream.transport.start();
   return superviseRouter(router, deps.logger, serverName, { downstreams: () => [downstream] });

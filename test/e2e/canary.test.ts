@@ -55,7 +55,14 @@ beforeAll(async () => {
   const fixture = join(repoRoot, 'test/fixtures/leaky-server.mjs');
   config = await writeConfig({
     [leaky]: { command: process.execPath, args: [fixture], env: { LEAKY_KEY: '${secret:KEY}' }, secrets: { KEY: {} }, confirm: false },
-    [other]: { command: process.execPath, args: [fixture], env: { LEAKY_KEY: '${secret:KEY}' }, secrets: { KEY: {} }, confirm: false },
+    [other]: {
+      command: process.execPath,
+      args: [fixture],
+      env: { LEAKY_KEY: '${secret:KEY}' },
+      secrets: { KEY: {} },
+      confirm: false,
+      block_secret_patterns: true,
+    },
     [remote]: remoteServerEntry(`${remoteServer.origin}/mcp`),
   });
   const env = { MCP_KEYPROXY_STATE_DIR: stateDir };
@@ -94,6 +101,11 @@ describe('canary: no secret value leaves the proxy', () => {
       const failed = await leakyProxy.client.callTool({ name: 'leak-error', arguments: {} });
       expect(failed.isError).toBe(true);
       await otherProxy.client.callTool({ name: 'leak', arguments: {} });
+      const foreign = JSON.stringify(await otherProxy.client.callTool({ name: 'foreign', arguments: {} }));
+      expect(foreign).toContain('[REDACTED:pattern/aws-access-key-id]');
+      expect(foreign).not.toMatch(/AKIA[A-Z2-7]{16}/);
+      // Without the guard the same foreign credential passes: it is not a secret the proxy injected.
+      expect(JSON.stringify(await leakyProxy.client.callTool({ name: 'foreign', arguments: {} }))).toMatch(/AKIA[A-Z2-7]{16}/);
       expect(JSON.stringify(await remoteProxy.client.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toContain('echo: hi');
 
       // Something did arrive on each channel, so the absence of the canary below means something.
@@ -123,7 +135,17 @@ describe('canary: no secret value leaves the proxy', () => {
     for (const file of [...(await filesUnder(stateDir)), ...(await filesUnder(dirname(config)))]) {
       expectNoCanary(file, await readFile(file, 'utf8'), canaries);
     }
-    const audit = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
-    expect(audit).toContain('secret_stored');
+    const events = (await readFile(join(stateDir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; server?: string; name?: string; names?: string[]; where?: string });
+    const seen = (event: string, server: string) => events.filter((entry) => entry.event === event && entry.server === server);
+    expect(seen('secret_stored', leaky)).toHaveLength(1);
+    expect(seen('secret_read', leaky)[0]?.names).toEqual(['KEY']);
+    expect(seen('injection', leaky)[0]).toMatchObject({ names: ['KEY'], target: 'env' });
+    expect(seen('consent', leaky)[0]).toMatchObject({ decision: 'bypassed' });
+    expect(seen('injection', remote)[0]).toMatchObject({ names: ['api_key'], target: 'header' });
+    expect(seen('scrub_hit', leaky).map((entry) => entry.where)).toEqual(expect.arrayContaining(['result', 'notification']));
+    expect(seen('pattern_hit', other)[0]).toMatchObject({ pattern: 'aws-access-key-id', where: 'result' });
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, ToolListChangedNotificationSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -80,7 +80,17 @@ function listChangedCounter(client: Client): () => number {
   return () => count;
 }
 
-const env = { MCP_KEYPROXY_RUNTIME_DIR: runtimeDir };
+const stateDir = join(repoRoot, 'test-artifacts', `state-${suffix}`);
+const env = { MCP_KEYPROXY_RUNTIME_DIR: runtimeDir, MCP_KEYPROXY_STATE_DIR: stateDir };
+
+/** The audit events written so far for `server`, as event names (with the consent decision). */
+async function auditedEvents(server: string): Promise<string[]> {
+  const lines = (await readFile(join(stateDir, 'audit.jsonl'), 'utf8')).trim().split('\n');
+  return lines
+    .map((line) => JSON.parse(line) as { event: string; server?: string; decision?: string })
+    .filter((entry) => entry.server === server)
+    .map((entry) => (entry.decision ? `${entry.event}:${entry.decision}` : entry.event));
+}
 const textOf = (result: unknown): string => JSON.stringify((result as { content: unknown }).content);
 
 describe('missing credentials', () => {
@@ -109,6 +119,9 @@ describe('missing credentials', () => {
       expect(textOf(await call)).toContain(`Connected to ${server}`);
       expect(await secretToolSearch(server)).toContain(`secret = ${token}`);
       expect(changed()).toBeGreaterThan(0);
+      expect(await auditedEvents(server)).toEqual(
+        expect.arrayContaining(['dialog_shown', 'dialog_submitted', 'secret_stored', 'secret_read', 'injection']),
+      );
       const getEnv = textOf(await client.callTool({ name: 'get-env', arguments: {} }));
       expect(getEnv).toContain(`[REDACTED:${server}/API_TOKEN]`);
       expect(getEnv).not.toContain(token);
@@ -299,6 +312,7 @@ describe('consent before stored secrets are used', () => {
       expect(textOf(denied)).toContain(`connect_${consentServer}`);
       await client.callTool({ name: `connect_${consentServer}`, arguments: {} });
       expect(asked).toHaveLength(2);
+      expect((await auditedEvents(consentServer)).filter((event) => event === 'consent:deny')).toHaveLength(2);
     } finally {
       await client.close();
     }

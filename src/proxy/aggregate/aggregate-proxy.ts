@@ -57,6 +57,7 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
   const router = new Router(front, {
     scrubber: deps.scrubber,
     logger: deps.logger,
+    guard: deps.guard,
     route: (request, links) => {
       if (isInitializeRequest(request)) resolveInitialize(request);
       return route(request, links);

@@ -2,7 +2,7 @@ import type { ServerConfig } from '../../config/schema.js';
 import { KeyproxyError } from '../../errors.js';
 import { missingSecretsError } from '../credentials.js';
 import type { Downstream } from '../downstream.js';
-import { launch, needsConsent, readPlan, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
+import { launch, needsConsent, readPlan, recordBypassedConsent, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
 import type { MemberStart } from './aggregate-proxy.js';
 
 /** What `serveAggregate` needs to know. */
@@ -36,11 +36,12 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
 /** Decides how a server starts: spawned at once, behind its setup tool, or not at all (headless without secrets). */
 async function planStart(options: ServeOptions, deps: ServeDeps): Promise<MemberStart> {
   try {
-    const { plan, fromKeychain } = await readPlan(deps.store, options.serverName, options.server);
+    const { plan, fromKeychain } = await readPlan(deps, options.serverName, options.server);
     if (plan.missing.length > 0 && options.headless) {
       return { kind: 'failed', reason: missingSecretsError(options.serverName, plan.missing).message };
     }
     if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) return { kind: 'managed', missing: plan.missing.length > 0 };
+    recordBypassedConsent(options, deps, fromKeychain);
     const launching: Promise<Downstream> = launch(options, deps, plan);
     // Awaited by the member; a failed spawn is its to report.
     launching.catch(() => undefined);

@@ -122,7 +122,7 @@ export class DirectMember implements Member {
   }
 
   private async relaunch(): Promise<Downstream | undefined> {
-    const { plan } = await readPlan(this.deps.store, this.name, this.options.server);
+    const { plan } = await readPlan(this.deps, this.name, this.options.server);
     if (plan.missing.length === 0) return launch(this.options, this.deps, plan);
     await this.fail(missingSecretsError(this.name, plan.missing).message);
     return undefined;

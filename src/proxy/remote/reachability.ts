@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { NullAuditLog } from '../../audit/audit-log.js';
 import pino from 'pino';
 import { referencedSecretNames } from '../../config/references.js';
 import type { RemoteServerConfig } from '../../config/schema.js';
@@ -39,7 +40,7 @@ export async function checkRemoteReachable(
 
   const client = new Client({ name: 'mcp-keyproxy-doctor', version: '1' }, { capabilities: {} });
   try {
-    const downstream = await launchRemote({ serverName, server, plan, parentEnv: deps.env, logger: pino({ level: 'silent' }) });
+    const downstream = await launchRemote({ serverName, server, plan, parentEnv: deps.env, logger: pino({ level: 'silent' }), audit: new NullAuditLog() });
     await client.connect(downstream.transport, { timeout: deps.timeoutMs ?? 10_000 });
     const info = client.getServerVersion();
     return { status: 'ok', what: `${serverName}: ${where} answered${info ? ` (${info.name} ${info.version})` : ''} and accepted its credentials` };

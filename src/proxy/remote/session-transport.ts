@@ -16,6 +16,8 @@ export interface RemoteSessionOptions {
   secretNames: readonly string[];
   /** Creates (does not start) an SDK client transport of `kind`. */
   create: (kind: RemoteKind) => Promise<SdkClientTransport>;
+  /** Called when the server rejects the credentials (401/403), e.g. to write the audit log. */
+  onAuthRejected?: (status: number) => void;
   /** Limit for a replayed `initialize` and for the DELETE on close. */
   timeoutMs?: number;
 }
@@ -230,6 +232,7 @@ export class RemoteSessionTransport implements Transport {
     const { serverName, logger, secretNames } = this.options;
     // Once at warn is enough to be seen; every later rejection would repeat the same line.
     logger[this.authLogged ? 'debug' : 'warn']({ server: serverName, status, secrets: secretNames }, authRejectedMessage(serverName, status, secretNames));
+    if (status !== undefined) this.options.onAuthRejected?.(status);
     this.authLogged = true;
   }
 
