@@ -3,8 +3,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { requireKeyringSession } from '../helpers/keyring.js';
-import { descendantsOf, isAlive, procText, runBin, waitFor, writeConfig } from '../helpers/proxy.js';
-import { connectAggregate, fixtureServer } from '../helpers/aggregate-client.js';
+import { connectThroughProxy, descendantsOf, isAlive, procText, runBin, waitFor, writeConfig } from '../helpers/proxy.js';
+import { fixtureServer } from '../helpers/aggregate-client.js';
 
 const textOf = (result: unknown): string => JSON.stringify((result as CallToolResult).content);
 
@@ -38,7 +38,7 @@ async function fixturePids(proxyPid: number): Promise<Map<string, number>> {
 describe('aggregate: a server that crashes', () => {
   it('fails the call at once, restarts the server with its tools announced again, and never disturbs the others', async () => {
     const config = await writeConfig({ steady: fixtureServer('steady'), flaky: fixtureServer('flaky') });
-    const { client, transport, proxyPid } = await connectAggregate({ config });
+    const { client, transport, proxyPid } = await connectThroughProxy({ config, extraArgs: ['--log-level', 'debug'] });
     let listChanged = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
     try {
@@ -78,7 +78,7 @@ describe('aggregate: a server that crashes', () => {
 describe('aggregate: a server that takes 10 s to start', () => {
   it('answers initialize before that server is up, and its tools arrive later with list_changed', async () => {
     const config = await writeConfig({ quick: fixtureServer('quick'), slow: fixtureServer('slow', { FIXTURE_START_DELAY_MS: '10000' }) });
-    const { client, transport } = await connectAggregate({ config });
+    const { client, transport } = await connectThroughProxy({ config, extraArgs: ['--log-level', 'debug'] });
     let listChanged = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
     try {
@@ -100,7 +100,7 @@ describe('aggregate: stopping', () => {
   for (const how of ['SIGTERM', 'stdin close'] as const) {
     it(`${how} stops every child`, async () => {
       const config = await writeConfig({ one: fixtureServer('one'), two: fixtureServer('two'), three: fixtureServer('three') });
-      const { client, transport, proxyPid } = await connectAggregate({ config });
+      const { client, transport, proxyPid } = await connectThroughProxy({ config, extraArgs: ['--log-level', 'debug'] });
       expect(await toolNames(client)).toEqual(expect.arrayContaining(['one__hello', 'two__hello', 'three__hello']));
       const children = await descendantsOf(proxyPid);
       expect(children.length).toBeGreaterThanOrEqual(3);
@@ -121,7 +121,7 @@ describe('aggregate: headless, with a secret missing', () => {
   it('serves the other servers and names the fix for the one that cannot start', async () => {
     requireKeyringSession();
     const config = await writeConfig({ fine: fixtureServer('fine'), [needy]: withSecret });
-    const { client, transport } = await connectAggregate({ config, extraArgs: ['--headless'] });
+    const { client, transport } = await connectThroughProxy({ config, extraArgs: ['--log-level', 'debug', '--headless'] });
     try {
       expect(textOf(await client.callTool({ name: 'fine__hello', arguments: { text: 'ok' } }))).toContain('hello from fine');
       const status = (await statusOf(client))[needy];

@@ -1,9 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingServer, writeConfig } from '../helpers/proxy.js';
+import { connectThroughProxy, everythingServer, writeConfig } from '../helpers/proxy.js';
 import { startEverythingHttp, type HttpServerProcess } from '../helpers/remote.js';
-import { allPages, connectAggregate, fixtureServer } from '../helpers/aggregate-client.js';
+import { allPages, fixtureServer } from '../helpers/aggregate-client.js';
 
 let http: HttpServerProcess;
 let client: Client;
@@ -25,8 +25,9 @@ beforeAll(async () => {
     fb: fixtureServer('fb', {}, { tools: { allow: ['hello', 'ask', 'count'] } }),
     off: { ...fixtureServer('off'), enabled: false },
   });
-  const connected = await connectAggregate({
+  const connected = await connectThroughProxy({
     config,
+    extraArgs: ['--log-level', 'debug'],
     capabilities: { sampling: {}, elicitation: { form: {} } },
     beforeConnect: (c) => {
       c.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {

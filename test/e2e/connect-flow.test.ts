@@ -254,6 +254,34 @@ describe('missing credentials', () => {
   });
 });
 
+describe('in the aggregate (mcp-keyproxy run with no server name)', () => {
+  it('a server waiting for credentials offers connect_<server> beside the others, and joins after the dialog', async () => {
+    const waiting = `e2e-agg-wait-${suffix}`;
+    const ready = `e2e-agg-ready-${suffix}`;
+    const config = await writeConfig({
+      [waiting]: { ...everythingServer({ API_TOKEN: '${secret:API_TOKEN}' }, { API_TOKEN: { label: 'API token' } }), confirm: true },
+      [ready]: everythingServer({}),
+    });
+    const { client, proxyPid } = await connectThroughProxy({ config, env });
+    try {
+      const changed = listChangedCounter(client);
+      const before = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(before).toEqual(expect.arrayContaining([`connect_${waiting}`, `${ready}__echo`]));
+      expect(before).not.toContain(`${waiting}__get-env`);
+      await client.callTool({ name: `connect_${waiting}`, arguments: {} });
+      const dialog = { pid: await dialogOf(proxyPid) };
+      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'aggregate-token-value' }, { op: 'press', name: 'OK' }]);
+      expect(await waitFor(() => changed() > 0, 10_000)).toBe(true);
+      const getEnv = textOf(await client.callTool({ name: `${waiting}__get-env`, arguments: {} }));
+      expect(getEnv).toContain(`[REDACTED:${waiting}/API_TOKEN]`);
+      expect(textOf(await client.callTool({ name: `${ready}__echo`, arguments: { message: 'still here' } }))).toContain('still here');
+    } finally {
+      await client.close();
+      await runBin(['secrets', 'clear', waiting, '--yes']);
+    }
+  });
+});
+
 describe('consent before stored secrets are used', () => {
   const consentServer = `e2e-consent-${suffix}`;
   let config: string;

@@ -58,10 +58,10 @@ export interface ProxyConnection {
   proxyPid: number;
 }
 
-/** An SDK client connected to `mcp-keyproxy run <server>`, with the proxy's stderr collected. */
+/** An SDK client connected to `mcp-keyproxy run <server>` (every enabled server without one), stderr collected. */
 export async function connectThroughProxy(options: {
   config: string;
-  server: string;
+  server?: string;
   capabilities?: ClientCapabilities;
   env?: Record<string, string>;
   extraArgs?: string[];
@@ -70,7 +70,7 @@ export async function connectThroughProxy(options: {
 }): Promise<ProxyConnection> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [binPath, 'run', options.server, '--config', options.config, ...(options.extraArgs ?? [])],
+    args: [binPath, 'run', ...(options.server ? [options.server] : []), '--config', options.config, ...(options.extraArgs ?? [])],
     env: { ...inheritedEnv(), ...options.env },
     stderr: 'pipe',
   });

@@ -33,7 +33,9 @@ export class ManagedMember implements Member {
 
   /** Attaches its setup server once the client has initialized (consent, when needed, is asked then). */
   async start(): Promise<void> {
-    await this.managed.join(this.host.router, this.setupLink, this.initial, await this.host.clientInitialize);
+    // The router exists only once the client has sent initialize: read it after waiting, not before.
+    const initialize = await this.host.clientInitialize;
+    await this.managed.join(this.host.router, this.setupLink, this.initial, initialize);
     this.host.changed(this);
   }
 
