@@ -7,7 +7,7 @@ import { acquireDialogLock } from '../dialog/lock.js';
 import { newVerificationCode } from '../dialog/verification-code.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { CredentialDialog } from '../dialog/credential-dialog.js';
-import type { SetupCallExtra, SetupServer } from './setup-server.js';
+import { connectedText, toolText, type SetupCallExtra, type SetupServer } from './setup-server.js';
 
 /** How often the code is repeated in progress notifications while the dialog is open. */
 const PROGRESS_EVERY_MS = 10_000;
@@ -30,8 +30,6 @@ export interface CollectOptions {
   /** Starts the downstream once the values are stored; resolves with its tool names. */
   start: () => Promise<string[]>;
 }
-
-const text = (message: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: message }], isError });
 
 /**
  * The setup tool: opens the native dialog with a fresh verification code and shows the same code in the client
@@ -59,7 +57,7 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
     try {
       if (lock.waited && (await missingNames(options)).length === 0) {
         // The other process stored the credentials meanwhile: use its result.
-        return text(connected(serverName, await options.start()));
+        return toolText(connectedText(serverName, await options.start()));
       }
       logger.info({ server: serverName, secrets: options.names }, 'credential dialog shown');
       options.audit.dialogShown(serverName, options.names);
@@ -68,7 +66,7 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
         const by = options.sessionSignal.aborted || extra.signal.aborted || dialogAbort.signal.aborted ? 'client' : 'user';
         logger.info({ server: serverName, by }, 'credential dialog cancelled');
         options.audit.dialogCancelled(serverName, options.names, by);
-        return text(`Cancelled: nothing was stored. Call connect_${serverName} to try again.`);
+        return toolText(`Cancelled: nothing was stored. Call connect_${serverName} to try again.`);
       }
       const entered = Object.entries(values).filter(([name, value]) => options.names.includes(name) && value.length > 0);
       options.audit.dialogSubmitted(serverName, entered.map(([name]) => name));
@@ -77,7 +75,7 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
         options.audit.secretStored(serverName, name, 'dialog');
       }
       logger.info({ server: serverName, secrets: entered.map(([name]) => name) }, 'credential dialog submitted; secrets stored');
-      return text(connected(serverName, await options.start()));
+      return toolText(connectedText(serverName, await options.start()));
     } finally {
       await lock.release();
     }
@@ -91,7 +89,7 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
     // Nothing can keep the user informed during the call: show the code now and finish in the background;
     // the server's tools are announced with tools/list_changed when the dialog is done.
     void finish().catch((error: unknown) => logger.warn({ server: serverName, err: error }, 'credential flow failed'));
-    return text(`${tell} The tools of ${serverName} will appear when you are done.`);
+    return toolText(`${tell} The tools of ${serverName} will appear when you are done.`);
   }
   let progress = 0;
   const notify = (): void =>
@@ -136,8 +134,4 @@ async function withElicitation(
 async function missingNames(options: CollectOptions): Promise<string[]> {
   const stored = await options.store.getAll(options.serverName);
   return options.names.filter((name) => !stored.has(name));
-}
-
-function connected(serverName: string, tools: string[]): string {
-  return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
 }

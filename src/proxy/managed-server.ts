@@ -6,15 +6,13 @@ import type { Downstream } from './downstream.js';
 import { handshake } from './handshake.js';
 import type { Router } from './router.js';
 import { launch, needsConsent, readPlan, type ServeDeps, type ServeOptions } from './serve.js';
-import { SetupServer, type SetupCallExtra } from './setup-server.js';
+import { connectedText, SetupServer, toolText, type SetupCallExtra } from './setup-server.js';
 
 /** The lists a change may concern. */
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
 /** Where a server that could not start transparently stands. */
 export type SessionState = 'needs-credentials' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
-
-const text = (message: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: message }], isError });
 
 /**
  * A server that cannot start as soon as the client connects: its credentials are missing, or the user must
@@ -138,7 +136,7 @@ export class ManagedServer {
 
   private async onSetupCall(extra: SetupCallExtra): Promise<CallToolResult> {
     const { serverName } = this.options;
-    if (this.current === 'starting' && this.starting) return text(connectedText(serverName, await this.starting));
+    if (this.current === 'starting' && this.starting) return toolText(connectedText(serverName, await this.starting));
     if (this.current !== 'needs-credentials') return this.allowAndStart();
     const { plan } = await readPlan(this.deps, serverName, this.options.server);
     // After a rejected key every secret is asked again, not only the missing ones.
@@ -177,14 +175,14 @@ export class ManagedServer {
       if (decision === 'deny') {
         this.current = 'denied';
         this.refreshTools(true);
-        return text(`You denied ${serverName} the use of its stored credentials. Call connect_${serverName} to be asked again.`, true);
+        return toolText(`You denied ${serverName} the use of its stored credentials. Call connect_${serverName} to be asked again.`, true);
       }
       this.allowedForSession = decision === 'session';
     }
     try {
-      return text(connectedText(serverName, await this.startDownstream()));
+      return toolText(connectedText(serverName, await this.startDownstream()));
     } catch (error) {
-      return text((error as Error).message, true);
+      return toolText((error as Error).message, true);
     }
   }
 
@@ -220,8 +218,4 @@ export class ManagedServer {
     })().finally(() => (this.starting = undefined));
     return this.starting;
   }
-}
-
-function connectedText(serverName: string, tools: readonly string[]): string {
-  return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
 }

@@ -26,6 +26,16 @@ export interface SetupTool {
   call(extra: SetupCallExtra): Promise<CallToolResult>;
 }
 
+/** A setup tool's text result. */
+export function toolText(message: string, isError = false): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError };
+}
+
+/** The result text once a server is up: which tools it brought. */
+export function connectedText(serverName: string, tools: readonly string[]): string {
+  return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
+}
+
 /** Name of the proxy's own link in the router. */
 export const SETUP_LINK = 'mcp-keyproxy';
 
