@@ -1,4 +1,4 @@
-import { secretNameSchema, serverNameSchema } from '../config/schema.js';
+import { isSecretName, isServerName } from '../config/names.js';
 import type { ScrubWhere } from '../log/scrubber.js';
 import type { SecretPatternId } from '../log/secret-patterns.js';
 import {
@@ -154,9 +154,9 @@ export class AuditLog {
 }
 
 function sanitize(key: string, value: unknown): unknown {
-  if (key === 'server') return validName(value, serverNameSchema.safeParse(value).success);
-  if (key === 'name') return validName(value, secretNameSchema.safeParse(value).success);
-  if (key === 'names' && Array.isArray(value)) return value.map((name) => validName(name, secretNameSchema.safeParse(name).success));
+  if (key === 'server') return validName(value, typeof value === 'string' && isServerName(value));
+  if (key === 'name') return validName(value, typeof value === 'string' && isSecretName(value));
+  if (key === 'names' && Array.isArray(value)) return value.map((name) => validName(name, typeof name === 'string' && isSecretName(name)));
   return value;
 }
 

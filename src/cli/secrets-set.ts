@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { secretNameSchema, serverNameSchema } from '../config/schema.js';
+import { isSecretName, isServerName, SECRET_NAME_RULE, SERVER_NAME_RULE } from '../config/names.js';
 import { KeyproxyError } from '../errors.js';
 import { openCliAuditLog } from './audit.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
@@ -33,10 +33,10 @@ export function secretsSetCommand(ctx: CliContext): Command {
 
 /** Validates server and secret names as the config does, so a typo cannot create an unreachable item. */
 export function checkName(server: string, name?: string): void {
-  if (!serverNameSchema.safeParse(server).success) {
-    throw new KeyproxyError('USAGE', `"${server}" is not a valid server name: ${serverNameSchema.description ?? 'use letters, digits, ".", "_" or "-"'}.`);
+  if (!isServerName(server)) {
+    throw new KeyproxyError('USAGE', `"${server}" is not a valid server name: ${SERVER_NAME_RULE}.`);
   }
-  if (name !== undefined && !secretNameSchema.safeParse(name).success) {
-    throw new KeyproxyError('USAGE', `"${name}" is not a valid secret name: use letters, digits, "_", "." or "-", starting with a letter or "_".`);
+  if (name !== undefined && !isSecretName(name)) {
+    throw new KeyproxyError('USAGE', `"${name}" is not a valid secret name: ${SECRET_NAME_RULE}.`);
   }
 }

@@ -1,7 +1,8 @@
 import { KeyproxyError } from '../errors.js';
 import type { ConfigFinding } from './findings.js';
 import { parseTemplate, type Reference } from './references.js';
-import { isLocalServer, type LocalServerConfig, type RemoteServerConfig, type ServerConfig } from './schema.js';
+import type { LocalServerConfig, RemoteServerConfig, ServerConfig } from './schema.js';
+import { isLocalServer } from './types.js';
 
 /** What the load-time checks of one server found: errors make the config invalid, warnings are reported. */
 export interface ServerCheckResult {

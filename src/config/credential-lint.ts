@@ -1,6 +1,8 @@
 import type { ConfigFinding } from './findings.js';
 import { parseTemplate } from './references.js';
-import { isLocalServer, secretNameSchema, type ServerConfig } from './schema.js';
+import { isSecretName } from './names.js';
+import type { ServerConfig } from './schema.js';
+import { isLocalServer } from './types.js';
 
 const knownFormats: ReadonlyArray<[RegExp, string]> = [
   [/^sk-[A-Za-z0-9_-]{16,}/, 'an API key ("sk-…", e.g. OpenAI or Anthropic)'],
@@ -60,7 +62,7 @@ function literalText(value: string): string {
 
 function suggestedName(key: string): string {
   const name = key.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
-  return secretNameSchema.safeParse(name).success ? name : 'NAME';
+  return isSecretName(name) ? name : 'NAME';
 }
 
 /**

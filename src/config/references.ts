@@ -1,5 +1,7 @@
 import { KeyproxyError } from '../errors.js';
-import { isLocalServer, secretNameSchema, type LocalServerConfig, type RemoteServerConfig, type ServerConfig } from './schema.js';
+import { isSecretName } from './names.js';
+import type { LocalServerConfig, RemoteServerConfig, ServerConfig } from './schema.js';
+import { isLocalServer } from './types.js';
 
 /**
  * References inside config strings:
@@ -42,7 +44,7 @@ function parseReference(body: string): Reference {
     throw malformed(`unknown kind ${shown} (known: secret, env)`);
   }
   if (name === '') throw malformed(`\${${kind}:} has no name`);
-  const valid = kind === 'secret' ? secretNameSchema.safeParse(name).success : envVarName.test(name);
+  const valid = kind === 'secret' ? isSecretName(name) : envVarName.test(name);
   if (!valid) {
     const rule = kind === 'secret' ? 'letters, digits, "_", "." or "-", starting with a letter or "_"' : 'letters, digits and "_", not starting with a digit';
     throw malformed(`invalid ${kind} name in \${${kind}:…} (use ${rule})`);

@@ -1,14 +1,11 @@
 import { z } from 'zod';
+import { SECRET_NAME_PATTERN, SECRET_NAME_RULE, SERVER_NAME_PATTERN, SERVER_NAME_RULE } from './names.js';
 
 /** A server name: it becomes part of the keychain service name and of tool prefixes. */
-export const serverNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)');
+export const serverNameSchema = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE);
 
 /** A secret (or env variable) name as used in `${secret:NAME}`. */
-export const secretNameSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, 'use letters, digits, "_", "." or "-", starting with a letter or "_"');
+export const secretNameSchema = z.string().regex(SECRET_NAME_PATTERN, SECRET_NAME_RULE);
 
 /** Declaration of one credential a server needs (what the dialog asks for). */
 export const secretDeclarationSchema = z
@@ -100,8 +97,3 @@ export type LocalServerConfig = z.infer<typeof localServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type RawProxyConfig = z.infer<typeof proxyConfigSchema>;
-
-/** True when the server is launched locally as a stdio child. */
-export function isLocalServer(server: ServerConfig): server is LocalServerConfig {
-  return 'command' in server;
-}

@@ -1,4 +1,4 @@
-import type { ServerConfig } from './schema.js';
+import type { LocalServerConfig, ServerConfig } from './schema.js';
 
 /** A config file after validation. */
 export interface LoadedConfig {
@@ -10,4 +10,9 @@ export interface LoadedConfig {
   toolSeparator: string;
   /** Non-fatal findings (e.g. a literal value that looks like a credential), each naming file and JSON path. */
   warnings: string[];
+}
+
+/** True when the server is launched locally as a stdio child. */
+export function isLocalServer(server: ServerConfig): server is LocalServerConfig {
+  return 'command' in server;
 }

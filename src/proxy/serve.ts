@@ -1,7 +1,8 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { referencedSecretNames } from '../config/references.js';
-import { isLocalServer, type ServerConfig } from '../config/schema.js';
+import type { ServerConfig } from '../config/schema.js';
+import { isLocalServer } from '../config/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
+import { isSecretName } from '../config/names.js';
 import { KeyproxyError } from '../errors.js';
 
-/** Secret names the keychain layout allows; `#` never matches, so it can separate a name from a chunk number. */
-export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-
-/** Joins a secret name and a chunk number in a chunk account name: `NAME#1`. */
+/** Joins a secret name and a chunk number in a chunk account name: `NAME#1` (`#` never occurs in a secret name). */
 export const CHUNK_SEPARATOR = '#';
 
 /** What the main account of a chunked value starts with. */
@@ -30,7 +28,7 @@ const chunkAccountPattern = /^([A-Za-z_][A-Za-z0-9_.-]*)#([1-9][0-9]*)$/;
 
 /** Throws SECRET_INVALID unless `name` is a valid secret name. */
 export function assertSecretName(name: string): void {
-  if (!SECRET_NAME_PATTERN.test(name)) {
+  if (!isSecretName(name)) {
     throw new KeyproxyError(
       'SECRET_INVALID',
       `Invalid secret name "${name}": use letters, digits, "_", "." or "-", starting with a letter or "_".`,

@@ -1,5 +1,5 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { isLocalServer } from '../../config/schema.js';
+import { isLocalServer } from '../../config/types.js';
 import type { Member } from './member.js';
 
 /** The status tool's name without its prefix: `keyproxy__status` with the default separator. */

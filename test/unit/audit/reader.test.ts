@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../src/audit/events.js';
-import { platformStateDir } from '../../../src/audit/paths.js';
+import { platformStateDir } from '../../../src/config/paths.js';
 import { filterAuditEvents, formatAuditEvent, parseEvent, parseSince, readAuditLog } from '../../../src/audit/reader.js';
 
 const now = new Date('2026-03-01T12:00:00.000Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
+import { parseConfig } from '../../../src/config/parse.js';
 import { expectKeyproxyError } from './helpers.js';
 
 const file = '/cfg/proxy.config.json';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeCredentialLike, shannonEntropy } from '../../../src/config/credential-lint.js';
-import { parseConfig } from '../../../src/config/load.js';
+import { parseConfig } from '../../../src/config/parse.js';
 
 // Built at run time so secret scanners do not flag the fixtures.
 const ghToken = 'ghp_' + 'aB3dE5gH7jK9mN1pQ3rS5tU7vW9xY1zA2bC4'.slice(0, 36);

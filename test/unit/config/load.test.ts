@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findServer, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { findServer, loadConfig } from '../../../src/config/load.js';
+import { parseConfig } from '../../../src/config/parse.js';
 import { expectKeyproxyError, tempDir, writeConfig } from './helpers.js';
 
 const minimal = (tag: string) => ({ servers: { [tag]: { command: 'node' } } });
