@@ -124,6 +124,31 @@ describe('run: headless and errors', () => {
   });
 });
 
+describe('doctor', () => {
+  it('checks the keychain, each command and each secret, warns about values too short to scrub, and fails on what is broken', async () => {
+    const doctorServer = `${server}-doctor`;
+    const doctorConfig = await writeConfig({
+      [doctorServer]: everythingServer(
+        { SHORT: '${secret:SHORT}', MISSING: '${secret:MISSING}' },
+        { SHORT: {}, MISSING: {} },
+      ),
+      [`${server}-nocmd`]: { command: 'no-such-command-mcp-keyproxy-test', args: [] },
+    });
+    try {
+      expect((await runBin(['secrets', 'set', doctorServer, 'SHORT', '--config', doctorConfig], { input: 'abc12' })).code).toBe(0);
+      const result = await runBin(['doctor', '--config', doctorConfig]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/OK +keychain: secret-service reachable and unlocked/);
+      expect(result.stdout).toMatch(/WARN +.*secret SHORT is shorter than 8 characters/);
+      expect(result.stdout).toMatch(/FAIL +.*secret MISSING is missing; run `mcp-keyproxy secrets set .*-doctor MISSING`/);
+      expect(result.stdout).toMatch(/FAIL +.*command "no-such-command-mcp-keyproxy-test" not found on PATH/);
+      expect(result.stdout).not.toContain('abc12');
+    } finally {
+      await runBin(['secrets', 'clear', doctorServer, '--yes']);
+    }
+  });
+});
+
 describe('run: lifecycle', () => {
   for (const how of ['stdin closed', 'SIGTERM', 'SIGINT'] as const) {
     it(`leaves no process behind when ${how}`, async () => {
