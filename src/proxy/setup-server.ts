@@ -12,6 +12,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type CallToolResult,
+  type ServerCapabilities,
   type ServerNotification,
   type ServerRequest,
   type Tool,
@@ -36,6 +37,18 @@ export function connectedText(serverName: string, tools: readonly string[]): str
   return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
 }
 
+/**
+ * What the proxy declares when it answers `initialize` itself: every capability a downstream may bring, each list
+ * with `listChanged`, so servers that start later can still announce what they offer.
+ */
+export const PROXY_CAPABILITIES: ServerCapabilities = {
+  tools: { listChanged: true },
+  prompts: { listChanged: true },
+  resources: { listChanged: true, subscribe: true },
+  logging: {},
+  completions: {},
+};
+
 /** Name of the proxy's own link in the router. */
 export const SETUP_LINK = 'mcp-keyproxy';
 
@@ -57,13 +70,7 @@ export class SetupServer {
     this.server = new Server(
       { name: options.name, version: options.version },
       {
-        capabilities: {
-          tools: { listChanged: true },
-          prompts: { listChanged: true },
-          resources: { listChanged: true, subscribe: true },
-          logging: {},
-          completions: {},
-        },
+        capabilities: PROXY_CAPABILITIES,
         instructions: options.instructions,
       },
     );

@@ -19,6 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { Router } from '../router.js';
 import { rpcError, type RpcError } from '../rpc-error.js';
+import { PROXY_CAPABILITIES } from '../setup-server.js';
 import type { Catalog } from './catalog.js';
 import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
@@ -59,13 +60,7 @@ export class AggregateServer {
     this.server = new Server(
       { name: 'mcp-keyproxy', version: options.version },
       {
-        capabilities: {
-          tools: { listChanged: true },
-          prompts: { listChanged: true },
-          resources: { listChanged: true, subscribe: true },
-          logging: {},
-          completions: {},
-        },
+        capabilities: PROXY_CAPABILITIES,
         instructions: `mcp-keyproxy serves the MCP servers ${names.join(', ')} behind one connection. Their tools and prompts are named <server>${options.names.separator}<name>; ${this.statusName} shows which servers are ready.`,
       },
     );
