@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as NapiKeyring from '@napi-rs/keyring';
 import { KeyproxyError } from '../errors.js';
+import { sessionBusFallback } from './session-bus.js';
 
 /** One keychain credential, as KeyringStore uses it (the subset of @napi-rs/keyring's AsyncEntry it needs). */
 export interface KeyringEntry {
@@ -35,6 +37,10 @@ let loaded: typeof NapiKeyring | undefined;
 function loadLibrary(): typeof NapiKeyring {
   // Loaded on first use, so a missing native binary is a clear keychain error instead of a crash at start-up.
   if (!loaded) {
+    if (process.platform === 'linux') {
+      // The native library reads the bus address from this process's environment; the children never see it.
+      process.env.DBUS_SESSION_BUS_ADDRESS ??= sessionBusFallback(process.env, process.getuid?.(), existsSync);
+    }
     try {
       loaded = createRequire(import.meta.url)('@napi-rs/keyring') as typeof NapiKeyring;
     } catch (error) {
