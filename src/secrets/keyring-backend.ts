@@ -39,7 +39,9 @@ function loadLibrary(): typeof NapiKeyring {
   if (!loaded) {
     if (process.platform === 'linux') {
       // The native library reads the bus address from this process's environment; the children never see it.
-      process.env.DBUS_SESSION_BUS_ADDRESS ??= sessionBusFallback(process.env, process.getuid?.(), existsSync);
+      const bus = sessionBusFallback(process.env, process.getuid?.(), existsSync);
+      // process.env turns undefined into the string "undefined": assign only a found address.
+      if (bus !== undefined) process.env.DBUS_SESSION_BUS_ADDRESS = bus;
     }
     try {
       loaded = createRequire(import.meta.url)('@napi-rs/keyring') as typeof NapiKeyring;
