@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import * as path from 'node:path';
 
 /** Folder name of mcp-keyproxy inside the platform config directory. */
@@ -37,7 +36,3 @@ export function platformStateDir(platform: NodeJS.Platform, env: NodeJS.ProcessE
   return path.posix.join(base, APP_DIR_NAME);
 }
 
-/** The config directory of this process (current platform, environment and home directory). */
-export function defaultConfigDir(): string {
-  return platformConfigDir(process.platform, process.env, homedir());
-}
