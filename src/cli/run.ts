@@ -8,6 +8,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { patternGuard } from '../proxy/pattern-guard.js';
 import { serveServer, type ServeDeps } from '../proxy/serve.js';
+import { StdioFrontTransport } from '../proxy/stdio-front-transport.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
@@ -51,11 +52,7 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
     scrubber,
     dialog: ctx.openDialog(),
     guard: patternGuard(Object.entries(config.servers), { audit, logger }),
-    // The SDK is loaded only once the servers are spawned: it is the heaviest import of the proxy.
-    openFront: async () => {
-      const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-      return new StdioServerTransport(ctx.stdin, ctx.stdout);
-    },
+    openFront: async () => new StdioFrontTransport(ctx.stdin, ctx.stdout),
   };
   const common = { headless, parentEnv: ctx.env, version: packageVersion };
   const proxy =

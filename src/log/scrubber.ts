@@ -101,6 +101,12 @@ export class Scrubber {
     return scrubbed;
   }
 
+  /** True when the text holds any registered value in any of its forms (nothing is reported). */
+  finds(text: string): boolean {
+    const compiled = this.compile();
+    return compiled !== null && text.length >= compiled.finder.window && compiled.finder.find(text) !== undefined;
+  }
+
   private replaceIn(compiled: Compiled, text: string, counts: Map<string, number>): string {
     if (text.length < compiled.finder.window) return text;
     let match = compiled.finder.find(text);

@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ServerConfig } from '../config/schema.js';
 import { messageKind } from '../log/scrubber.js';
 import { redactSecretPatternsJson } from '../log/secret-patterns.js';
+import { forgetWireText } from './json-lines.js';
 
 /** Rewrites a message a server sends to the client; see `patternGuard`. */
 export type MessageGuard = (serverName: string, message: JSONRPCMessage) => JSONRPCMessage;
@@ -21,6 +22,8 @@ export function patternGuard(
   if (guarded.size === 0) return undefined;
   return (serverName, message) => {
     if (!guarded.has(serverName)) return message;
+    // The guard looks at the parsed strings, so the message goes on as they serialise, not as the line it came in.
+    forgetWireText(message);
     const { value, hits } = redactSecretPatternsJson(message);
     for (const [pattern, count] of hits) {
       deps.audit.patternHit(serverName, pattern, messageKind(message), count);

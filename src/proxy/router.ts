@@ -1,4 +1,17 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type {
+  InitializeRequest,
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCRequest,
+  JSONRPCResultResponse,
+  JSONRPCNotification,
+  ProgressToken,
+  RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { Scrubber } from '../log/scrubber.js';
+import { forgetWireText, wireText } from './json-lines.js';
 import {
   ErrorCode,
   isInitializeRequest,
@@ -6,17 +19,7 @@ import {
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
-  type InitializeRequest,
-  type JSONRPCErrorResponse,
-  type JSONRPCMessage,
-  type JSONRPCRequest,
-  type JSONRPCResultResponse,
-  type JSONRPCNotification,
-  type ProgressToken,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
-import type { Scrubber } from '../log/scrubber.js';
+} from './json-rpc.js';
 import { Link, type ProxyCall } from './link.js';
 import { rpcError } from './rpc-error.js';
 import type { MessageGuard } from './pattern-guard.js';
@@ -233,7 +236,14 @@ export class Router {
 
   private sendToClient(message: JSONRPCMessage): void {
     if (this.closed) return;
-    this.front.send(this.options.scrubber.scrubJson(message)).catch((error: unknown) => {
+    const { scrubber } = this.options;
+    const scrubbed = scrubber.scrubJson(message);
+    // A message passed on unchanged goes out as the line it came in as. Its parsed strings were clean, but the
+    // line may hold what the parse dropped (a duplicate key), so the line itself must be clean too; and it must
+    // spell strings as JSON.stringify does, else a secret could pass the check in another spelling (\u0041).
+    const line = scrubbed === message && scrubber.active ? wireText(message) : undefined;
+    if (line && (line.text.includes('\\u') || line.text.includes('\\/') || scrubber.finds(line.text))) forgetWireText(message);
+    this.front.send(scrubbed).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not send message to client');
     });
   }

@@ -31,7 +31,7 @@ export interface ServeDeps {
   store: SecretStore;
   logger: Logger;
   scrubber: Scrubber;
-  /** Opens the client side, e.g. the SDK's `StdioServerTransport` (called once the server is launched). */
+  /** Opens the client side, e.g. a `StdioFrontTransport` (called once the server is launched). */
   openFront: () => Promise<Transport>;
   /** The native dialog (only used in interactive mode). */
   dialog: CredentialDialog;

@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { stopChild, type SpawnedChild } from './child-process.js';
+import { encodeLine, JsonLineReader } from './json-lines.js';
 
 /**
- * SDK `Transport` over the stdio of a downstream server already started by `spawnChild`, with the SDK's framing.
+ * SDK `Transport` over the stdio of a downstream server already started by `spawnChild` (newline-delimited JSON-RPC).
  * Unlike the SDK's `StdioClientTransport` the child runs in its own process group (nothing it starts outlives the
  * proxy), its stderr is handed over line by line, and its exit status is kept.
  */
@@ -16,9 +16,11 @@ export class StdioChildTransport implements Transport {
   /** Called with each line the child writes to stderr (the caller logs it; the logger scrubs it). */
   onstderr?: (line: string) => void;
 
-  private readonly readBuffer = new ReadBuffer();
-  /** Chunks of a line still being received; see `receive`. */
-  private partialLine: Buffer[] = [];
+  private readonly reader = new JsonLineReader(
+    (message) => this.onmessage?.(message),
+    // A line that is not JSON-RPC (a server printing logs to stdout): reported, and the reading goes on.
+    (error) => this.onerror?.(error),
+  );
   private started = false;
 
   constructor(private readonly spawned: SpawnedChild) {}
@@ -35,7 +37,7 @@ export class StdioChildTransport implements Transport {
     this.started = true;
     const child = this.spawned.process;
     void this.spawned.closed.then(() => this.onclose?.());
-    child.stdout?.on('data', (chunk: Buffer) => this.receive(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => this.reader.push(chunk));
     child.stdin?.on('error', (error) => this.onerror?.(error));
     if (child.stderr) {
       createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => this.onstderr?.(line));
@@ -46,40 +48,12 @@ export class StdioChildTransport implements Transport {
     const stdin = this.spawned.process.stdin;
     if (!stdin || !stdin.writable) return Promise.reject(new Error('downstream is not running'));
     return new Promise((resolve, reject) => {
-      stdin.write(serializeMessage(message), (error) => (error ? reject(error) : resolve()));
+      stdin.write(encodeLine(message), (error) => (error ? reject(error) : resolve()));
     });
   }
 
   /** Stops the child in steps and resolves once it has exited. */
   close(): Promise<void> {
     return stopChild(this.spawned);
-  }
-
-  /**
-   * Hands the SDK's ReadBuffer whole lines only. It concatenates its buffer with every chunk it is given, which is
-   * quadratic for a large message arriving in 64 KB pieces (an 8 MB result took ≈500 ms of copying); collecting
-   * the pieces of a line first makes it one copy.
-   */
-  private receive(chunk: Buffer): void {
-    this.partialLine.push(chunk);
-    if (!chunk.includes(0x0a)) return;
-    this.readBuffer.append(this.partialLine.length === 1 ? chunk : Buffer.concat(this.partialLine));
-    this.partialLine = [];
-    this.drainReadBuffer();
-  }
-
-  private drainReadBuffer(): void {
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.readBuffer.readMessage();
-      } catch (error) {
-        // A line that is not JSON-RPC (a server printing logs to stdout): report it, keep reading.
-        this.onerror?.(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (message === null) return;
-      this.onmessage?.(message);
-    }
   }
 }

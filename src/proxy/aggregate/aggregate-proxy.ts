@@ -1,4 +1,5 @@
-import { isInitializeRequest, type InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest } from '../json-rpc.js';
 import type { ServerConfig } from '../../config/schema.js';
 import type { Downstream } from '../downstream.js';
 import { Router } from '../router.js';

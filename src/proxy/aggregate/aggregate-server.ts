@@ -3,7 +3,6 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
-  ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
@@ -17,6 +16,7 @@ import {
   type Request,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../json-rpc.js';
 import type { Router } from '../router.js';
 import { rpcError, type RpcError } from '../rpc-error.js';
 import { PROXY_CAPABILITIES } from '../setup-server.js';

@@ -1,4 +1,4 @@
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '../json-rpc.js';
 import { rpcError } from '../rpc-error.js';
 
 /** The downstream cursors still to follow, by server; `undefined` means "from its first page". */

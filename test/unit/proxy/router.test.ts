@@ -1,9 +1,12 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Scrubber } from '../../../src/log/scrubber.js';
+import { JsonLineReader } from '../../../src/proxy/json-lines.js';
 import { Router } from '../../../src/proxy/router.js';
+import { StdioFrontTransport } from '../../../src/proxy/stdio-front-transport.js';
 
 /** A peer that records what it receives. */
 async function peer(transport: InMemoryTransport): Promise<{ received: JSONRPCMessage[]; send: (m: JSONRPCMessage) => Promise<void> }> {
@@ -107,5 +110,62 @@ describe('Router', () => {
     await client.send(initialize);
     await settle();
     expect(router.clientInitialize).toEqual(initialize);
+  });
+});
+
+describe('Router over stdio lines', () => {
+  /** A router whose client side is a real StdioFrontTransport; `serverSays` hands it lines as a server wrote them. */
+  async function stdioSetup(scrubber: Scrubber) {
+    const toProxy = new PassThrough();
+    const fromProxy = new PassThrough();
+    const written: string[] = [];
+    fromProxy.on('data', (chunk: Buffer) => written.push(chunk.toString()));
+    const router = new Router(new StdioFrontTransport(toProxy, fromProxy), {
+      scrubber,
+      logger: pino({ level: 'silent' }),
+      route: (_request, links) => links.get('a'),
+    });
+    await router.start();
+    const [proxySide, serverSide] = InMemoryTransport.createLinkedPair();
+    router.attach('a', proxySide);
+    await serverSide.start();
+    const server = new JsonLineReader((message) => void serverSide.send(message), (error) => { throw error; });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const serverSays = async (line: string) => {
+      server.push(Buffer.from(`${line}\n`));
+      await settle();
+    };
+    return { written, serverSays };
+  }
+
+  const scrubberWith = (value: string) => {
+    const scrubber = new Scrubber();
+    scrubber.add('a/KEY', value);
+    return scrubber;
+  };
+
+  it('writes a message it passes on unchanged as the very line it arrived as', async () => {
+    const { written, serverSays } = await stdioSetup(scrubberWith('super-secret-value'));
+    const line = '{ "method": "notifications/message",  "jsonrpc": "2.0", "params": {"data": "fine"} }';
+    await serverSays(line);
+    expect(written).toEqual([`${line}\n`]);
+  });
+
+  it('re-serialises a message whose line holds a secret its parse does not (a duplicate key)', async () => {
+    const { written, serverSays } = await stdioSetup(scrubberWith('super-secret-value'));
+    await serverSays('{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"super-secret-value","data":"fine"}}');
+    expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"fine"}}\n']);
+  });
+
+  it('scrubs a secret spelled with \\u escapes in its line', async () => {
+    const { written, serverSays } = await stdioSetup(scrubberWith('super-secret-value'));
+    await serverSays('{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"\\u0073uper-secret-value"}}');
+    expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"[REDACTED:a/KEY]"}}\n']);
+  });
+
+  it('does not pass on a shadowed duplicate spelled with escapes, which no text check could see', async () => {
+    const { written, serverSays } = await stdioSetup(scrubberWith('super/secret/value'));
+    await serverSays('{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"super\\/secret\\/value","data":"fine"}}');
+    expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"fine"}}\n']);
   });
 });

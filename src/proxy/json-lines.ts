@@ -1,0 +1,102 @@
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { toJSONRPCMessage } from './json-rpc.js';
+
+/** A line longer than this is dropped with an error: one message must not exhaust the proxy's memory. */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/** The line a message was read from: its text (for the scrubber's check) and its bytes, newline included. */
+export interface WireText {
+  text: string;
+  bytes: Buffer;
+}
+
+/**
+ * The line each message read by a `JsonLineReader` arrived as, kept while the message object lives. A message
+ * that is forwarded as the very object that was read (nothing rewrote it: every rewrite in the proxy makes a new
+ * object) is written as these bytes instead of being serialised again, which for a large result is most of the
+ * cost of the extra hop.
+ */
+const wireTexts = new WeakMap<object, WireText>();
+
+/** The line `message` was read from, if it was read by a `JsonLineReader` and not disowned since. */
+export function wireText(message: object): WireText | undefined {
+  return wireTexts.get(message);
+}
+
+/** Makes `message` be serialised again when it is sent on (e.g. because its text holds something to hide). */
+export function forgetWireText(message: object): void {
+  wireTexts.delete(message);
+}
+
+/** One line of newline-delimited JSON-RPC: the line it was read from when that is still its text. */
+export function encodeLine(message: JSONRPCMessage): Buffer | string {
+  return wireTexts.get(message)?.bytes ?? `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Splits a byte stream into newline-delimited JSON-RPC messages. The pieces of a line are only joined once its
+ * end has arrived (one copy, however many chunks a large message comes in). A line that is not JSON-RPC (a
+ * server printing logs to stdout) is reported with `onerror` and skipped.
+ */
+export class JsonLineReader {
+  private pieces: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Set while the rest of an over-long line is being skipped. */
+  private skipping = false;
+
+  constructor(
+    private readonly onmessage: (message: JSONRPCMessage) => void,
+    private readonly onerror: (error: Error) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      const piece = chunk.subarray(start, end + 1);
+      start = end + 1;
+      if (this.skipping) {
+        this.skipping = false;
+        continue;
+      }
+      const line = this.pieces.length === 0 ? piece : Buffer.concat([...this.pieces, piece]);
+      this.pieces = [];
+      this.pendingBytes = 0;
+      this.read(line);
+    }
+    if (start < chunk.length && !this.skipping) this.keep(chunk.subarray(start));
+  }
+
+  /** Forgets a partial line (the stream ended). */
+  clear(): void {
+    this.pieces = [];
+    this.pendingBytes = 0;
+    this.skipping = false;
+  }
+
+  private keep(piece: Buffer): void {
+    this.pendingBytes += piece.length;
+    if (this.pendingBytes <= MAX_LINE_BYTES) {
+      this.pieces.push(piece);
+      return;
+    }
+    this.clear();
+    this.skipping = true;
+    this.onerror(new Error(`a message longer than ${MAX_LINE_BYTES / 1024 / 1024} MB was dropped`));
+  }
+
+  private read(bytes: Buffer): void {
+    const text = bytes.toString('utf8', 0, bytes.length - (bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? 2 : 1));
+    if (text.trim() === '') return;
+    let message: JSONRPCMessage;
+    try {
+      message = toJSONRPCMessage(JSON.parse(text));
+    } catch (error) {
+      // JSON.parse quotes the text around a syntax error: only the kind of fault is reported, never the line.
+      const fault = error instanceof SyntaxError ? 'it is not JSON' : (error as Error).message;
+      this.onerror(new Error(`skipped a line that is not JSON-RPC: ${fault}`));
+      return;
+    }
+    wireTexts.set(message, { text, bytes });
+    this.onmessage(message);
+  }
+}

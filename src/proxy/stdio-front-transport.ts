@@ -1,0 +1,52 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { encodeLine, JsonLineReader } from './json-lines.js';
+
+/**
+ * The client side of the proxy: newline-delimited JSON-RPC on its stdin and stdout, as the SDK's
+ * `StdioServerTransport` speaks it. A message forwarded unchanged is written as the bytes it arrived as.
+ */
+export class StdioFrontTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+
+  private readonly reader = new JsonLineReader(
+    (message) => this.onmessage?.(message),
+    (error) => this.onerror?.(error),
+  );
+  private readonly ondata = (chunk: Buffer): void => this.reader.push(chunk);
+  private readonly onstreamerror = (error: Error): void => this.onerror?.(error);
+  private started = false;
+  private closed = false;
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('StdioFrontTransport already started');
+    this.started = true;
+    this.input.on('data', this.ondata);
+    this.input.on('error', this.onstreamerror);
+  }
+
+  /** Resolves once the line is written, or handed to the stream when it has room again. */
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.output.write(encodeLine(message))) resolve();
+      else this.output.once('drain', resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.ondata);
+    this.input.off('error', this.onstreamerror);
+    this.input.pause();
+    this.reader.clear();
+    this.onclose?.();
+  }
+}
