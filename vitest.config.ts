@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // --expose-gc: a test checks that what the proxy holds weakly is let go.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], execArgv: ['--expose-gc'] } },
       {
         test: {
           name: 'e2e',

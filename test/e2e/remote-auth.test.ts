@@ -96,6 +96,18 @@ describe('remote: the API key from the keychain as a header', () => {
   }
 });
 
+describe('remote: a long session', () => {
+  it('stays quiet on stderr over thousands of calls (no MaxListenersExceededWarning from shared abort signals)', async () => {
+    const { client, stderr } = await connectThroughProxy({ config, server: names.http, extraArgs: ['--log-level', 'warn'] });
+    try {
+      for (let i = 0; i < 2500; i++) await client.callTool({ name: 'echo', arguments: { message: `call ${i}` } });
+      expect(stderr()).toBe('');
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
+
 describe('remote: doctor', () => {
   it('reports whether each remote server answers and accepts its key, without printing the key', async () => {
     const doctorConfig = await writeConfig({

@@ -1,5 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
+import { requestSignal } from './signal-fanout.js';
 import { assertUrlAllowed, describeUrl } from './url-policy.js';
 
 /** What the guarded fetch needs to know about the server it talks to. */
@@ -24,7 +25,8 @@ const ALWAYS_SENSITIVE = ['authorization', 'proxy-authorization', 'cookie'];
  * A fetch that follows redirects itself (`redirect: 'manual'`) so it can decide, hop by hop, what travels: a hop
  * to another origin gets no secret-bearing header (and is logged), a hop to a URL the policy refuses (plain http
  * to a non-loopback host) is not made. The SDK is told to leave redirects to this fetch (`redirectPolicy:
- * 'follow'`); its own same-origin policy would refuse cross-origin redirects outright.
+ * 'follow'`); its own same-origin policy would refuse cross-origin redirects outright. Each request gets a signal
+ * of its own that follows the one the SDK shares between requests (see `SignalFanout`).
  */
 export function createGuardedFetch(options: GuardedFetchOptions): FetchLike {
   const base = options.fetch ?? fetch;
@@ -33,9 +35,10 @@ export function createGuardedFetch(options: GuardedFetchOptions): FetchLike {
     let url = new URL(input);
     const method = (init?.method ?? 'GET').toUpperCase();
     const original = new Headers(init?.headers);
+    const signal = init?.signal ? requestSignal(init.signal) : undefined;
     for (let hop = 0; ; hop += 1) {
       const headers = url.origin === options.origin ? original : withoutSensitive(original, sensitive);
-      const response = await base(url, { ...init, headers, redirect: 'manual' });
+      const response = await base(url, { ...init, headers, signal, redirect: 'manual' });
       const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
       // 301, 302 and 303 turn a POST into a GET without body: meaningless for JSON-RPC, so the SDK gets the
       // redirect response and reports it as an error instead.
