@@ -4,6 +4,8 @@
 //   direct        the SDK client's StreamableHTTPClientTransport with the header
 //   mcp-keyproxy  stdio → `mcp-keyproxy run` → HTTP, the token from the keychain
 //   mcp-remote    stdio → mcp-remote (npm) → HTTP, the token passed with --header "Authorization: Bearer ${AUTH_TOKEN}"
+//   SDK relay     stdio → bench/sdk-relay.mjs → HTTP: the SDK's two transports joined with nothing in between, the
+//                 floor of any stdio proxy built on them on this machine
 // Figures: start-up (spawn, or transport creation for direct, to initialize answered), echo p50/p99, sequential
 // calls/s. Run inside a private keyring: `npm run build && scripts/with-keyring.sh node bench/remote.mjs`.
 import { execFileSync, spawn } from 'node:child_process';
@@ -49,6 +51,7 @@ const targets = {
   'mcp-keyproxy': stdio(process.execPath, [bin, 'run', serverName, '--config', configPath, '--log-level', 'warn']),
   // The ${AUTH_TOKEN} is expanded by mcp-remote from its environment, as its README shows.
   'mcp-remote': stdio(process.execPath, [mcpRemote, url, '--transport', 'http-only', '--silent', '--header', 'Authorization: Bearer ${AUTH_TOKEN}'], { AUTH_TOKEN: token }),
+  'SDK relay': stdio(process.execPath, [join(root, 'bench/sdk-relay.mjs'), url], { AUTH_TOKEN: token }),
 };
 
 async function connect(makeTransport) {
@@ -124,7 +127,9 @@ for (const [name, r] of Object.entries(results)) {
 }
 const proxy = results['mcp-keyproxy'];
 const remote = results['mcp-remote'];
+const floor = results['SDK relay'];
 console.log(
-  `mcp-keyproxy: echo p50 ${fmt(proxy.p50 / base.p50)}× direct (target ≤ 1.15×; mcp-remote ${fmt(remote.p50 / base.p50)}×); ` +
+  `mcp-keyproxy: echo p50 ${fmt(proxy.p50 / base.p50)}× direct (target ≤ 1.15×; mcp-remote ${fmt(remote.p50 / base.p50)}×, ` +
+    `bare SDK relay ${fmt(floor.p50 / base.p50)}×); ` +
     `start-up ${fmt(proxy.startup / remote.startup)}× mcp-remote's (target ≤ 0.5×)`,
 );
