@@ -9,6 +9,8 @@ import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
 import { MIN_SCRUB_LENGTH } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
 
 type Status = 'ok' | 'warn' | 'fail';
@@ -31,9 +33,11 @@ export function doctorCommand(ctx: CliContext, setExitCode: (code: number) => vo
       };
       const config = await checkConfig(ctx, options.config, report);
       const store = await checkKeychain(ctx, report);
+      const audit = openCliAuditLog(ctx);
       for (const [name, server] of Object.entries(config?.servers ?? {})) {
-        await checkServer(ctx, name, server, store, report);
+        await checkServer(ctx, name, server, { store, audit }, report);
       }
+      audit.close();
       const failed = checks.filter((check) => check.status === 'fail').length;
       writeLine(ctx.stdout, failed === 0 ? '\nAll checks passed.' : `\n${failed} check(s) failed.`);
       setExitCode(failed === 0 ? ExitCode.ok : ExitCode.failure);
@@ -68,9 +72,10 @@ async function checkServer(
   ctx: CliContext,
   name: string,
   server: ServerConfig,
-  store: SecretStore | undefined,
+  { store, audit }: { store: SecretStore | undefined; audit: AuditLog },
   report: (check: Check) => void,
 ): Promise<void> {
+  const stored = store ? await readSecrets(name, server, store, audit, report) : undefined;
   if (isLocalServer(server)) {
     try {
       const { command, cwd } = resolveServerCommand(server, ctx.env);
@@ -83,16 +88,9 @@ async function checkServer(
     }
   } else {
     const { checkRemoteReachable } = await import('../proxy/remote/reachability.js');
-    report(await checkRemoteReachable(name, server, { store, env: ctx.env }));
+    report(await checkRemoteReachable(name, server, { stored, env: ctx.env, audit }));
   }
-  if (!store) return;
-  let stored: Map<string, string>;
-  try {
-    stored = await store.getAll(name);
-  } catch (error) {
-    report({ status: 'fail', what: `${name}: cannot read its secrets: ${messageOf(error)}` });
-    return;
-  }
+  if (!stored) return;
   for (const secret of referencedSecretNames(server)) {
     const value = stored.get(secret);
     const declaration = server.secrets[secret];
@@ -107,6 +105,25 @@ async function checkServer(
     } else {
       report({ status: 'ok', what: `${name}: secret ${secret} is stored` });
     }
+  }
+}
+
+/** Every secret of a server, read once and audited; undefined (reported) when the keychain cannot give them. */
+async function readSecrets(
+  name: string,
+  server: ServerConfig,
+  store: SecretStore,
+  audit: AuditLog,
+  report: (check: Check) => void,
+): Promise<Map<string, string> | undefined> {
+  try {
+    const stored = await store.getAll(name);
+    const read = referencedSecretNames(server).filter((secret) => stored.has(secret));
+    if (read.length > 0) audit.secretRead(name, read, 'keychain');
+    return stored;
+  } catch (error) {
+    report({ status: 'fail', what: `${name}: cannot read its secrets: ${messageOf(error)}` });
+    return undefined;
   }
 }
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/events.js';
 import { requireKeyringSession, uniqueServer } from '../helpers/keyring.js';
-import { runBin } from '../helpers/proxy.js';
+import { runBin, writeConfig } from '../helpers/proxy.js';
+import { remoteServerEntry, startRemoteFixture } from '../helpers/remote.js';
 
 const server = uniqueServer('e2e-audit');
 const value = `audit-canary-${randomBytes(16).toString('hex')}`;
@@ -48,5 +49,30 @@ describe('audit log of the secrets commands (built bin, real keychain)', () => {
 
     const human = await runBin(['audit', '--server', server], { env });
     expect(human.stdout).toMatch(new RegExp(`secret_stored +${server}  name=API_TOKEN  via=cli`));
+  });
+
+  it('records what doctor reads from the keychain and sends to a remote server, names only', async () => {
+    const remote = uniqueServer('e2e-audit-doctor');
+    const token = `doctor-canary-${randomBytes(16).toString('hex')}`;
+    const fixture = await startRemoteFixture({ token });
+    const config = await writeConfig({ [remote]: remoteServerEntry(`${fixture.origin}/mcp`) });
+    try {
+      expect((await runBin(['secrets', 'set', remote, 'api_key', '--config', config], { input: token, env })).code).toBe(0);
+      const doctor = await runBin(['doctor', '--config', config], { env });
+      expect(doctor.stdout).toMatch(/OK +.*answered .* and accepted its credentials/);
+      expect(doctor.stdout + doctor.stderr).not.toContain(token);
+
+      const raw = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
+      expect(raw).not.toContain(token);
+      const events = raw.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.server === remote);
+      expect(events.map(({ event, names, target }) => ({ event, names, target }))).toEqual([
+        { event: 'secret_stored', names: undefined, target: undefined },
+        { event: 'secret_read', names: ['api_key'], target: undefined },
+        { event: 'injection', names: ['api_key'], target: 'header' },
+      ]);
+    } finally {
+      await fixture.stop();
+      await runBin(['secrets', 'clear', remote, '--yes'], { env });
+    }
   });
 });

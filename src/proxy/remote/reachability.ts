@@ -1,10 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { NullAuditLog } from '../../audit/audit-log.js';
+import type { AuditLog } from '../../audit/audit-log.js';
 import pino from 'pino';
 import { referencedSecretNames } from '../../config/references.js';
 import type { RemoteServerConfig } from '../../config/schema.js';
-import type { SecretStore } from '../../secrets/store.js';
 import { planCredentials } from '../credentials.js';
 import { launchRemote } from '../launch-remote.js';
 import { AUTH_REJECTED_CODE } from './failure-response.js';
@@ -18,29 +17,25 @@ export interface ReachabilityCheck {
 /**
  * For `doctor`: opens one session with the remote server exactly as the proxy would (same headers, same URL
  * policy, same fallback to SSE), then ends it (DELETE). Reports whether the server answered and accepted the
- * credentials, naming the secrets but never their values.
+ * credentials, naming the secrets but never their values. `stored` is what the keychain holds for the server,
+ * undefined when it could not be read.
  */
 export async function checkRemoteReachable(
   serverName: string,
   server: RemoteServerConfig,
-  deps: { store: SecretStore | undefined; env: NodeJS.ProcessEnv; timeoutMs?: number },
+  deps: { stored: ReadonlyMap<string, string> | undefined; env: NodeJS.ProcessEnv; audit: AuditLog; timeoutMs?: number },
 ): Promise<ReachabilityCheck> {
   const where = `remote server ${new URL(server.url).origin}`;
-  let stored = new Map<string, string>();
-  if (referencedSecretNames(server).length > 0) {
-    if (!deps.store) return { status: 'warn', what: `${serverName}: ${where} not checked: the keychain is not available` };
-    try {
-      stored = await deps.store.getAll(serverName);
-    } catch {
-      return { status: 'warn', what: `${serverName}: ${where} not checked: its secrets cannot be read` };
-    }
+  if (referencedSecretNames(server).length > 0 && !deps.stored) {
+    return { status: 'warn', what: `${serverName}: ${where} not checked: its secrets cannot be read from the keychain` };
   }
-  const plan = planCredentials(server, stored);
+  const plan = planCredentials(server, deps.stored ?? new Map());
   if (plan.missing.length > 0) return { status: 'warn', what: `${serverName}: ${where} not checked: secret(s) ${plan.missing.join(', ')} missing` };
 
   const client = new Client({ name: 'mcp-keyproxy-doctor', version: '1' }, { capabilities: {} });
   try {
-    const downstream = await launchRemote({ serverName, server, plan, parentEnv: deps.env, logger: pino({ level: 'silent' }), audit: new NullAuditLog() });
+    const downstream = await launchRemote({ serverName, server, plan, parentEnv: deps.env, logger: pino({ level: 'silent' }), audit: deps.audit });
+    if (plan.values.size > 0) deps.audit.injection(serverName, [...plan.values.keys()], 'header');
     await client.connect(downstream.transport, { timeout: deps.timeoutMs ?? 10_000 });
     const info = client.getServerVersion();
     return { status: 'ok', what: `${serverName}: ${where} answered${info ? ` (${info.name} ${info.version})` : ''} and accepted its credentials` };
