@@ -1,13 +1,14 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { packageRoot } from '../package-root.js';
 import { proxyConfigSchema } from './schema.js';
 
 type JsonObject = Record<string, unknown>;
 
-/** Where the shipped JSON Schema lives: `<package root>/schema/`, both from `src/config/` and `dist/config/`. */
-export const jsonSchemaPath = fileURLToPath(new URL('../../schema/proxy.config.schema.json', import.meta.url));
+/** Where the shipped JSON Schema lives: `<package root>/schema/`. */
+export const jsonSchemaPath = path.join(packageRoot, 'schema', 'proxy.config.schema.json');
 
 /** The JSON Schema of proxy.config.json (input side: fields with defaults are optional). */
 export function buildJsonSchema(): Record<string, unknown> {

@@ -1,6 +1,5 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KeyproxyError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import { linuxDialogs, type LinuxDialogs } from './linux.js';
 import { macosDialog } from './macos.js';
 import { runDialogProgram, type ProgramOutcome, type ProgramSpec, type PromptOptions } from './program.js';
@@ -33,9 +32,6 @@ export interface DialogDriverOptions {
   /** The folder holding `native-dialog/` (the npm package root). */
   packageRoot?: string;
 }
-
-// src/dialog/driver.ts and dist/dialog/driver.js both sit two levels below the package root.
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The error for a request no dialog can show; it says how to enter the secrets (or consent) without one. */
 export function dialogUnavailableError(reason: string, template: DialogTemplate, server = '<server>'): KeyproxyError {
@@ -103,7 +99,7 @@ class LinuxDriver implements DialogDriver {
 export function createDialogDriver(options: DialogDriverOptions = {}): DialogDriver {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
-  const root = options.packageRoot ?? PACKAGE_ROOT;
+  const root = options.packageRoot ?? packageRoot;
   if (platform === 'darwin' || platform === 'win32') {
     const spec = platform === 'darwin' ? macosDialog(env, root) : windowsDialog(env, root);
     if ('unavailable' in spec) return unavailableDriver(spec.unavailable);

@@ -17,6 +17,8 @@ export interface LogSink {
  * secret value that reaches a log call by any path is replaced before it is written.
  */
 export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink }): Logger {
+  // A destination, never a pino transport: the CLI runs from an esbuild bundle (scripts/bundle.mjs), which lacks the
+  // worker files transports start.
   const sink = options.sink ?? pino.destination({ fd: 2, sync: true });
   const scrubbingSink = { write: (line: string) => sink.write(options.scrubber.scrub(line, 'log')) };
   return pino({ level: options.level, base: { name: 'mcp-keyproxy' } }, scrubbingSink);

@@ -1,0 +1,32 @@
+// Bundles the tsc output (dist/) into dist/bundle/, which bin/mcp-keyproxy.js loads. Node 20 has no module compile
+// cache, so start-up time goes mostly into resolving and loading a few hundred small module files; a bundle loads
+// a handful. Run by `npm run build` after tsc.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+// Chunk names carry content hashes: clear out the previous build's chunks so they are not packed with this one.
+rmSync('dist/bundle', { recursive: true, force: true });
+
+await build({
+  entryPoints: ['dist/index.js'],
+  outdir: 'dist/bundle',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // Code splitting keeps every `await import(...)` in src a separate chunk, loaded only when that path runs.
+  splitting: true,
+  // Chained through tsc's own maps: with NODE_OPTIONS=--enable-source-maps a stack trace points at src/*.ts lines.
+  // Not turned on in bin/ because parsing the maps costs every start. Positions are all a trace needs, so the maps
+  // leave out the sources' text (the package would grow by a further ~2 MB unpacked).
+  sourcemap: true,
+  sourcesContent: false,
+  // Native addon (a .node binary per platform), loaded with createRequire in src/secrets/keyring-backend.ts.
+  // Everything else is bundled. pino is safe to bundle because src/log/logger.ts writes through pino.destination,
+  // never a transport: transports start worker threads from pino's own files, which a bundle does not have.
+  external: ['@napi-rs/keyring'],
+  // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module esbuild's
+  // require shim needs a real `require` in scope to do that.
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
