@@ -68,9 +68,15 @@ export async function launch(options: ServeOptions, deps: ServeDeps, plan: Crede
   const context = { serverName, plan, parentEnv, logger: deps.logger, audit: deps.audit };
   const downstream = isLocalServer(server)
     ? await launchLocal({ ...context, server })
-    : await (await import('./launch-remote.js')).launchRemote({ ...context, server });
+    : await (await loadRemote()).launchRemote({ ...context, server });
   if (plan.values.size > 0) deps.audit.injection(serverName, [...plan.values.keys()], isLocalServer(server) ? 'env' : 'header');
   return downstream;
+}
+
+/** The code that reaches remote servers, the SDK's HTTP transport included. */
+async function loadRemote(): Promise<typeof import('./launch-remote.js')> {
+  const [launcher] = await Promise.all([import('./launch-remote.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js')]);
+  return launcher;
 }
 
 /** Records that stored secrets are used without asking, because consent is bypassed for this server or run. */
@@ -91,7 +97,11 @@ export function needsConsent(options: ServeOptions, plan: CredentialPlan, fromKe
  */
 export async function serveServer(options: ServeOptions, deps: ServeDeps): Promise<RunningProxy> {
   const { serverName } = options;
-  const { plan, fromKeychain } = await readPlan(deps, serverName, options.server);
+  // The keychain answers from another thread: a remote server's transport (the heaviest code the proxy runs) is
+  // loaded meanwhile.
+  const reading = readPlan(deps, serverName, options.server);
+  if (!isLocalServer(options.server)) await loadRemote().catch(() => undefined);
+  const { plan, fromKeychain } = await reading;
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
   if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {
