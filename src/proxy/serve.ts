@@ -99,9 +99,10 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   const { serverName } = options;
   // The keychain answers from another thread: a remote server's transport (the heaviest code the proxy runs) is
   // loaded meanwhile.
-  const reading = readPlan(deps, serverName, options.server);
-  if (!isLocalServer(options.server)) await loadRemote().catch(() => undefined);
-  const { plan, fromKeychain } = await reading;
+  const [{ plan, fromKeychain }] = await Promise.all([
+    readPlan(deps, serverName, options.server),
+    isLocalServer(options.server) ? undefined : loadRemote(),
+  ]);
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
   if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {
