@@ -9,6 +9,7 @@ import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
 import {
   connectThroughProxy,
   descendantsOf,
+  dialogOf,
   everythingServer,
   isAlive,
   procText,
@@ -55,19 +56,6 @@ async function setupServer(name: string, extra: Record<string, unknown> = {}, co
     ...extra,
   };
   return writeConfig({ [name]: entry });
-}
-
-/** Waits for the proxy (pid) to show a native dialog and returns the dialog's pid. */
-async function dialogOf(proxyPid: number): Promise<number> {
-  let found: number | undefined;
-  await waitFor(async () => {
-    for (const pid of await descendantsOf(proxyPid)) {
-      if ((await procText(pid, 'cmdline')).includes('keyproxy-dialog')) found = pid;
-    }
-    return found !== undefined;
-  }, 10_000);
-  if (found === undefined) throw new Error('the proxy showed no dialog');
-  return found;
 }
 
 function codeShown(dump: WindowDump): string | undefined {

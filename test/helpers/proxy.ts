@@ -131,6 +131,19 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms = 5000
   return check();
 }
 
+/** Waits for the proxy (pid) to show a native dialog and returns the dialog's pid. */
+export async function dialogOf(proxyPid: number): Promise<number> {
+  let found: number | undefined;
+  await waitFor(async () => {
+    for (const pid of await descendantsOf(proxyPid)) {
+      if ((await procText(pid, 'cmdline')).includes('keyproxy-dialog')) found = pid;
+    }
+    return found !== undefined;
+  }, 10_000);
+  if (found === undefined) throw new Error('the proxy showed no dialog');
+  return found;
+}
+
 /** `/proc/<pid>/<file>` as text with NULs turned into spaces ('' when unreadable). */
 export async function procText(pid: number, file: 'cmdline' | 'environ'): Promise<string> {
   try {
