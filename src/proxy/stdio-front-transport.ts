@@ -17,6 +17,11 @@ export class StdioFrontTransport implements Transport {
   );
   private readonly ondata = (chunk: Buffer): void => this.reader.push(chunk);
   private readonly onstreamerror = (error: Error): void => this.onerror?.(error);
+  /** The client is gone (EPIPE): reported, and the transport closes, which stops the proxy. */
+  private readonly onoutputerror = (error: Error): void => {
+    this.onerror?.(error);
+    void this.close();
+  };
   private started = false;
   private closed = false;
 
@@ -30,6 +35,7 @@ export class StdioFrontTransport implements Transport {
     this.started = true;
     this.input.on('data', this.ondata);
     this.input.on('error', this.onstreamerror);
+    this.output.on('error', this.onoutputerror);
   }
 
   /** Resolves once the line is written, or handed to the stream when it has room again. */
@@ -45,6 +51,9 @@ export class StdioFrontTransport implements Transport {
     this.closed = true;
     this.input.off('data', this.ondata);
     this.input.off('error', this.onstreamerror);
+    // Still listened to: a write that was under way may fail after closing, which must not crash the proxy.
+    this.output.on('error', () => undefined);
+    this.output.off('error', this.onoutputerror);
     this.input.pause();
     this.reader.clear();
     this.onclose?.();
