@@ -26,7 +26,7 @@ trap cleanup EXIT
 # Waits until a daemon has written a first full line to a file; fails with its log if it dies or takes 5 s.
 wait_for_line() { # file pid name log
   for _ in $(seq 1 200); do
-    if [ "$(wc -l <"$1")" -ge 1 ]; then return 0; fi
+    if [ -s "$1" ] && [ "$(wc -l <"$1")" -ge 1 ]; then return 0; fi
     if ! kill -0 "$2" 2>/dev/null; then break; fi
     sleep 0.025
   done
@@ -51,7 +51,9 @@ export XAUTHORITY="$dir/Xauthority"
 cookie=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 : >"$XAUTHORITY"
 xauth -q -f "$XAUTHORITY" add :0 . "$cookie"
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -auth "$XAUTHORITY" 3>"$dir/display" 2>"$dir/xvfb.log" &
+# -noreset: by default Xvfb resets whenever its last client disconnects and refuses clients meanwhile, so a
+# dialog started just as the previous one exits would fail with "cannot open display".
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset -auth "$XAUTHORITY" 3>"$dir/display" 2>"$dir/xvfb.log" &
 # Stop Xvfb first: the D-Bus daemon (if ours) goes last.
 pids=($! "${pids[@]}")
 wait_for_line "$dir/display" "$!" Xvfb "$dir/xvfb.log"

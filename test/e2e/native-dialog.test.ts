@@ -33,6 +33,22 @@ const label = (dump: WindowDump, name: string) => dump.labels.find((l) => l.name
 const button = (dump: WindowDump, name: string) => dump.buttons.find((b) => b.name === name);
 const entry = (dump: WindowDump, name: string) => dump.entries.find((e) => e.name === name);
 
+/**
+ * A dump once GTK has laid the window out. An entry's "changed" handler updates the OK button and the inline
+ * error at once, but a label it has just shown has no place on screen (so AT-SPI does not report it SHOWING)
+ * until GTK's next layout pass, after the window has grown to fit it. The dialog only gives an error label text
+ * while the label is shown, so a label with text that is not showing yet is one still waiting for that pass.
+ * Polls until there is none, whatever the expected outcome, and returns the last dump when the deadline passes.
+ */
+async function laidOut(dialog: DialogRun, deadlineMs = 3000): Promise<WindowDump> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const dump = await driver.dump(dialog);
+    if (dump.labels.every((l) => l.showing || !l.text) || Date.now() > deadline) return dump;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 beforeAll(async () => {
   requireDisplay();
   await buildDialog();
@@ -119,7 +135,7 @@ describe('native dialog (GTK, linux)', () => {
     ];
     for (const [name, text, valid] of cases) {
       await driver.run(dialog, [{ op: 'set', name, text }]);
-      const dump = await driver.dump(dialog);
+      const dump = await laidOut(dialog);
       const errors = dump.labels.filter((l) => l.showing && l.text?.startsWith('Enter an'));
       expect({ text, ok: button(dump, 'OK')?.sensitive, errors: errors.length }).toEqual({
         text,
