@@ -16,6 +16,9 @@ await build({
   format: 'esm',
   // Code splitting keeps every `await import(...)` in src a separate chunk, loaded only when that path runs.
   splitting: true,
+  // Less text for V8 to parse at every start (≈5 ms here). Names are kept, so a stack trace still names functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Chained through tsc's own maps: with NODE_OPTIONS=--enable-source-maps a stack trace points at src/*.ts lines.
   // Not turned on in bin/ because parsing the maps costs every start. Positions are all a trace needs, so the maps
   // leave out the sources' text (the package would grow by a further ~2 MB unpacked).
