@@ -96,20 +96,40 @@ export class Router {
   }
 
   /**
-   * Sends a request of the proxy's own to a downstream (e.g. one page of a merged list) and resolves with its
-   * result; a JSON-RPC error rejects with an `RpcError`, and so does the link closing or `timeoutMs` passing.
+   * Sends a request of the proxy's own to a downstream (e.g. one page of a merged list, or a client's call relayed
+   * by the aggregate) and resolves with its result; a JSON-RPC error rejects with an `RpcError`, and so does the
+   * link closing or `timeoutMs` passing (`Infinity`: no limit). When `signal` aborts, the server is told with
+   * `notifications/cancelled` and the promise rejects.
    */
-  request(link: Link, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  request(
+    link: Link,
+    method: string,
+    params: Record<string, unknown> = {},
+    { timeoutMs = 30_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(rpcError(ErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`));
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+      };
       const call: ProxyCall = {
-        resolve: (result) => (clearTimeout(timer), resolve(result)),
-        reject: (error) => (clearTimeout(timer), reject(error)),
+        resolve: (result) => (settle(), resolve(result)),
+        reject: (error) => (settle(), reject(error)),
       };
       const id = link.requests.reserve(`mcp-keyproxy-call-${++this.nextCallId}`, call);
-      const timer = setTimeout(() => {
-        if (link.requests.take(id)) call.reject(rpcError(ErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`));
-      }, timeoutMs);
-      timer.unref();
+      const timer =
+        timeoutMs === Infinity
+          ? undefined
+          : setTimeout(() => {
+              if (link.requests.take(id)) call.reject(rpcError(ErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`));
+            }, timeoutMs).unref();
+      const cancel = (): void => {
+        if (!link.requests.take(id)) return;
+        this.sendToLink(link, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') } });
+        call.reject(rpcError(ErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`));
+      };
+      signal?.addEventListener('abort', cancel, { once: true });
       link.transport.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
         if (link.requests.take(id)) call.reject(rpcError(ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`, { cause: String(error) }));
       });

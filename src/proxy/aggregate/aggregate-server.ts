@@ -87,18 +87,18 @@ export class AggregateServer {
       await Promise.all([...options.members.values()].map((member) => this.sendLevel(member)));
       return {};
     });
-    this.server.setRequestHandler(CallToolRequestSchema, (request) => {
+    this.server.setRequestHandler(CallToolRequestSchema, (request, { signal }) => {
       if (request.params.name === this.statusName) return statusResult(options.members.values());
-      return this.afterStart(request, 'tool', request.params.name) as never;
+      return this.afterStart(request, signal, 'tool', request.params.name) as never;
     });
-    this.server.setRequestHandler(GetPromptRequestSchema, (request) => this.afterStart(request, 'prompt', request.params.name) as never);
-    this.server.setRequestHandler(ReadResourceRequestSchema, (request) => this.relay(request, request.params.uri) as never);
-    this.server.setRequestHandler(SubscribeRequestSchema, (request) => this.relay(request, request.params.uri) as never);
-    this.server.setRequestHandler(UnsubscribeRequestSchema, (request) => this.relay(request, request.params.uri) as never);
-    this.server.setRequestHandler(CompleteRequestSchema, (request) => {
+    this.server.setRequestHandler(GetPromptRequestSchema, (request, { signal }) => this.afterStart(request, signal, 'prompt', request.params.name) as never);
+    this.server.setRequestHandler(ReadResourceRequestSchema, (request, { signal }) => this.relay(request, signal, request.params.uri) as never);
+    this.server.setRequestHandler(SubscribeRequestSchema, (request, { signal }) => this.relay(request, signal, request.params.uri) as never);
+    this.server.setRequestHandler(UnsubscribeRequestSchema, (request, { signal }) => this.relay(request, signal, request.params.uri) as never);
+    this.server.setRequestHandler(CompleteRequestSchema, (request, { signal }) => {
       const { ref } = request.params;
-      if (ref.type === 'ref/prompt') return this.afterStart(request, 'prompt', ref.name) as never;
-      return this.relay(request, ref.uri) as never;
+      if (ref.type === 'ref/prompt') return this.afterStart(request, signal, 'prompt', ref.name) as never;
+      return this.relay(request, signal, ref.uri) as never;
     });
     void this.server.connect(serverSide);
   }
@@ -122,7 +122,7 @@ export class AggregateServer {
    * A call or prompt for a server still starting waits for its start (rather than failing because the client was
    * quick), then is relayed there with the prefix stripped; filtered and unknown names are errors.
    */
-  private async afterStart(request: Request, what: 'tool' | 'prompt', name: string): Promise<Record<string, unknown>> {
+  private async afterStart(request: Request, signal: AbortSignal, what: 'tool' | 'prompt', name: string): Promise<Record<string, unknown>> {
     const parsed = this.options.names.parse(name);
     const member = parsed && this.options.members.get(parsed.server);
     if (!parsed || !member || (what === 'tool' && !this.options.toolAllowed(parsed.server, parsed.name))) throw this.unavailable(what, name);
@@ -135,17 +135,17 @@ export class AggregateServer {
       request.method === 'completion/complete'
         ? { ...params, ref: { ...(params.ref as object), name: parsed.name } }
         : { ...params, name: parsed.name };
-    return this.options.router.request(link, request.method, rewritten);
+    return this.options.router.request(link, request.method, rewritten, relayed(signal));
   }
 
   /** Finds the server of a resource the client did not list first, and relays the request there. */
-  private async relay(request: Request, uri: string): Promise<Record<string, unknown>> {
+  private async relay(request: Request, signal: AbortSignal, uri: string): Promise<Record<string, unknown>> {
     const owner = await this.options.catalog.resourceOwner(uri);
     const member = owner === undefined ? undefined : this.options.members.get(owner);
     const target = member?.target();
     const link = target && !target.setup ? this.options.router.link(target.link) : undefined;
     if (!link) throw this.unavailable('resource', uri);
-    return this.options.router.request(link, request.method, request.params ?? {});
+    return this.options.router.request(link, request.method, request.params ?? {}, relayed(signal));
   }
 
   private unavailable(what: 'tool' | 'prompt' | 'resource', name: string): RpcError {
@@ -156,4 +156,9 @@ export class AggregateServer {
     }
     return rpcError(ErrorCode.InvalidParams, `Unknown ${what} "${name}". Call ${this.statusName} to see which servers are ready.`);
   }
+}
+
+/** A client's request relayed to a server: as long as the client waits, and cancelled when the client cancels. */
+function relayed(signal: AbortSignal): { timeoutMs: number; signal: AbortSignal } {
+  return { timeoutMs: Infinity, signal };
 }

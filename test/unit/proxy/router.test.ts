@@ -99,6 +99,33 @@ describe('Router', () => {
     ]);
   });
 
+  it("tells the server when a request of the proxy's own is cancelled, and drops its late answer", async () => {
+    const { client, servers, router, settle } = await setup(['a']);
+    const controller = new AbortController();
+    const call = router.request(router.link('a')!, 'tools/call', { name: 'slow' }, { timeoutMs: Infinity, signal: controller.signal });
+    await settle();
+    const [sent] = servers.a!.received as Array<{ id: string }>;
+    controller.abort('client cancelled');
+    await expect(call).rejects.toThrow('The tools/call request to server "a" was cancelled.');
+    await settle();
+    expect(servers.a!.received[1]).toEqual({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: sent!.id, reason: 'client cancelled' },
+    });
+    await servers.a!.send({ jsonrpc: '2.0', id: sent!.id, result: { content: [] } });
+    await settle();
+    expect(client.received).toEqual([]);
+  });
+
+  it('sends nothing for a request whose signal has already aborted', async () => {
+    const { servers, router, settle } = await setup(['a']);
+    const call = router.request(router.link('a')!, 'resources/read', { uri: 'x://y' }, { signal: AbortSignal.abort() });
+    await expect(call).rejects.toThrow('was cancelled');
+    await settle();
+    expect(servers.a!.received).toEqual([]);
+  });
+
   it('records the client initialize for later replay', async () => {
     const { client, router, settle } = await setup(['a']);
     const initialize = {
