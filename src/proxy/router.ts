@@ -107,8 +107,10 @@ export class Router {
     params: Record<string, unknown> = {},
     { timeoutMs = 30_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<Record<string, unknown>> {
+    // No code is standard for a cancelled request; the client that cancelled it expects no answer anyway.
+    const cancelled = () => rpcError(ErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`);
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(rpcError(ErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`));
+      if (signal?.aborted) return reject(cancelled());
       const settle = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', cancel);
@@ -127,7 +129,7 @@ export class Router {
       const cancel = (): void => {
         if (!link.requests.take(id)) return;
         this.sendToLink(link, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') } });
-        call.reject(rpcError(ErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`));
+        call.reject(cancelled());
       };
       signal?.addEventListener('abort', cancel, { once: true });
       link.transport.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
