@@ -1,8 +1,11 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { toJSONRPCMessage } from './json-rpc.js';
 
-/** A line longer than this is dropped with an error: one message must not exhaust the proxy's memory. */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/**
+ * A line longer than this is dropped with an error: one message must not exhaust the proxy's memory. (The SDK's
+ * own stdio clients refuse lines over 10 MB.)
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** The line a message was read from: its text (for the scrubber's check) and its bytes, newline included. */
 export interface WireText {

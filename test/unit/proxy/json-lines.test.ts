@@ -61,7 +61,7 @@ describe('JsonLineReader', () => {
     const { lines, messages, errors } = reader();
     const chunk = Buffer.alloc(16 * 1024 * 1024, 'a'.charCodeAt(0));
     for (let sent = 0; sent <= MAX_LINE_BYTES; sent += chunk.length) lines.push(chunk);
-    expect(errors.map((error) => error.message)).toEqual(['a message longer than 256 MB was dropped']);
+    expect(errors.map((error) => error.message)).toEqual(['a message longer than 64 MB was dropped']);
     lines.push(Buffer.from('aaaa\n{"jsonrpc":"2.0","method":"after"}\n'));
     expect(messages).toEqual([{ jsonrpc: '2.0', method: 'after' }]);
     expect(errors).toHaveLength(1);
