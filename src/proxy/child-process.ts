@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { KeyproxyError } from '../errors.js';
+import { releaseGroup, watchGroup } from './reaper.js';
 
 /** How a local downstream is launched. `env` is the complete environment (see `buildChildEnv`). */
 export interface ChildSpec {
@@ -12,7 +13,10 @@ export interface ChildSpec {
 /** Grace periods of the stepwise stop: stdin closed, then SIGTERM, then SIGKILL. */
 const STOP_STEP_MS = 2000;
 
-/** Process groups still running, killed on the way out even if the proxy ends abruptly. */
+/**
+ * Process groups still running, killed on the way out even if the proxy ends abruptly; the reaper covers the end
+ * no code of the proxy sees (SIGKILL).
+ */
 const liveGroups = new Set<number>();
 process.once('exit', () => {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
@@ -53,7 +57,11 @@ export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
       const pid = child.pid;
       if (pid !== undefined) {
         liveGroups.add(pid);
-        child.once('exit', () => liveGroups.delete(pid));
+        watchGroup(pid);
+        child.once('exit', () => {
+          liveGroups.delete(pid);
+          releaseGroup(pid);
+        });
       }
       resolve({ process: child, closed });
     });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
 import { passthroughSuite } from '../helpers/passthrough.js';
@@ -11,6 +12,7 @@ import {
   inheritedEnv,
   isAlive,
   procText,
+  repoRoot,
   runBin,
   waitFor,
   writeConfig,
@@ -163,6 +165,25 @@ describe('run: lifecycle', () => {
       await client.close();
     });
   }
+
+  it('stops a server that ignores the end of its stdin even when the proxy is killed with SIGKILL', async () => {
+    const stubborn = `${server}-stubborn`;
+    const stubbornConfig = await writeConfig({
+      [stubborn]: { command: process.execPath, args: [join(repoRoot, 'test/fixtures/stubborn-server.mjs')], confirm: false },
+    });
+    const { client, proxyPid } = await connectThroughProxy({ config: stubbornConfig, server: stubborn });
+    try {
+      expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['ping']);
+      const tree = await descendantsOf(proxyPid);
+      expect(tree.length).toBeGreaterThan(0);
+      process.kill(proxyPid, 'SIGKILL');
+      expect(await waitFor(async () => !(await isAlive(proxyPid)), 5000)).toBe(true);
+      // stdin closed at once; the reaper's SIGTERM follows.
+      expect(await waitFor(async () => (await Promise.all(tree.map(isAlive))).every((alive) => !alive), 5000)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('exits non-zero and says so on stderr when the server dies', async () => {
     const { client, proxyPid, stderr, transport } = await connectThroughProxy({ config, server });
