@@ -133,6 +133,15 @@ describe('aggregate: headless, with a secret missing', () => {
     }
   });
 
+  it('exits 78, before a word on stdout, when a server is named like the proxy\'s own tools', async () => {
+    const config = await writeConfig({ fine: fixtureServer('fine'), keyproxy: fixtureServer('keyproxy') });
+    const result = await runBin(['run', '--config', config]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('a server named "keyproxy" cannot join the aggregate');
+    expect(result.stderr).toContain('mcp-keyproxy run keyproxy');
+    expect(result.stdout).toBe('');
+  });
+
   it('exits 78 when no server at all can run', async () => {
     requireKeyringSession();
     const config = await writeConfig({ [needy]: withSecret });

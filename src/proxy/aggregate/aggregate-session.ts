@@ -4,6 +4,7 @@ import { missingSecretsError } from '../credentials.js';
 import type { Downstream } from '../downstream.js';
 import { launch, needsConsent, readPlan, recordBypassedConsent, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
 import type { MemberStart } from './aggregate-proxy.js';
+import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
 
 /** What `serveAggregate` needs to know. */
 export interface AggregateOptions {
@@ -23,6 +24,12 @@ export interface AggregateOptions {
  * when they join, leave or come back after a crash. Throws only when no server at all can run.
  */
 export async function serveAggregate(options: AggregateOptions, deps: ServeDeps): Promise<RunningProxy> {
+  if (options.servers.some(([name]) => name === OWN_PREFIX)) {
+    throw new KeyproxyError(
+      'CONFIG_INVALID',
+      `a server named "${OWN_PREFIX}" cannot join the aggregate: its tools would clash with the proxy's own (${OWN_PREFIX}${options.separator}${STATUS_TOOL}). Rename it in the config, or serve it alone: mcp-keyproxy run ${OWN_PREFIX}.`,
+    );
+  }
   const starts = await Promise.all(
     options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)),
   );
