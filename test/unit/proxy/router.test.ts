@@ -190,9 +190,14 @@ describe('Router over stdio lines', () => {
     expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"[REDACTED:a/KEY]"}}\n']);
   });
 
-  it('does not pass on a shadowed duplicate spelled with escapes, which no text check could see', async () => {
-    const { written, serverSays } = await stdioSetup(scrubberWith('super/secret/value'));
-    await serverSays('{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"super\\/secret\\/value","data":"fine"}}');
-    expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"fine"}}\n']);
-  });
+  for (const [escape, spelled] of [
+    ['\\/', 'super\\/secret\\/value'],
+    ['\\u', '\\u0073uper/secret/value'],
+  ] as const) {
+    it(`does not pass on a shadowed duplicate spelled with ${escape}, which no text check could see`, async () => {
+      const { written, serverSays } = await stdioSetup(scrubberWith('super/secret/value'));
+      await serverSays(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${spelled}","data":"fine"}}`);
+      expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"fine"}}\n']);
+    });
+  }
 });
