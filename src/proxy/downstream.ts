@@ -11,6 +11,7 @@ export interface LaunchContext<S extends ServerConfig = ServerConfig> {
   plan: CredentialPlan;
   parentEnv: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Where the launcher records the injection, and a remote server its rejected credentials. */
   audit: AuditLog;
 }
 

@@ -4,9 +4,10 @@ import { buildChildEnv } from './child-env.js';
 import { spawnChild } from './child-process.js';
 import { envWithoutAbsent } from './credentials.js';
 import type { Launcher } from './downstream.js';
+import { StdioChildTransport } from './stdio-child-transport.js';
 
 /** Launches a local stdio server with its secrets in its environment (never on argv). */
-export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger }) => {
+export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit }) => {
   const serverEnv = resolveServerEnv(
     { ...server, env: envWithoutAbsent(server, plan.absentOptional) },
     plan.values,
@@ -17,8 +18,7 @@ export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, ser
     { server: serverName, pid: spawned.process.pid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
     'server started',
   );
-  // The MCP SDK is the heaviest import of the proxy: loaded only now, while the server boots.
-  const { StdioChildTransport } = await import('./stdio-child-transport.js');
+  if (plan.values.size > 0) audit.injection(serverName, [...plan.values.keys()], 'env');
   const transport = new StdioChildTransport(spawned);
   transport.onstderr = (line) => logger.debug({ server: serverName, stderr: line }, 'server stderr');
   return {

@@ -32,5 +32,6 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     { server: serverName, url: describeUrl(url), transport: server.transport, headers: Object.keys(resolved.headers), secrets: [...plan.values.keys()] },
     'remote server',
   );
+  if (plan.values.size > 0) audit.injection(serverName, [...plan.values.keys()], 'header');
   return { transport, endReason: () => transport.endReason };
 };

@@ -66,11 +66,7 @@ export async function launch(options: ServeOptions, deps: ServeDeps, plan: Crede
   const { serverName, server, parentEnv } = options;
   for (const [name, value] of plan.values) deps.scrubber.add(`${serverName}/${name}`, value);
   const context = { serverName, plan, parentEnv, logger: deps.logger, audit: deps.audit };
-  const downstream = isLocalServer(server)
-    ? await launchLocal({ ...context, server })
-    : await (await loadRemote()).launchRemote({ ...context, server });
-  if (plan.values.size > 0) deps.audit.injection(serverName, [...plan.values.keys()], isLocalServer(server) ? 'env' : 'header');
-  return downstream;
+  return isLocalServer(server) ? launchLocal({ ...context, server }) : (await loadRemote()).launchRemote({ ...context, server });
 }
 
 /** The code that reaches remote servers, the SDK's HTTP transport included. */

@@ -35,7 +35,6 @@ export async function checkRemoteReachable(
   const client = new Client({ name: 'mcp-keyproxy-doctor', version: '1' }, { capabilities: {} });
   try {
     const downstream = await launchRemote({ serverName, server, plan, parentEnv: deps.env, logger: pino({ level: 'silent' }), audit: deps.audit });
-    if (plan.values.size > 0) deps.audit.injection(serverName, [...plan.values.keys()], 'header');
     await client.connect(downstream.transport, { timeout: deps.timeoutMs ?? 10_000 });
     const info = client.getServerVersion();
     return { status: 'ok', what: `${serverName}: ${where} answered${info ? ` (${info.name} ${info.version})` : ''} and accepted its credentials` };
