@@ -6,9 +6,9 @@ import type { LoadedConfig } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
-import { patternGuard } from '../proxy/pattern-guard.js';
+import { patternGuard } from '../proxy/core/pattern-guard.js';
 import { serveServer, type ServeDeps } from '../proxy/serve.js';
-import { StdioFrontTransport } from '../proxy/stdio-front-transport.js';
+import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
@@ -57,7 +57,7 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
   const common = { headless, parentEnv: ctx.env, version: packageVersion };
   const proxy =
     serverName === undefined
-      ? await (await import('../proxy/aggregate/aggregate-session.js')).serveAggregate(
+      ? await (await import('../proxy/aggregate/serve-aggregate.js')).serveAggregate(
           { ...common, servers: selectServers(config, options.only), separator: config.toolSeparator },
           deps,
         )

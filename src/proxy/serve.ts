@@ -7,12 +7,12 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { CredentialDialog } from '../dialog/credential-dialog.js';
-import { missingSecretsError, planCredentials, type CredentialPlan } from './credentials.js';
-import type { Downstream } from './downstream.js';
-import type { MessageGuard } from './pattern-guard.js';
-import type { Link } from './link.js';
-import { launchLocal } from './launch-local.js';
-import type { Router } from './router.js';
+import { missingSecretsError, planCredentials, type CredentialPlan } from './downstream/credential-plan.js';
+import type { Downstream } from './downstream/downstream.js';
+import type { MessageGuard } from './core/pattern-guard.js';
+import type { Link } from './core/link.js';
+import { launchLocal } from './local/launch-local.js';
+import type { Router } from './core/router.js';
 
 /** What `serveServer` needs to know. */
 export interface ServeOptions {
@@ -70,8 +70,8 @@ export async function launch(options: ServeOptions, deps: ServeDeps, plan: Crede
 }
 
 /** The code that reaches remote servers, the SDK's HTTP transport included. */
-async function loadRemote(): Promise<typeof import('./launch-remote.js')> {
-  const [launcher] = await Promise.all([import('./launch-remote.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js')]);
+async function loadRemote(): Promise<typeof import('./remote/launch-remote.js')> {
+  const [launcher] = await Promise.all([import('./remote/launch-remote.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js')]);
   return launcher;
 }
 
@@ -102,13 +102,13 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
   if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {
-    const { ManagedSession } = await import('./managed-session.js');
+    const { ManagedSession } = await import('./setup/gated-proxy.js');
     return new ManagedSession(options, deps).start(plan.missing.length > 0 ? 'needs-credentials' : 'needs-consent');
   }
 
   recordBypassedConsent(options, deps, fromKeychain);
   const downstream = await launch(options, deps, plan);
-  const [{ Router: RouterClass }, front] = await Promise.all([import('./router.js'), deps.openFront()]);
+  const [{ Router: RouterClass }, front] = await Promise.all([import('./core/router.js'), deps.openFront()]);
   const router = new RouterClass(front, {
     scrubber: deps.scrubber,
     logger: deps.logger,

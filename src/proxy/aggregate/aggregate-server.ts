@@ -16,12 +16,12 @@ import {
   type Request,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../json-rpc.js';
-import type { Router } from '../router.js';
-import { rpcError, type RpcError } from '../rpc-error.js';
-import { PROXY_CAPABILITIES } from '../setup-server.js';
+import { ErrorCode } from '../wire/json-rpc.js';
+import type { Router } from '../core/router.js';
+import { rpcError, type RpcError } from '../wire/rpc-error.js';
+import { PROXY_CAPABILITIES } from '../setup/setup-server.js';
 import type { Catalog } from './catalog.js';
-import type { Member } from './member.js';
+import type { Member } from './direct-member.js';
 import type { PrefixedNames } from './names.js';
 import { OWN_PREFIX, STATUS_TOOL, statusResult, statusTool } from './status-tool.js';
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Router } from '../router.js';
-import type { ListKind } from '../managed-server.js';
+import type { Router } from '../core/router.js';
+import type { ListKind } from '../setup/gated-server.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
-import type { Member } from './member.js';
+import type { Member } from './direct-member.js';
 import type { PrefixedNames } from './names.js';
 
 /** The list requests the aggregate merges, with the result field and the capability each needs. */

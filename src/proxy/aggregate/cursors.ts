@@ -1,5 +1,5 @@
-import { ErrorCode } from '../json-rpc.js';
-import { rpcError } from '../rpc-error.js';
+import { ErrorCode } from '../wire/json-rpc.js';
+import { rpcError } from '../wire/rpc-error.js';
 
 /** The downstream cursors still to follow, by server; `undefined` means "from its first page". */
 export type CursorState = ReadonlyMap<string, string | undefined>;

@@ -1,8 +1,8 @@
 import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Link } from '../link.js';
-import type { RouteTarget } from '../router.js';
+import type { Link } from '../core/link.js';
+import type { RouteTarget } from '../core/router.js';
 import type { Catalog } from './catalog.js';
-import type { Member } from './member.js';
+import type { Member } from './direct-member.js';
 import type { PrefixedNames } from './names.js';
 
 /** What routing needs to know about the aggregate. */

@@ -4,8 +4,8 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import pino from 'pino';
 import { referencedSecretNames } from '../../config/references.js';
 import type { RemoteServerConfig } from '../../config/schema.js';
-import { planCredentials } from '../credentials.js';
-import { launchRemote } from '../launch-remote.js';
+import { planCredentials } from '../downstream/credential-plan.js';
+import { launchRemote } from './launch-remote.js';
 import { AUTH_REJECTED_CODE } from './failure-response.js';
 
 /** One line of the doctor's report. */

@@ -6,7 +6,7 @@ import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
-} from '../json-rpc.js';
+} from '../wire/json-rpc.js';
 import { ReplayWaiter } from './replay-waiter.js';
 
 /**

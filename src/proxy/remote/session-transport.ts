@@ -1,6 +1,6 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '../json-rpc.js';
+import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '../wire/json-rpc.js';
 import type { Logger } from 'pino';
 import { authRejectedMessage, failureResponse } from './failure-response.js';
 import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallbackStatus } from './http-errors.js';

@@ -3,7 +3,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Scrubber } from '../../../../src/log/scrubber.js';
-import { Router } from '../../../../src/proxy/router.js';
+import { Router } from '../../../../src/proxy/core/router.js';
 
 /** A router with a client and two servers "a" and "b"; requests go to params.server, rewritten without it. */
 async function setup() {

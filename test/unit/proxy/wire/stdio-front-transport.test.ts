@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { StdioFrontTransport } from '../../../src/proxy/stdio-front-transport.js';
+import { StdioFrontTransport } from '../../../../src/proxy/wire/stdio-front-transport.js';
 
 function front() {
   const input = new PassThrough();

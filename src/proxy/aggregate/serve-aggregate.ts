@@ -1,9 +1,9 @@
 import type { ServerConfig } from '../../config/schema.js';
 import { KeyproxyError } from '../../errors.js';
-import { missingSecretsError } from '../credentials.js';
-import type { Downstream } from '../downstream.js';
+import { missingSecretsError } from '../downstream/credential-plan.js';
+import type { Downstream } from '../downstream/downstream.js';
 import { launch, needsConsent, readPlan, recordBypassedConsent, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
-import type { MemberStart } from './aggregate-proxy.js';
+import type { MemberStart } from './start-aggregate.js';
 import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
 
 /** What `serveAggregate` needs to know. */
@@ -36,7 +36,7 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
   if (starts.every((start) => start.kind === 'failed')) {
     throw new KeyproxyError('SECRET_MISSING', starts.map((start) => (start.kind === 'failed' ? start.reason : '')).join('\n'));
   }
-  const { startAggregate } = await import('./aggregate-proxy.js');
+  const { startAggregate } = await import('./start-aggregate.js');
   return startAggregate(options, deps, starts);
 }
 

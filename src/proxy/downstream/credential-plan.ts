@@ -1,6 +1,6 @@
-import { findReferences, referencedSecretNames } from '../config/references.js';
-import type { LocalServerConfig, ServerConfig } from '../config/schema.js';
-import { KeyproxyError } from '../errors.js';
+import { findReferences, referencedSecretNames } from '../../config/references.js';
+import type { LocalServerConfig, ServerConfig } from '../../config/schema.js';
+import { KeyproxyError } from '../../errors.js';
 
 /** What a server start will inject, and what is missing for it. */
 export interface CredentialPlan {

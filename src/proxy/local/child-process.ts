@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { KeyproxyError } from '../errors.js';
+import { KeyproxyError } from '../../errors.js';
 import { releaseGroup, watchGroup } from './reaper.js';
 
 /** How a local downstream is launched. `env` is the complete environment (see `buildChildEnv`). */

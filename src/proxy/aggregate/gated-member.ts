@@ -1,10 +1,10 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Downstream } from '../downstream.js';
-import type { Link } from '../link.js';
-import { ManagedServer, type SessionState } from '../managed-server.js';
+import type { Downstream } from '../downstream/downstream.js';
+import type { Link } from '../core/link.js';
+import { ManagedServer, type SessionState } from '../setup/gated-server.js';
 import type { ServeDeps, ServeOptions } from '../serve.js';
-import { SETUP_LINK } from '../setup-server.js';
-import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
+import { SETUP_LINK } from '../setup/setup-server.js';
+import type { Member, MemberHost, MemberState, MemberTarget } from './direct-member.js';
 
 /**
  * A server of the aggregate that waits for its credentials or for consent: until it runs, its setup server

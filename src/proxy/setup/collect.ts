@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ServerConfig } from '../config/schema.js';
-import { acquireDialogLock } from '../dialog/lock.js';
-import { newVerificationCode } from '../dialog/verification-code.js';
-import type { SecretStore } from '../secrets/store.js';
-import type { CredentialDialog } from '../dialog/credential-dialog.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { ServerConfig } from '../../config/schema.js';
+import { acquireDialogLock } from '../../dialog/lock.js';
+import { newVerificationCode } from '../../dialog/verification-code.js';
+import type { SecretStore } from '../../secrets/store.js';
+import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import { connectedText, toolText, type SetupCallExtra, type SetupServer } from './setup-server.js';
 
 /** How often the code is repeated in progress notifications while the dialog is open. */

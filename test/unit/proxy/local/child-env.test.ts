@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildChildEnv } from '../../../src/proxy/child-env.js';
+import { buildChildEnv } from '../../../../src/proxy/local/child-env.js';
 
 describe('buildChildEnv', () => {
   it('passes only allowlisted parent variables, then the server env on top', () => {

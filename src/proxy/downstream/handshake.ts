@@ -1,7 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { InitializeRequest, JSONRPCMessage, RequestId, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { KeyproxyError } from '../errors.js';
-import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from './json-rpc.js';
+import { KeyproxyError } from '../../errors.js';
+import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '../wire/json-rpc.js';
 
 /** What the downstream said during the handshake. */
 export interface HandshakeResult {

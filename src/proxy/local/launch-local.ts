@@ -1,9 +1,9 @@
-import { resolveServerCommand, resolveServerEnv } from '../config/references.js';
-import type { LocalServerConfig } from '../config/schema.js';
+import { resolveServerCommand, resolveServerEnv } from '../../config/references.js';
+import type { LocalServerConfig } from '../../config/schema.js';
 import { buildChildEnv } from './child-env.js';
 import { spawnChild } from './child-process.js';
-import { envWithoutAbsent } from './credentials.js';
-import type { Launcher } from './downstream.js';
+import { envWithoutAbsent } from '../downstream/credential-plan.js';
+import type { Launcher } from '../downstream/downstream.js';
 import { StdioChildTransport } from './stdio-child-transport.js';
 
 /** Launches a local stdio server with its secrets in its environment (never on argv). */

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { stopChild, type SpawnedChild } from './child-process.js';
-import { encodeLine, JsonLineReader } from './json-lines.js';
+import { encodeLine, JsonLineReader } from '../wire/json-lines.js';
 
 /**
  * SDK `Transport` over the stdio of a downstream server already started by `spawnChild` (newline-delimited JSON-RPC).

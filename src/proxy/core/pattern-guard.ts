@@ -1,10 +1,10 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ServerConfig } from '../config/schema.js';
-import { messageKind } from '../log/scrubber.js';
-import { redactSecretPatternsJson } from '../log/secret-patterns.js';
-import { forgetWireText } from './json-lines.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { ServerConfig } from '../../config/schema.js';
+import { messageKind } from '../../log/scrubber.js';
+import { redactSecretPatternsJson } from '../../log/secret-patterns.js';
+import { forgetWireText } from '../wire/json-lines.js';
 
 /** Rewrites a message a server sends to the client; see `patternGuard`. */
 export type MessageGuard = (serverName: string, message: JSONRPCMessage) => JSONRPCMessage;

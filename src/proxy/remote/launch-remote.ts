@@ -1,11 +1,11 @@
-import { referencedSecretNames, resolveRemoteServer } from '../config/references.js';
-import type { RemoteServerConfig } from '../config/schema.js';
-import type { Launcher } from './downstream.js';
-import { createGuardedFetch } from './remote/guarded-fetch.js';
-import { headersWithoutAbsent, secretHeaderNames } from './remote/headers.js';
-import { createInnerTransport } from './remote/inner-transport.js';
-import { RemoteSessionTransport } from './remote/session-transport.js';
-import { assertUrlAllowed, describeUrl, isCleartextRemote } from './remote/url-policy.js';
+import { referencedSecretNames, resolveRemoteServer } from '../../config/references.js';
+import type { RemoteServerConfig } from '../../config/schema.js';
+import type { Launcher } from '../downstream/downstream.js';
+import { createGuardedFetch } from './guarded-fetch.js';
+import { headersWithoutAbsent, secretHeaderNames } from './headers.js';
+import { createInnerTransport } from './inner-transport.js';
+import { RemoteSessionTransport } from './session-transport.js';
+import { assertUrlAllowed, describeUrl, isCleartextRemote } from './url-policy.js';
 
 /**
  * Connects to a remote MCP server (Streamable HTTP, or SSE), its secrets sent as HTTP headers (or in the URL) and

@@ -1,10 +1,10 @@
 import type { InitializeRequest, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Downstream } from '../downstream.js';
-import { handshake } from '../handshake.js';
-import type { Link } from '../link.js';
-import type { Router } from '../router.js';
+import type { Downstream } from '../downstream/downstream.js';
+import { handshake } from '../downstream/handshake.js';
+import type { Link } from '../core/link.js';
+import type { Router } from '../core/router.js';
 import { launch, readPlan, type ServeDeps, type ServeOptions } from '../serve.js';
-import { missingSecretsError } from '../credentials.js';
+import { missingSecretsError } from '../downstream/credential-plan.js';
 import { RestartBackoff } from './restart.js';
 
 /** Where one server of the aggregate stands (shown by `keyproxy__status`). */

@@ -1,6 +1,6 @@
-import { ManagedServer, type SessionState } from './managed-server.js';
-import { Router } from './router.js';
-import { superviseRouter, type RunningProxy, type ServeDeps, type ServeOptions } from './serve.js';
+import { ManagedServer, type SessionState } from './gated-server.js';
+import { Router } from '../core/router.js';
+import { superviseRouter, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
 import { SETUP_LINK } from './setup-server.js';
 
 /**

@@ -3,10 +3,10 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Scrubber } from '../../../src/log/scrubber.js';
-import { JsonLineReader } from '../../../src/proxy/json-lines.js';
-import { Router } from '../../../src/proxy/router.js';
-import { StdioFrontTransport } from '../../../src/proxy/stdio-front-transport.js';
+import { Scrubber } from '../../../../src/log/scrubber.js';
+import { JsonLineReader } from '../../../../src/proxy/wire/json-lines.js';
+import { Router } from '../../../../src/proxy/core/router.js';
+import { StdioFrontTransport } from '../../../../src/proxy/wire/stdio-front-transport.js';
 
 /** A peer that records what it receives. */
 async function peer(transport: InMemoryTransport): Promise<{ received: JSONRPCMessage[]; send: (m: JSONRPCMessage) => Promise<void> }> {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ConsentDecision } from '../dialog/template.js';
-import { newVerificationCode } from '../dialog/verification-code.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { ConsentDecision } from '../../dialog/template.js';
+import { newVerificationCode } from '../../dialog/verification-code.js';
 import type { SetupServer } from './setup-server.js';
-import type { CredentialDialog } from '../dialog/credential-dialog.js';
+import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 
 const CHOICES: ReadonlyArray<{ const: ConsentDecision; title: string }> = [
   { const: 'once', title: 'Allow once' },

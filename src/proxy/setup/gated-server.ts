@@ -1,11 +1,11 @@
 import type { CallToolResult, InitializeRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { referencedSecretNames } from '../config/references.js';
+import { referencedSecretNames } from '../../config/references.js';
 import { collectCredentials } from './collect.js';
 import { askConsent } from './consent.js';
-import type { Downstream } from './downstream.js';
-import { handshake } from './handshake.js';
-import type { Router } from './router.js';
-import { launch, needsConsent, readPlan, type ServeDeps, type ServeOptions } from './serve.js';
+import type { Downstream } from '../downstream/downstream.js';
+import { handshake } from '../downstream/handshake.js';
+import type { Router } from '../core/router.js';
+import { launch, needsConsent, readPlan, type ServeDeps, type ServeOptions } from '../serve.js';
 import { connectedText, SetupServer, toolText, type SetupCallExtra } from './setup-server.js';
 
 /** The lists a change may concern. */

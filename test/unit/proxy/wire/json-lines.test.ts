@@ -1,6 +1,6 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { encodeLine, forgetWireText, JsonLineReader, MAX_LINE_BYTES, wireText } from '../../../src/proxy/json-lines.js';
+import { encodeLine, forgetWireText, JsonLineReader, MAX_LINE_BYTES, wireText } from '../../../../src/proxy/wire/json-lines.js';
 
 function reader() {
   const messages: JSONRPCMessage[] = [];

@@ -10,8 +10,8 @@ import type {
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { Scrubber } from '../log/scrubber.js';
-import { forgetWireText, wireText } from './json-lines.js';
+import type { Scrubber } from '../../log/scrubber.js';
+import { forgetWireText, wireText } from '../wire/json-lines.js';
 import {
   ErrorCode,
   isInitializeRequest,
@@ -19,9 +19,9 @@ import {
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
-} from './json-rpc.js';
+} from '../wire/json-rpc.js';
 import { Link, type ProxyCall } from './link.js';
-import { rpcError } from './rpc-error.js';
+import { rpcError } from '../wire/rpc-error.js';
 import type { MessageGuard } from './pattern-guard.js';
 import { ServerRequests } from './server-requests.js';
 

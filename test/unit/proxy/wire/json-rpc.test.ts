@@ -6,7 +6,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   toJSONRPCMessage,
-} from '../../../src/proxy/json-rpc.js';
+} from '../../../../src/proxy/wire/json-rpc.js';
 
 const kinds = (value: unknown) =>
   [isJSONRPCRequest, isJSONRPCNotification, isJSONRPCResultResponse, isJSONRPCErrorResponse].filter((is) => is(value)).map((is) => is.name);

@@ -1,8 +1,8 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ServerConfig } from '../config/schema.js';
-import type { CredentialPlan } from './credentials.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { ServerConfig } from '../../config/schema.js';
+import type { CredentialPlan } from './credential-plan.js';
 
 /** What a launcher gets: the server, the secret values to inject, and the proxy's environment. */
 export interface LaunchContext<S extends ServerConfig = ServerConfig> {

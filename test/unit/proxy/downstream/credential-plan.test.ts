@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { localServerSchema } from '../../../src/config/schema.js';
-import { envWithoutAbsent, missingSecretsError, planCredentials } from '../../../src/proxy/credentials.js';
+import { localServerSchema } from '../../../../src/config/schema.js';
+import { envWithoutAbsent, missingSecretsError, planCredentials } from '../../../../src/proxy/downstream/credential-plan.js';
 
 const server = localServerSchema.parse({
   command: 'srv',
