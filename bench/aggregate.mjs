@@ -15,16 +15,22 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin/mcp-keyproxy.js');
-const everything = join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')), 'dist/index.js');
+const everything = join(
+  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
+  'dist/index.js',
+);
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 
 const names = Array.from({ length: SERVERS }, (_, i) => `s${i}`);
 const configPath = join(mkdtempSync(join(tmpdir(), 'mcp-keyproxy-bench-')), 'proxy.config.json');
-writeFileSync(configPath, JSON.stringify({
-  servers: Object.fromEntries(names.map((name) => [name, { command: process.execPath, args: [everything, 'stdio'], confirm: false }])),
-}));
+writeFileSync(
+  configPath,
+  JSON.stringify({
+    servers: Object.fromEntries(names.map((name) => [name, { command: process.execPath, args: [everything, 'stdio'], confirm: false }])),
+  }),
+);
 const direct = { command: process.execPath, args: [everything, 'stdio'] };
 const proxy = (...args) => ({ command: process.execPath, args: [bin, 'run', ...args, '--config', configPath, '--log-level', 'warn'] });
 
@@ -50,11 +56,13 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 /** Spawn of SERVERS direct servers in parallel until each has listed its tools: the slowest one, and the tool count. */
 async function slowestDirect() {
   const started = performance.now();
-  const clients = await Promise.all(names.map(async () => {
-    const client = await connect(direct);
-    const tools = await allTools(client);
-    return { client, ms: performance.now() - started, tools: tools.length };
-  }));
+  const clients = await Promise.all(
+    names.map(async () => {
+      const client = await connect(direct);
+      const tools = await allTools(client);
+      return { client, ms: performance.now() - started, tools: tools.length };
+    }),
+  );
   await Promise.all(clients.map(({ client }) => client.close()));
   return { ms: Math.max(...clients.map((c) => c.ms)), toolsPerServer: clients[0].tools };
 }
@@ -105,7 +113,13 @@ const aggregate = await echoP50(proxy(), 's0__echo');
 const fmt = (n, digits = 0) => n.toFixed(digits);
 const slowest = median(directRuns);
 const all = median(aggregateRuns);
-console.log(`${SERVERS} server-everything over stdio (${toolsPerServer} tools each), ${STARTS} starts (medians), ${CALLS} sequential echo calls`);
+console.log(
+  `${SERVERS} server-everything over stdio (${toolsPerServer} tools each), ${STARTS} starts (medians), ${CALLS} sequential echo calls`,
+);
 console.log(`slowest of ${SERVERS} direct servers started in parallel: ${fmt(slowest)} ms to its tools listed`);
-console.log(`aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all)} ms (+${fmt(all - slowest)} ms, ${fmt(all / slowest, 2)}×; target ≤ +100 ms)`);
-console.log(`echo p50: single-server proxy ${fmt(single, 3)} ms, aggregate ${fmt(aggregate, 3)} ms (${fmt(aggregate / single, 2)}×; target ≤ 1.1×)`);
+console.log(
+  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all)} ms (+${fmt(all - slowest)} ms, ${fmt(all / slowest, 2)}×; target ≤ +100 ms)`,
+);
+console.log(
+  `echo p50: single-server proxy ${fmt(single, 3)} ms, aggregate ${fmt(aggregate, 3)} ms (${fmt(aggregate / single, 2)}×; target ≤ 1.1×)`,
+);

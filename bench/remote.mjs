@@ -38,19 +38,38 @@ const url = `http://127.0.0.1:${port}/mcp`;
 const serverName = `bench-remote-${process.pid}`;
 const configDir = mkdtempSync(join(tmpdir(), 'mcp-keyproxy-bench-'));
 const configPath = join(configDir, 'proxy.config.json');
-writeFileSync(configPath, JSON.stringify({
-  servers: {
-    [serverName]: { url, headers: { Authorization: 'Bearer ${secret:api_key}' }, secrets: { api_key: {} }, transport: 'http', confirm: false },
-  },
-}));
-execFileSync(process.execPath, [bin, 'secrets', 'set', serverName, 'api_key', '--config', configPath], { input: token, stdio: ['pipe', 'ignore', 'inherit'] });
+writeFileSync(
+  configPath,
+  JSON.stringify({
+    servers: {
+      [serverName]: {
+        url,
+        headers: { Authorization: 'Bearer ${secret:api_key}' },
+        secrets: { api_key: {} },
+        transport: 'http',
+        confirm: false,
+      },
+    },
+  }),
+);
+execFileSync(process.execPath, [bin, 'secrets', 'set', serverName, 'api_key', '--config', configPath], {
+  input: token,
+  stdio: ['pipe', 'ignore', 'inherit'],
+});
 
-const stdio = (command, args, env = {}) => () => new StdioClientTransport({ command, args, env: { ...process.env, ...env }, stderr: 'ignore' });
+const stdio =
+  (command, args, env = {}) =>
+  () =>
+    new StdioClientTransport({ command, args, env: { ...process.env, ...env }, stderr: 'ignore' });
 const targets = {
   direct: () => new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
   'mcp-keyproxy': stdio(process.execPath, [bin, 'run', serverName, '--config', configPath, '--log-level', 'warn']),
   // The ${AUTH_TOKEN} is expanded by mcp-remote from its environment, as its README shows.
-  'mcp-remote': stdio(process.execPath, [mcpRemote, url, '--transport', 'http-only', '--silent', '--header', 'Authorization: Bearer ${AUTH_TOKEN}'], { AUTH_TOKEN: token }),
+  'mcp-remote': stdio(
+    process.execPath,
+    [mcpRemote, url, '--transport', 'http-only', '--silent', '--header', 'Authorization: Bearer ${AUTH_TOKEN}'],
+    { AUTH_TOKEN: token },
+  ),
   'SDK relay': stdio(process.execPath, [join(root, 'bench/sdk-relay.mjs'), url], { AUTH_TOKEN: token }),
 };
 
@@ -65,7 +84,11 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-const median = (values) => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 // Targets take turns (start-ups, then blocks of calls) so that a change in machine load during the run weighs on
 // all of them alike instead of on whichever ran last.
@@ -101,7 +124,12 @@ async function measureAll(names) {
   for (const name of names) {
     await clients[name].close();
     const sorted = latencies[name].sort((a, b) => a - b);
-    results[name] = { startup: median(startups[name]), p50: percentile(sorted, 50), p99: percentile(sorted, 99), callsPerSecond: (sorted.length / elapsed[name]) * 1000 };
+    results[name] = {
+      startup: median(startups[name]),
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      callsPerSecond: (sorted.length / elapsed[name]) * 1000,
+    };
   }
   return results;
 }

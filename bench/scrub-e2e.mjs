@@ -26,14 +26,19 @@ const plain = `bench-plain-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'mcp-keyproxy-bench-'));
 const config = join(dir, 'proxy.config.json');
 const server = (env, secrets) => ({ command: process.execPath, args: [fixture], env, secrets, confirm: false });
-writeFileSync(config, JSON.stringify({
-  servers: {
-    [plain]: server({}, {}),
-    [scrubbed]: server(Object.fromEntries(names.map((n) => [n, `\${secret:${n}}`])), Object.fromEntries(names.map((n) => [n, {}]))),
-  },
-}));
+writeFileSync(
+  config,
+  JSON.stringify({
+    servers: {
+      [plain]: server({}, {}),
+      [scrubbed]: server(Object.fromEntries(names.map((n) => [n, `\${secret:${n}}`])), Object.fromEntries(names.map((n) => [n, {}]))),
+    },
+  }),
+);
 for (const name of names) {
-  execFileSync(process.execPath, [bin, 'secrets', 'set', scrubbed, name, '--config', config], { input: `value-of-${name}-${'k'.repeat(20)}` });
+  execFileSync(process.execPath, [bin, 'secrets', 'set', scrubbed, name, '--config', config], {
+    input: `value-of-${name}-${'k'.repeat(20)}`,
+  });
 }
 
 const targets = {
@@ -66,7 +71,8 @@ const BLOCK = 100;
 for (let done = 0; done < CALLS; done += BLOCK) {
   for (const name of targetNames) {
     const began = performance.now();
-    for (let i = done; i < Math.min(CALLS, done + BLOCK); i++) await clients[name].callTool({ name: 'echo', arguments: { message: `hello ${i}` } });
+    for (let i = done; i < Math.min(CALLS, done + BLOCK); i++)
+      await clients[name].callTool({ name: 'echo', arguments: { message: `hello ${i}` } });
     elapsed[name] += performance.now() - began;
   }
 }
@@ -80,7 +86,9 @@ for (let run = 0; run < BIG_RUNS; run++) {
   }
 }
 await Promise.all(targetNames.map((name) => clients[name].close()));
-const results = Object.fromEntries(targetNames.map((name) => [name, { callsPerSecond: (CALLS / elapsed[name]) * 1000, bigMs: median(bigMs[name]) }]));
+const results = Object.fromEntries(
+  targetNames.map((name) => [name, { callsPerSecond: (CALLS / elapsed[name]) * 1000, bigMs: median(bigMs[name]) }]),
+);
 execFileSync(process.execPath, [bin, 'secrets', 'clear', scrubbed, '--yes'], { stdio: 'ignore' });
 
 const direct = results.direct;
@@ -88,8 +96,12 @@ const unscrubbed = results['proxy, nothing to scrub'];
 console.log(`stdio fixture, ${CALLS} sequential echo calls each (in turns) and an 8 MB result (median of ${BIG_RUNS}, in turns)`);
 console.log('target                      calls/s              8 MB result ms');
 for (const [name, r] of Object.entries(results)) {
-  console.log(`${name.padEnd(27)} ${r.callsPerSecond.toFixed(0).padStart(6)} (${(r.callsPerSecond / direct.callsPerSecond).toFixed(2)}× direct)  ${r.bigMs.toFixed(1).padStart(7)} (${(r.bigMs / direct.bigMs).toFixed(2)}× direct)`);
+  console.log(
+    `${name.padEnd(27)} ${r.callsPerSecond.toFixed(0).padStart(6)} (${(r.callsPerSecond / direct.callsPerSecond).toFixed(2)}× direct)  ${r.bigMs.toFixed(1).padStart(7)} (${(r.bigMs / direct.bigMs).toFixed(2)}× direct)`,
+  );
 }
 const loss = 1 - results['proxy, 20 secrets'].callsPerSecond / unscrubbed.callsPerSecond;
 console.log(`calls/s lost to scrubbing 20 secrets: ${(loss * 100).toFixed(1)} % (target ≤ 5 %)`);
-console.log(`8 MB result through the proxy with 20 secrets: ${(results['proxy, 20 secrets'].bigMs / direct.bigMs).toFixed(2)}× direct (target ≤ 1.3×)`);
+console.log(
+  `8 MB result through the proxy with 20 secrets: ${(results['proxy, 20 secrets'].bigMs / direct.bigMs).toFixed(2)}× direct (target ≤ 1.3×)`,
+);

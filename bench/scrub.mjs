@@ -16,7 +16,10 @@ const SMALL_ROUNDS = Number(process.env.BENCH_SMALL_ROUNDS ?? 20_000);
 const BIG_ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 7);
 
 const prefixes = ['sk-', 'ghp_', 'AIza', 'xoxb-', '', 'sk-ant-api03-', 'AKIA', 'github_pat_'];
-const values = Array.from({ length: SECRETS }, (_, i) => `${prefixes[i % prefixes.length]}${randomBytes(24).toString(i % 2 ? 'hex' : 'base64url')}`);
+const values = Array.from(
+  { length: SECRETS },
+  (_, i) => `${prefixes[i % prefixes.length]}${randomBytes(24).toString(i % 2 ? 'hex' : 'base64url')}`,
+);
 const empty = new Scrubber();
 const loaded = new Scrubber();
 values.forEach((value, i) => loaded.add(`bench/KEY_${i}`, value));
@@ -26,11 +29,24 @@ function legacyScrubber(secrets) {
   const forms = new Map();
   for (const [label, value] of secrets) {
     const b64 = Buffer.from(value).toString('base64');
-    for (const form of [value, b64, b64.replace(/=+$/, ''), Buffer.from(value).toString('base64url'), encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
+    for (const form of [
+      value,
+      b64,
+      b64.replace(/=+$/, ''),
+      Buffer.from(value).toString('base64url'),
+      encodeURIComponent(value),
+      JSON.stringify(value).slice(1, -1),
+    ]) {
       if (form.length >= 8 && !forms.has(form)) forms.set(form, label);
     }
   }
-  const re = new RegExp([...forms.keys()].sort((a, b) => b.length - a.length).map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const re = new RegExp(
+    [...forms.keys()]
+      .sort((a, b) => b.length - a.length)
+      .map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('|'),
+    'g',
+  );
   return (message) => {
     const text = JSON.stringify(message);
     re.lastIndex = 0;
@@ -42,7 +58,9 @@ function legacyScrubber(secrets) {
 const legacy = legacyScrubber(values.map((value, i) => [`bench/KEY_${i}`, value]));
 
 // Typical small messages: an echo result, a get-env-like result, a tools/list result, a progress notification.
-const env = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`VAR_${i}`, `/usr/local/lib/value-${i}-${randomBytes(6).toString('hex')}`]));
+const env = Object.fromEntries(
+  Array.from({ length: 30 }, (_, i) => [`VAR_${i}`, `/usr/local/lib/value-${i}-${randomBytes(6).toString('hex')}`]),
+);
 const tools = Array.from({ length: 12 }, (_, i) => ({
   name: `tool-${i}`,
   description: `Does thing number ${i} with the given arguments and returns a text result.`,
@@ -91,12 +109,16 @@ for (const [name, ms] of Object.entries(smallMs)) {
   const perMessageUs = ((ms - baseSmall) * 1000) / (SMALL_ROUNDS * small.length);
   const loss = (1 - baseSmall / ms) * 100;
   addedUs[name] = perMessageUs;
-  console.log(`  ${name.padEnd(28)} ${Math.round(perSecond).toLocaleString('en').padStart(10)} msg/s  ratio ${(ms / baseSmall).toFixed(3)}  loss ${loss.toFixed(1).padStart(5)} %  (+${perMessageUs.toFixed(2)} µs/msg)`);
+  console.log(
+    `  ${name.padEnd(28)} ${Math.round(perSecond).toLocaleString('en').padStart(10)} msg/s  ratio ${(ms / baseSmall).toFixed(3)}  loss ${loss.toFixed(1).padStart(5)} %  (+${perMessageUs.toFixed(2)} µs/msg)`,
+  );
 }
 // Only messages to the client are scrubbed: one result per call. The proxy's end-to-end budget per call, from
 // bench/stdio.mjs, is ≈2200 calls/s, i.e. ≈450 µs.
 for (const name of ['20 secrets', '20 secrets + pattern guard']) {
-  console.log(`  → ${name}, per proxied call (≈450 µs end to end): +${addedUs[name].toFixed(2)} µs = ${((addedUs[name] / 450) * 100).toFixed(2)} % throughput loss`);
+  console.log(
+    `  → ${name}, per proxied call (≈450 µs end to end): +${addedUs[name].toFixed(2)} µs = ${((addedUs[name] / 450) * 100).toFixed(2)} % throughput loss`,
+  );
 }
 console.log('');
 
@@ -104,11 +126,16 @@ const bigText = (kind) => {
   const size = 8 * 1024 * 1024;
   if (kind === 'base64') return randomBytes((size * 3) / 4).toString('base64');
   if (kind === 'prose') return 'The quick brown fox jumps over the lazy dog; see sk-learn, ghp and AKIA docs. '.repeat(size / 77);
-  return JSON.stringify(Array.from({ length: 90_000 }, (_, i) => ({ id: i, name: `item ${i}`, sha: randomBytes(20).toString('hex'), ok: true }))).slice(0, size);
+  return JSON.stringify(
+    Array.from({ length: 90_000 }, (_, i) => ({ id: i, name: `item ${i}`, sha: randomBytes(20).toString('hex'), ok: true })),
+  ).slice(0, size);
 };
 console.log(`8 MB tool result (${BIG_ROUNDS} runs, best): parse → scrub → stringify, ratio to no secrets`);
 for (const kind of ['prose', 'base64', 'json-in-text', 'prose, 1 leaked secret']) {
-  const text = kind === 'prose, 1 leaked secret' ? `${bigText('prose').slice(0, 4_000_000)}${values[3]}${bigText('prose').slice(4_000_000)}` : bigText(kind);
+  const text =
+    kind === 'prose, 1 leaked secret'
+      ? `${bigText('prose').slice(0, 4_000_000)}${values[3]}${bigText('prose').slice(4_000_000)}`
+      : bigText(kind);
   const line = [JSON.stringify({ jsonrpc: '2.0', id: 9, result: { content: [{ type: 'text', text }] } })];
   const ms = bestInTurns((scrub) => pipeline(line, scrub, 1).ms, BIG_ROUNDS);
   const base = ms['no secrets'];

@@ -16,7 +16,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin/mcp-keyproxy.js');
-const everything = join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')), 'dist/index.js');
+const everything = join(
+  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
+  'dist/index.js',
+);
 const STARTS = Number(process.env.BENCH_STARTS ?? 7);
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 const SECRETS = 10;
@@ -25,17 +28,20 @@ const serverName = `bench-${process.pid}`;
 const secretNames = Array.from({ length: SECRETS }, (_, i) => `KEY_${i}`);
 const configDir = mkdtempSync(join(tmpdir(), 'mcp-keyproxy-bench-'));
 const configPath = join(configDir, 'proxy.config.json');
-writeFileSync(configPath, JSON.stringify({
-  servers: {
-    [serverName]: {
-      command: process.execPath,
-      args: [everything, 'stdio'],
-      env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
-      secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
-      confirm: false,
+writeFileSync(
+  configPath,
+  JSON.stringify({
+    servers: {
+      [serverName]: {
+        command: process.execPath,
+        args: [everything, 'stdio'],
+        env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
+        secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
+        confirm: false,
+      },
     },
-  },
-}));
+  }),
+);
 for (const name of secretNames) {
   execFileSync(process.execPath, [bin, 'secrets', 'set', serverName, name, '--config', configPath], {
     input: `bench-secret-value-${name}-${'x'.repeat(24)}`,
@@ -61,7 +67,11 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-const median = (values) => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 async function measure(name) {
   const target = targets[name];
@@ -83,7 +93,12 @@ async function measure(name) {
   const elapsed = performance.now() - began;
   await client.close();
   latencies.sort((a, b) => a - b);
-  return { startup: median(startups), p50: percentile(latencies, 50), p99: percentile(latencies, 99), callsPerSecond: (CALLS / elapsed) * 1000 };
+  return {
+    startup: median(startups),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    callsPerSecond: (CALLS / elapsed) * 1000,
+  };
 }
 
 const results = {};
@@ -102,4 +117,6 @@ for (const [name, r] of Object.entries(results)) {
   );
 }
 const proxy = results['mcp-keyproxy'];
-console.log(`start-up overhead: +${fmt(proxy.startup - base.startup, 0)} ms (target ≤ +80 ms); echo p50 ratio ${fmt(proxy.p50 / base.p50)}× (target ≤ 1.3×)`);
+console.log(
+  `start-up overhead: +${fmt(proxy.startup - base.startup, 0)} ms (target ≤ +80 ms); echo p50 ratio ${fmt(proxy.p50 / base.p50)}× (target ≤ 1.3×)`,
+);

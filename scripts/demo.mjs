@@ -13,7 +13,10 @@ const bin = join(root, 'bin/mcp-keyproxy.js');
 const config = join(root, 'proxy.config.example.json');
 const token = `demo-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 
-execFileSync(process.execPath, [bin, 'secrets', 'set', 'everything', 'API_TOKEN', '--config', config], { input: token, stdio: ['pipe', 'inherit', 'inherit'] });
+execFileSync(process.execPath, [bin, 'secrets', 'set', 'everything', 'API_TOKEN', '--config', config], {
+  input: token,
+  stdio: ['pipe', 'inherit', 'inherit'],
+});
 const transport = new StdioClientTransport({
   command: process.execPath,
   args: [bin, 'run', 'everything', '--config', config, '--headless'],

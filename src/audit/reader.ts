@@ -76,7 +76,10 @@ export function parseSince(text: string, now: Date): Date {
   const duration = /^(\d+)\s*([smhd])$/.exec(text.trim());
   if (duration) return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
   if (/^\d{4}-\d{2}-\d{2}/.test(text.trim()) && !Number.isNaN(Date.parse(text))) return new Date(Date.parse(text));
-  throw new KeyproxyError('USAGE', `--since "${text}" is not a duration (30s, 15m, 1h, 2d) or an ISO date (2026-01-31 or 2026-01-31T12:00:00Z).`);
+  throw new KeyproxyError(
+    'USAGE',
+    `--since "${text}" is not a duration (30s, 15m, 1h, 2d) or an ISO date (2026-01-31 or 2026-01-31T12:00:00Z).`,
+  );
 }
 
 /** One event as a human-readable line: time, event, server, then the other fields. */

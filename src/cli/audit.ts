@@ -4,7 +4,7 @@ import { openAuditLog } from '../audit/open.js';
 import { defaultAuditPath } from '../audit/paths.js';
 import { filterAuditEvents, formatAuditEvent, parseSince, readAuditLog } from '../audit/reader.js';
 import { writeLine, type CliContext } from './context.js';
-import { checkName } from './secrets-set.js';
+import { checkName } from './check-name.js';
 
 /** `mcp-keyproxy audit [--server S] [--since 1h] [--json]`: shows the audit log (names and events, never values). */
 export function auditCommand(ctx: CliContext): Command {

@@ -80,9 +80,11 @@ async function checkServer(
     try {
       const { command, cwd } = resolveServerCommand(server, ctx.env);
       const found = await findExecutable(command, cwd ?? ctx.cwd, ctx.env.PATH ?? '');
-      report(found
-        ? { status: 'ok', what: `${name}: command "${command}" found at ${found}` }
-        : { status: 'fail', what: `${name}: command "${command}" not found on PATH; install it or fix "command" in the config` });
+      report(
+        found
+          ? { status: 'ok', what: `${name}: command "${command}" found at ${found}` }
+          : { status: 'fail', what: `${name}: command "${command}" not found on PATH; install it or fix "command" in the config` },
+      );
     } catch (error) {
       report({ status: 'fail', what: `${name}: ${messageOf(error)}` });
     }
@@ -101,7 +103,10 @@ async function checkServer(
         what: `${name}: secret ${secret} is missing${optional ? ' (optional)' : ''}; run \`mcp-keyproxy secrets set ${name} ${secret}\``,
       });
     } else if (value.length < MIN_SCRUB_LENGTH) {
-      report({ status: 'warn', what: `${name}: secret ${secret} is shorter than ${MIN_SCRUB_LENGTH} characters, so it cannot be scrubbed from logs and results` });
+      report({
+        status: 'warn',
+        what: `${name}: secret ${secret} is shorter than ${MIN_SCRUB_LENGTH} characters, so it cannot be scrubbed from logs and results`,
+      });
     } else {
       report({ status: 'ok', what: `${name}: secret ${secret} is stored` });
     }
@@ -129,9 +134,13 @@ async function readSecrets(
 
 /** The path an executable would be run from, or undefined. */
 async function findExecutable(command: string, cwd: string, pathVariable: string): Promise<string | undefined> {
-  const candidates = command.includes('/') || isAbsolute(command)
-    ? [resolve(cwd, command)]
-    : pathVariable.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates =
+    command.includes('/') || isAbsolute(command)
+      ? [resolve(cwd, command)]
+      : pathVariable
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);

@@ -10,7 +10,6 @@ import { secretsListCommand } from './secrets-list.js';
 import { secretsSetCommand } from './secrets-set.js';
 import { packageVersion } from '../version.js';
 
-
 /** Runs the CLI with `argv` (as `process.argv`) and resolves with the process exit code. */
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
   let exitCode: number = ExitCode.ok;

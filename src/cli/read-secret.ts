@@ -26,7 +26,9 @@ async function readAll(stdin: CliContext['stdin']): Promise<string> {
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function promptHidden(ctx: CliContext, prompt: string): Promise<string> {

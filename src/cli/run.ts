@@ -7,7 +7,10 @@ import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { patternGuard } from '../proxy/core/pattern-guard.js';
-import { serveServer, type ServeDeps } from '../proxy/serve.js';
+import { systemClock } from '../proxy/core/clock.js';
+import { launchDownstream } from '../proxy/launch.js';
+import type { ServeDeps } from '../proxy/downstream/deps.js';
+import { serveServer } from '../proxy/serve.js';
 import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
@@ -23,7 +26,9 @@ interface RunOptions {
 /** `mcp-keyproxy run [server]`: the proxy itself. stdout carries only JSON-RPC from here on. */
 export function runCommand(ctx: CliContext, setExitCode: (code: number) => void): Command {
   return new Command('run')
-    .description('serve an MCP server over stdio, with its secrets from the keychain (point your MCP client here); with no server name, every enabled server behind one endpoint')
+    .description(
+      'serve an MCP server over stdio, with its secrets from the keychain (point your MCP client here); with no server name, every enabled server behind one endpoint',
+    )
     .argument('[server]', 'server name from the config (default: every server that is not "enabled": false)')
     .option('--only <names>', 'with no server name: serve only these servers (comma-separated)')
     .option('-c, --config <file>', 'config file (default: $MCP_KEYPROXY_CONFIG, ./proxy.config.json, the user config dir)')
@@ -53,14 +58,15 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
     dialog: ctx.openDialog(),
     guard: patternGuard(Object.entries(config.servers), { audit, logger }),
     openFront: async () => new StdioFrontTransport(ctx.stdin, ctx.stdout),
+    launcher: launchDownstream,
+    clock: systemClock,
   };
   const common = { headless, parentEnv: ctx.env, version: packageVersion };
   const proxy =
     serverName === undefined
-      ? await (await import('../proxy/aggregate/serve-aggregate.js')).serveAggregate(
-          { ...common, servers: selectServers(config, options.only), separator: config.toolSeparator },
-          deps,
-        )
+      ? await (
+          await import('../proxy/aggregate/serve-aggregate.js')
+        ).serveAggregate({ ...common, servers: selectServers(config, options.only), separator: config.toolSeparator }, deps)
       : await serveServer({ ...common, serverName, server: findServer(config, serverName) }, deps);
 
   // The SDK's stdio server transport does not notice the end of stdin: the client closing it means "stop".
@@ -78,11 +84,17 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
 
 /** The servers `run` serves with no server name: the enabled ones, or those named by `--only`, in config order. */
 function selectServers(config: LoadedConfig, only: string | undefined): Array<[string, ServerConfig]> {
-  const names = only?.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  const names = only
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
   for (const name of names ?? []) findServer(config, name);
   const selected = Object.entries(config.servers).filter(([name, server]) => (names ? names.includes(name) : server.enabled));
   if (selected.length === 0) {
-    throw new KeyproxyError('CONFIG_INVALID', `no server to serve in ${config.path}: every server has "enabled": false. Enable one, or name it: mcp-keyproxy run <server>.`);
+    throw new KeyproxyError(
+      'CONFIG_INVALID',
+      `no server to serve in ${config.path}: every server has "enabled": false. Enable one, or name it: mcp-keyproxy run <server>.`,
+    );
   }
   return selected;
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { KeyproxyError } from '../errors.js';
 import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
-import { checkName } from './secrets-set.js';
+import { checkName } from './check-name.js';
 
 /** `mcp-keyproxy secrets clear <server>`: removes every secret of a server, after confirmation. */
 export function secretsClearCommand(ctx: CliContext): Command {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { KeyproxyError } from '../errors.js';
 import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
-import { checkName } from './secrets-set.js';
+import { checkName } from './check-name.js';
 
 /** `mcp-keyproxy secrets delete <server> <name>`. */
 export function secretsDeleteCommand(ctx: CliContext): Command {
@@ -13,7 +13,10 @@ export function secretsDeleteCommand(ctx: CliContext): Command {
     .action(async (server: string, name: string) => {
       checkName(server, name);
       if (!(await ctx.openStore().delete(server, name))) {
-        throw new KeyproxyError('SECRET_MISSING', `No secret "${name}" is stored for server "${server}"; nothing was deleted. See \`mcp-keyproxy secrets list ${server}\`.`);
+        throw new KeyproxyError(
+          'SECRET_MISSING',
+          `No secret "${name}" is stored for server "${server}"; nothing was deleted. See \`mcp-keyproxy secrets list ${server}\`.`,
+        );
       }
       openCliAuditLog(ctx).secretDeleted(server, name, 'cli');
       writeLine(ctx.stdout, `Deleted ${name} for ${server}.`);

@@ -4,7 +4,7 @@ import { KeyproxyError } from '../errors.js';
 import type { SecretStore } from '../secrets/store.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
-import { checkName } from './secrets-set.js';
+import { checkName } from './check-name.js';
 
 /** One row of `secrets list`: a name and where it stands, never a value. */
 export interface SecretListing {

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { isSecretName, isServerName, SECRET_NAME_RULE, SERVER_NAME_RULE } from '../config/names.js';
-import { KeyproxyError } from '../errors.js';
+import { checkName } from './check-name.js';
 import { openCliAuditLog } from './audit.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
@@ -29,14 +28,4 @@ export function secretsSetCommand(ctx: CliContext): Command {
       openCliAuditLog(ctx).secretStored(server, name, 'cli');
       writeLine(ctx.stdout, `Stored ${name} for ${server} in the ${store.backend} keychain.`);
     });
-}
-
-/** Validates server and secret names as the config does, so a typo cannot create an unreachable item. */
-export function checkName(server: string, name?: string): void {
-  if (!isServerName(server)) {
-    throw new KeyproxyError('USAGE', `"${server}" is not a valid server name: ${SERVER_NAME_RULE}.`);
-  }
-  if (name !== undefined && !isSecretName(name)) {
-    throw new KeyproxyError('USAGE', `"${name}" is not a valid secret name: ${SECRET_NAME_RULE}.`);
-  }
 }

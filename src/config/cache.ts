@@ -51,7 +51,9 @@ export async function writeValidatedCache(dir: string, config: LoadedConfig, tex
 
 async function pruneCache(dir: string): Promise<void> {
   const entries = await Promise.all(
-    (await readdir(dir)).filter((name) => name.endsWith('.json')).map(async (name) => ({ name, mtime: (await stat(path.join(dir, name))).mtimeMs })),
+    (await readdir(dir))
+      .filter((name) => name.endsWith('.json'))
+      .map(async (name) => ({ name, mtime: (await stat(path.join(dir, name))).mtimeMs })),
   );
   entries.sort((a, b) => b.mtime - a.mtime);
   await Promise.all(entries.slice(MAX_ENTRIES).map((entry) => unlink(path.join(dir, entry.name)).catch(() => undefined)));

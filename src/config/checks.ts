@@ -81,7 +81,10 @@ function checkLocal(
   refsAt: (at: Path, value: string) => Reference[],
   checkSecretCarrier: (at: Path, value: string) => Reference[],
 ): void {
-  const argvLike: Array<[Path, string]> = [[[...path, 'command'], server.command], ...server.args.map((arg, i): [Path, string] => [[...path, 'args', i], arg])];
+  const argvLike: Array<[Path, string]> = [
+    [[...path, 'command'], server.command],
+    ...server.args.map((arg, i): [Path, string] => [[...path, 'args', i], arg]),
+  ];
   if (server.cwd !== undefined) argvLike.push([[...path, 'cwd'], server.cwd]);
   for (const [at, value] of argvLike) {
     const secret = refsAt(at, value).find((ref) => ref.kind === 'secret');
@@ -97,19 +100,26 @@ function checkLocal(
   for (const [key, value] of Object.entries(server.env)) checkSecretCarrier([...path, 'env', key], value);
 }
 
-function checkRemote(path: Path, server: RemoteServerConfig, result: ServerCheckResult, checkSecretCarrier: (at: Path, value: string) => Reference[]): void {
+function checkRemote(
+  path: Path,
+  server: RemoteServerConfig,
+  result: ServerCheckResult,
+  checkSecretCarrier: (at: Path, value: string) => Reference[],
+): void {
   const urlRefs = checkSecretCarrier([...path, 'url'], server.url);
   if (urlRefs.some((ref) => ref.kind === 'secret')) {
     result.warnings.push({
       path: [...path, 'url'],
-      message: 'a secret in the URL is allowed, but URLs end up in server access logs, proxies and error messages; prefer a header (e.g. "Authorization") if the server accepts one',
+      message:
+        'a secret in the URL is allowed, but URLs end up in server access logs, proxies and error messages; prefer a header (e.g. "Authorization") if the server accepts one',
     });
   }
   const url = new URL(server.url);
   if (url.protocol === 'http:' && !server.allow_http && !isLoopbackHost(url.hostname)) {
     result.errors.push({
       path: [...path, 'url'],
-      message: 'plain http:// to a non-loopback host would send credentials in clear text; use https://, or set "allow_http": true if you accept that',
+      message:
+        'plain http:// to a non-loopback host would send credentials in clear text; use https://, or set "allow_http": true if you accept that',
     });
   }
   for (const [key, value] of Object.entries(server.headers)) checkSecretCarrier([...path, 'headers', key], value);

@@ -30,7 +30,12 @@ export function shannonEntropy(text: string): number {
 }
 
 function looksLikePathOrUrl(token: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(token) || /^(\/|\.{1,2}\/|~|[A-Za-z]:[\\/])/.test(token) || token.includes('\\') || token.startsWith('@');
+  return (
+    /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(token) ||
+    /^(\/|\.{1,2}\/|~|[A-Za-z]:[\\/])/.test(token) ||
+    token.includes('\\') ||
+    token.startsWith('@')
+  );
 }
 
 function looksRandom(token: string): boolean {
@@ -73,9 +78,11 @@ export function lintServerCredentials(path: readonly PropertyKey[], serverName: 
   const candidates: Array<{ at: PropertyKey[]; value: string; name: string; field: string }> = [];
   if (isLocalServer(server)) {
     server.args.forEach((arg, i) => candidates.push({ at: [...path, 'args', i], value: arg, name: 'NAME', field: 'env' }));
-    for (const [key, value] of Object.entries(server.env)) candidates.push({ at: [...path, 'env', key], value, name: suggestedName(key), field: 'env' });
+    for (const [key, value] of Object.entries(server.env))
+      candidates.push({ at: [...path, 'env', key], value, name: suggestedName(key), field: 'env' });
   } else {
-    for (const [key, value] of Object.entries(server.headers)) candidates.push({ at: [...path, 'headers', key], value, name: suggestedName(key), field: 'headers' });
+    for (const [key, value] of Object.entries(server.headers))
+      candidates.push({ at: [...path, 'headers', key], value, name: suggestedName(key), field: 'headers' });
   }
   const findings: ConfigFinding[] = [];
   for (const { at, value, name, field } of candidates) {

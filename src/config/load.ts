@@ -74,10 +74,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EISDIR' ? 'it is a directory' : code ?? 'unknown error';
+    const why = code === 'EISDIR' ? 'it is a directory' : (code ?? 'unknown error');
     throw new KeyproxyError('CONFIG_INVALID', `cannot read config file ${file}: ${why}`, { cause: error });
   }
-  const cacheDir = path.join(platformStateDir(options.platform ?? process.platform, options.env ?? process.env, options.homedir ?? homedir()), 'config-cache');
+  const cacheDir = path.join(
+    platformStateDir(options.platform ?? process.platform, options.env ?? process.env, options.homedir ?? homedir()),
+    'config-cache',
+  );
   const cached = await readValidatedCache(cacheDir, file, text);
   if (cached) return cached;
   // zod is the heaviest import of the start-up path: it is loaded only when this file's content was not

@@ -18,17 +18,24 @@ function parseJson(text: string, file: string): unknown {
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
     // V8 quotes a slice of the source in some messages; that slice may hold a credential, so keep only the reason.
-    const reason = raw.replace(/, (\.\.\.)?".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').slice(0, 80);
+    const reason = raw
+      .replace(/, (\.\.\.)?".*" is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .slice(0, 80);
     const offset = jsonErrorOffset(text);
     const at = offset === undefined ? undefined : lineColumn(text, offset);
     const where = at ? `:${at.line}:${at.column}` : '';
-    throw new KeyproxyError('CONFIG_INVALID', `${file}${where}: not valid JSON (${reason}). Fix the syntax (no comments or trailing commas in JSON).`);
+    throw new KeyproxyError(
+      'CONFIG_INVALID',
+      `${file}${where}: not valid JSON (${reason}). Fix the syntax (no comments or trailing commas in JSON).`,
+    );
   }
 }
 
 function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyError {
   const lines = findings.map((finding) => formatFinding(file, finding)).join('\n');
-  const hint = 'Fix the entries above. Point "$schema" at the schema shipped with mcp-keyproxy (schema/proxy.config.schema.json) to get these checks in your editor.';
+  const hint =
+    'Fix the entries above. Point "$schema" at the schema shipped with mcp-keyproxy (schema/proxy.config.schema.json) to get these checks in your editor.';
   return new KeyproxyError('CONFIG_INVALID', `invalid config ${file}:\n${lines}\n${hint}`);
 }
 
@@ -39,12 +46,16 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   if (!parsed.success) throw invalid(file, zodIssuesToFindings(parsed.error.issues, input));
   const { servers, mcpServers, tool_separator: toolSeparator } = parsed.data;
   if (servers && mcpServers) {
-    throw invalid(file, [{ path: ['mcpServers'], message: 'both "servers" and "mcpServers" are present; keep one (they are alternatives, not merged)' }]);
+    throw invalid(file, [
+      { path: ['mcpServers'], message: 'both "servers" and "mcpServers" are present; keep one (they are alternatives, not merged)' },
+    ]);
   }
   const key = servers ? 'servers' : 'mcpServers';
   const entries = servers ?? mcpServers;
   if (!entries) {
-    throw invalid(file, [{ path: [], message: 'no servers: add "servers": { "<name>": { "command": "…", "args": […] } } ("mcpServers" is accepted too)' }]);
+    throw invalid(file, [
+      { path: [], message: 'no servers: add "servers": { "<name>": { "command": "…", "args": […] } } ("mcpServers" is accepted too)' },
+    ]);
   }
   const errors: ConfigFinding[] = [];
   const warnings: ConfigFinding[] = [];

@@ -35,4 +35,3 @@ export function platformStateDir(platform: NodeJS.Platform, env: NodeJS.ProcessE
   const base = xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(home, '.local', 'state');
   return path.posix.join(base, APP_DIR_NAME);
 }
-

@@ -46,7 +46,10 @@ function parseReference(body: string): Reference {
   if (name === '') throw malformed(`\${${kind}:} has no name`);
   const valid = kind === 'secret' ? isSecretName(name) : envVarName.test(name);
   if (!valid) {
-    const rule = kind === 'secret' ? 'letters, digits, "_", "." or "-", starting with a letter or "_"' : 'letters, digits and "_", not starting with a digit';
+    const rule =
+      kind === 'secret'
+        ? 'letters, digits, "_", "." or "-", starting with a letter or "_"'
+        : 'letters, digits and "_", not starting with a digit';
     throw malformed(`invalid ${kind} name in \${${kind}:…} (use ${rule})`);
   }
   return { kind, name };
@@ -105,13 +108,19 @@ export function resolveTemplate(template: string, lookup: ReferenceLookup): stri
     } else if (part.kind === 'secret') {
       const value = lookup.secret(part.name);
       if (value === undefined) {
-        throw new KeyproxyError('SECRET_MISSING', `secret "${part.name}" is referenced but has no value; store it with \`mcp-keyproxy secrets set <server> ${part.name}\``);
+        throw new KeyproxyError(
+          'SECRET_MISSING',
+          `secret "${part.name}" is referenced but has no value; store it with \`mcp-keyproxy secrets set <server> ${part.name}\``,
+        );
       }
       out += value;
     } else {
       const value = lookup.env(part.name);
       if (value === undefined) {
-        throw new KeyproxyError('CONFIG_INVALID', `environment variable "${part.name}" (used as \${env:${part.name}}) is not set; set it where mcp-keyproxy is launched (e.g. the "env" of its MCP client entry) or remove the reference`);
+        throw new KeyproxyError(
+          'CONFIG_INVALID',
+          `environment variable "${part.name}" (used as \${env:${part.name}}) is not set; set it where mcp-keyproxy is launched (e.g. the "env" of its MCP client entry) or remove the reference`,
+        );
       }
       out += value;
     }
@@ -141,12 +150,19 @@ function resolveRecord(field: string, record: Record<string, string>, lookup: Re
 }
 
 /** The server's own `env` with every reference resolved (not merged with the parent environment). */
-export function resolveServerEnv(server: LocalServerConfig, secrets: ReadonlyMap<string, string>, parentEnv: NodeJS.ProcessEnv): Record<string, string> {
+export function resolveServerEnv(
+  server: LocalServerConfig,
+  secrets: ReadonlyMap<string, string>,
+  parentEnv: NodeJS.ProcessEnv,
+): Record<string, string> {
   return resolveRecord('env', server.env, lookupFrom(secrets, parentEnv));
 }
 
 /** `command`, `args` and `cwd` with `${env:VAR}` resolved (secrets never reach argv: the loader refuses them). */
-export function resolveServerCommand(server: LocalServerConfig, parentEnv: NodeJS.ProcessEnv): { command: string; args: string[]; cwd: string | undefined } {
+export function resolveServerCommand(
+  server: LocalServerConfig,
+  parentEnv: NodeJS.ProcessEnv,
+): { command: string; args: string[]; cwd: string | undefined } {
   const lookup = lookupFrom(new Map(), parentEnv);
   return {
     command: resolveField('command', server.command, lookup),
@@ -156,7 +172,11 @@ export function resolveServerCommand(server: LocalServerConfig, parentEnv: NodeJ
 }
 
 /** A remote server's `url` (secrets percent-encoded) and `headers` with every reference resolved. */
-export function resolveRemoteServer(server: RemoteServerConfig, secrets: ReadonlyMap<string, string>, parentEnv: NodeJS.ProcessEnv): { url: string; headers: Record<string, string> } {
+export function resolveRemoteServer(
+  server: RemoteServerConfig,
+  secrets: ReadonlyMap<string, string>,
+  parentEnv: NodeJS.ProcessEnv,
+): { url: string; headers: Record<string, string> } {
   const lookup = lookupFrom(secrets, parentEnv);
   // A secret in a URL is a query or path value: encode it so "&", "#" or "/" in it cannot change the URL's shape.
   const urlLookup: ReferenceLookup = { ...lookup, secret: (name) => mapDefined(secrets.get(name), encodeURIComponent) };

@@ -22,7 +22,10 @@ export const secretDeclarationSchema = z
 export const toolFilterSchema = z
   .object({
     allow: z.array(z.string().min(1)).optional().describe('Only tools matching one of these globs are listed and callable.'),
-    deny: z.array(z.string().min(1)).optional().describe('Tools matching one of these globs are neither listed nor callable (wins over allow).'),
+    deny: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Tools matching one of these globs are neither listed nor callable (wins over allow).'),
   })
   .strict();
 
@@ -37,7 +40,9 @@ const commonServerFields = {
   block_secret_patterns: z
     .boolean()
     .default(false)
-    .describe('Also redact well-known credential formats the proxy did not inject (AWS, GitHub, Slack, Stripe, Google, OpenAI/Anthropic keys, PEM private keys) from results.'),
+    .describe(
+      'Also redact well-known credential formats the proxy did not inject (AWS, GitHub, Slack, Stripe, Google, OpenAI/Anthropic keys, PEM private keys) from results.',
+    ),
 };
 
 /** A local server launched as a stdio child: Claude Desktop's `mcpServers` entry shape plus `secrets`. */
@@ -63,10 +68,7 @@ export const remoteServerSchema = z
     url: z
       .url({ protocol: /^https?$/, error: 'use an absolute http:// or https:// URL' })
       .describe('Server endpoint. https unless loopback or allow_http. A ${secret:NAME} here is allowed but warned about.'),
-    headers: z
-      .record(z.string(), z.string())
-      .default({})
-      .describe('HTTP headers; values may contain ${secret:NAME} and ${env:VAR}.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('HTTP headers; values may contain ${secret:NAME} and ${env:VAR}.'),
     transport: z.enum(['auto', 'http', 'sse']).default('auto'),
     allow_http: z.boolean().default(false).describe('Allow a plain http:// URL to a non-loopback host.'),
     ...commonServerFields,
@@ -80,7 +82,10 @@ export const serverSchema = z.union([localServerSchema, remoteServerSchema]);
 export const proxyConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    servers: z.record(serverNameSchema, serverSchema).optional().describe('MCP servers by name; the name is used in `mcp-keyproxy run <name>` and in the keychain.'),
+    servers: z
+      .record(serverNameSchema, serverSchema)
+      .optional()
+      .describe('MCP servers by name; the name is used in `mcp-keyproxy run <name>` and in the keychain.'),
     mcpServers: z.record(serverNameSchema, serverSchema).optional().describe('Alias of `servers` (Claude Desktop shape).'),
     tool_separator: z
       .string()

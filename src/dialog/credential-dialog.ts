@@ -27,7 +27,9 @@ export function nativeCredentialDialog(options: DialogDriverOptions = {}): Crede
   const dialogs = (): Promise<DialogDriver> => (driver ??= import('./driver.js').then((module) => module.createDialogDriver(options)));
   return {
     async collect(serverName, declarations, names, code, signal) {
-      const outcome = await (await dialogs()).prompt(credentialTemplate(serverName, declarations, names, code), { signal, server: serverName });
+      const outcome = await (
+        await dialogs()
+      ).prompt(credentialTemplate(serverName, declarations, names, code), { signal, server: serverName });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The credentials dialog failed: ${outcome.message}`);
       return outcome.kind === 'submitted' ? outcome.values : null;
     },

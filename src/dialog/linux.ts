@@ -4,8 +4,7 @@ import type { ProgramSpec } from './program.js';
 
 /** What can show a dialog on Linux (and other X11/Wayland systems), best first. */
 export type LinuxDialogs =
-  | { gtk?: ProgramSpec; zenity?: ProgramSpec; unavailable?: undefined }
-  | { gtk?: undefined; zenity?: undefined; unavailable: string };
+  { gtk?: ProgramSpec; zenity?: ProgramSpec; unavailable?: undefined } | { gtk?: undefined; zenity?: undefined; unavailable: string };
 
 function isExecutableFile(file: string): boolean {
   try {

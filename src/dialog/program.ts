@@ -60,11 +60,7 @@ export function spawnDialog(
 }
 
 /** Runs a protocol program with the template on stdin and maps its exit to an outcome. */
-export async function runDialogProgram(
-  spec: ProgramSpec,
-  template: DialogTemplate,
-  options: PromptOptions,
-): Promise<ProgramOutcome> {
+export async function runDialogProgram(spec: ProgramSpec, template: DialogTemplate, options: PromptOptions): Promise<ProgramOutcome> {
   const running = spawnDialog(spec, JSON.stringify(template), template.timeout_s, options);
   if (!running) return { kind: 'cancelled' };
   const result = await running;

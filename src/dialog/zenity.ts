@@ -123,8 +123,7 @@ export async function promptZenity(
   for (;;) {
     const timeoutS = Math.ceil((deadline - Date.now()) / 1000);
     if (timeoutS <= 0) return { kind: 'failed', message: 'the dialog timed out' };
-    const args =
-      template.mode === 'confirm' ? zenityConfirmArgs(template, timeoutS) : zenityFormArgs(template, timeoutS, problem);
+    const args = template.mode === 'confirm' ? zenityConfirmArgs(template, timeoutS) : zenityFormArgs(template, timeoutS, problem);
     const running = spawnDialog({ file, args, env }, '', timeoutS, options);
     if (!running) return { kind: 'cancelled' };
     const result = await running;

@@ -48,7 +48,7 @@ export class LiteralMatcher {
   find(text: string, from = 0): LiteralMatch | undefined {
     if (this.window === 0) return undefined;
     const { shift, candidates, window } = this;
-    for (let end = from + window - 1; end < text.length; ) {
+    for (let end = from + window - 1; end < text.length;) {
       const hash = ((text.charCodeAt(end - 1) << 8) ^ text.charCodeAt(end)) & TABLE_MASK;
       const step = shift[hash]!;
       if (step !== 0) {

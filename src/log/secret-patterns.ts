@@ -33,15 +33,24 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     // Led by the variable name, not a lookbehind: a regex that starts with a literal is scanned ≈30× faster.
     source: `(?<keep>(?:aws|AWS)_?(?:secret|SECRET)_?(?:access|ACCESS)_?(?:key|KEY)\\\\?["']?\\s*[:=]\\s*\\\\?["']?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`,
   },
-  { id: 'github-token', description: 'GitHub token (ghp_, gho_, ghu_, ghs_, ghr_)', source: `${before}gh[pousr]_[A-Za-z0-9]{36,251}${after}` },
+  {
+    id: 'github-token',
+    description: 'GitHub token (ghp_, gho_, ghu_, ghs_, ghr_)',
+    source: `${before}gh[pousr]_[A-Za-z0-9]{36,251}${after}`,
+  },
   { id: 'github-fine-grained-token', description: 'GitHub fine-grained token', source: `${before}github_pat_[A-Za-z0-9_]{50,255}${after}` },
   { id: 'slack-token', description: 'Slack token (xoxa-, xoxb-, xoxp-, xoxr-)', source: `${before}xox[abpr]-[A-Za-z0-9-]{10,250}${after}` },
   {
     id: 'private-key',
     description: 'PEM private key (the whole block, or the header and what follows when truncated)',
-    source: '-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[\\s\\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\\s:,-]*)',
+    source:
+      '-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[\\s\\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\\s:,-]*)',
   },
-  { id: 'stripe-live-key', description: 'Stripe live secret or restricted key', source: `${before}(?:sk|rk)_live_[A-Za-z0-9]{20,247}${after}` },
+  {
+    id: 'stripe-live-key',
+    description: 'Stripe live secret or restricted key',
+    source: `${before}(?:sk|rk)_live_[A-Za-z0-9]{20,247}${after}`,
+  },
   { id: 'google-api-key', description: 'Google API key', source: `${before}AIza[A-Za-z0-9_-]{35}${after}` },
   { id: 'anthropic-key', description: 'Anthropic API key', source: `${before}sk-ant-[a-z]{3,10}\\d{2}-[A-Za-z0-9_-]{32,300}${after}` },
   {

@@ -3,13 +3,13 @@ import { KeyproxyError } from '../errors.js';
 const noSecretService =
   'No Secret Service is running, so there is no keychain to keep secrets in. Install and start gnome-keyring ' +
   "(or enable KeePassXC's Secret Service integration); on a headless machine run it under dbus-run-session, " +
-  "for example `dbus-run-session -- sh -c 'printf %s \"$PASSWORD\" | gnome-keyring-daemon --unlock " +
+  'for example `dbus-run-session -- sh -c \'printf %s "$PASSWORD" | gnome-keyring-daemon --unlock ' +
   "--components=secrets; exec mcp-keyproxy …'`. Then run `mcp-keyproxy doctor`.";
 
 const noDefaultCollection =
   'The Secret Service has no default keyring (collection) to store secrets in. Create one and make it the ' +
   'default, for example in Seahorse ("Passwords and Keys") create a "login" keyring, or on a headless machine ' +
-  "start gnome-keyring with `printf %s \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets`. " +
+  'start gnome-keyring with `printf %s "$PASSWORD" | gnome-keyring-daemon --unlock --components=secrets`. ' +
   'Then run `mcp-keyproxy doctor`.';
 
 const noSessionBus =

@@ -140,9 +140,7 @@ export class KeyringStore implements SecretStore {
     for (const account of accounts) {
       const previous = before.get(account);
       const undo = (): Promise<unknown> =>
-        previous === undefined
-          ? this.#entry(service, account).deleteCredential()
-          : this.#entry(service, account).setPassword(previous);
+        previous === undefined ? this.#entry(service, account).deleteCredential() : this.#entry(service, account).setPassword(previous);
       // Best effort: the original error is what the caller needs; a failed undo of one item must not stop the rest.
       await this.#call(undo).catch(() => undefined);
     }

@@ -48,7 +48,9 @@ describe('aggregate: a server that crashes', () => {
       let crashed = false;
       const steadyLoop = (async () => {
         while (!crashed || steadyAnswers < 5) {
-          expect(textOf(await client.callTool({ name: 'steady__hello', arguments: { text: String(steadyAnswers) } }))).toContain('hello from steady');
+          expect(textOf(await client.callTool({ name: 'steady__hello', arguments: { text: String(steadyAnswers) } }))).toContain(
+            'hello from steady',
+          );
           steadyAnswers++;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
@@ -133,7 +135,7 @@ describe('aggregate: headless, with a secret missing', () => {
     }
   });
 
-  it('exits 78, before a word on stdout, when a server is named like the proxy\'s own tools', async () => {
+  it("exits 78, before a word on stdout, when a server is named like the proxy's own tools", async () => {
     const config = await writeConfig({ fine: fixtureServer('fine'), keyproxy: fixtureServer('keyproxy') });
     const result = await runBin(['run', '--config', config]);
     expect(result.code).toBe(78);

@@ -1,5 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  type CallToolResult,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectThroughProxy, everythingServer, writeConfig } from '../helpers/proxy.js';
 import { startEverythingHttp, type HttpServerProcess } from '../helpers/remote.js';
@@ -72,7 +77,19 @@ describe('aggregate: merged lists and routing across four servers (stdio, Stream
     const names = items.map((tool) => tool.name);
     expect(pages).toBeGreaterThan(1);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining(['ev__echo', 'evh__echo', 'fa__hello', 'fa__crash', 'fa__count', 'fa__ask', 'fb__hello', 'fb__ask', 'keyproxy__status']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'ev__echo',
+        'evh__echo',
+        'fa__hello',
+        'fa__crash',
+        'fa__count',
+        'fa__ask',
+        'fb__hello',
+        'fb__ask',
+        'keyproxy__status',
+      ]),
+    );
     expect(names.filter((name) => name.startsWith('fa__admin') || name === 'fb__crash' || name.startsWith('off__'))).toEqual([]);
   });
 
@@ -93,7 +110,10 @@ describe('aggregate: merged lists and routing across four servers (stdio, Stream
     expect(names).toEqual(expect.arrayContaining(['ev__simple-prompt', 'evh__simple-prompt', 'fa__greeting', 'fb__greeting']));
     const prompt = await client.getPrompt({ name: 'fa__greeting', arguments: { person: 'ada' } });
     expect(JSON.stringify(prompt.messages)).toContain('fa greets ada');
-    const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'fb__greeting' }, argument: { name: 'person', value: 'al' } });
+    const completion = await client.complete({
+      ref: { type: 'ref/prompt', name: 'fb__greeting' },
+      argument: { name: 'person', value: 'al' },
+    });
     expect(completion.completion.values).toEqual(['alice@fb', 'albert@fb']);
   });
 
@@ -108,7 +128,10 @@ describe('aggregate: merged lists and routing across four servers (stdio, Stream
     expect(JSON.stringify(read.contents)).toContain('fb content of fixture://fb/items/12');
     const ev = await client.readResource({ uri: resources.find((uri) => uri.startsWith('demo://'))! });
     expect(ev.contents.length).toBe(1);
-    const completion = await client.complete({ ref: { type: 'ref/resource', uri: 'fixture://fa/items/{id}' }, argument: { name: 'id', value: '12' } });
+    const completion = await client.complete({
+      ref: { type: 'ref/resource', uri: 'fixture://fa/items/{id}' },
+      argument: { name: 'id', value: '12' },
+    });
     expect(completion.completion.values).toEqual(['12@fa', '123@fa']);
   });
 
@@ -153,7 +176,9 @@ describe('aggregate: server→client requests and progress from several servers 
     expect(textOf(evh)).not.toContain('stdio side');
     const tools = (await allPages<{ name: string }>((cursor) => client.listTools({ cursor }), 'tools')).items.map((tool) => tool.name);
     if (tools.includes('ev__trigger-elicitation-request')) {
-      const both = await Promise.all(['ev', 'evh'].map((server) => client.callTool({ name: `${server}__trigger-elicitation-request`, arguments: {} })));
+      const both = await Promise.all(
+        ['ev', 'evh'].map((server) => client.callTool({ name: `${server}__trigger-elicitation-request`, arguments: {} })),
+      );
       for (const result of both) expect(result.isError ?? false).toBe(false);
     }
   });
@@ -171,7 +196,10 @@ describe('aggregate: server→client requests and progress from several servers 
     };
     const progressFor = (tool: string): unknown[] =>
       wire.received
-        .filter((message) => 'method' in message && message.method === 'notifications/progress' && message.params?.progressToken === tokenOf(tool))
+        .filter(
+          (message) =>
+            'method' in message && message.method === 'notifications/progress' && message.params?.progressToken === tokenOf(tool),
+        )
         .map((message) => {
           const params = (message as unknown as { params: { message?: string; progress: number } }).params;
           return params.message ?? params.progress;

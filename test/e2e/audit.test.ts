@@ -35,7 +35,10 @@ describe('audit log of the secrets commands (built bin, real keychain)', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
 
-    const lines = raw.trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
+    const lines = raw
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEvent);
     expect(lines).toEqual([
       { ts: expect.any(String), event: 'secret_stored', pid: expect.any(Number), server, name: 'API_TOKEN', via: 'cli' },
       { ts: expect.any(String), event: 'secret_deleted', pid: expect.any(Number), server, name: 'API_TOKEN', via: 'cli' },
@@ -64,7 +67,11 @@ describe('audit log of the secrets commands (built bin, real keychain)', () => {
 
       const raw = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
       expect(raw).not.toContain(token);
-      const events = raw.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.server === remote);
+      const events = raw
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((event) => event.server === remote);
       expect(events.map(({ event, names, target }) => ({ event, names, target }))).toEqual([
         { event: 'secret_stored', names: undefined, target: undefined },
         { event: 'secret_read', names: ['api_key'], target: undefined },

@@ -119,7 +119,10 @@ beforeAll(async () => {
     },
   });
   const env = { MCP_KEYPROXY_STATE_DIR: stateDir };
-  for (const [server, name, value] of [[leaky, 'KEY', leakyCanary], [other, 'KEY', otherCanary]] as const) {
+  for (const [server, name, value] of [
+    [leaky, 'KEY', leakyCanary],
+    [other, 'KEY', otherCanary],
+  ] as const) {
     const set = await runBin(['secrets', 'set', server, name, '--config', config], { input: value, env: { ...process.env, ...env } });
     expect(set.code).toBe(0);
   }
@@ -167,7 +170,10 @@ describe('canary: no secret value leaves the proxy', () => {
       expectNoCanary('the other server child environment', await procText(otherChild!, 'environ'), [leakyCanary, remoteCanary]);
       expectNoCanary('the leaky child environment', await procText(leakyChild!, 'environ'), [otherCanary, remoteCanary]);
 
-      await expectNoCanaryInArgv([leakyProxy, otherProxy, remoteProxy].map((proxy) => proxy.proxyPid), canaries);
+      await expectNoCanaryInArgv(
+        [leakyProxy, otherProxy, remoteProxy].map((proxy) => proxy.proxyPid),
+        canaries,
+      );
     } finally {
       for (const proxy of [leakyProxy, otherProxy, remoteProxy]) await proxy.client.close();
     }
@@ -193,12 +199,19 @@ describe('canary: no secret value leaves the proxy', () => {
     const runtimeDir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-canary-runtime-'));
     const env = { MCP_KEYPROXY_STATE_DIR: stateDir, MCP_KEYPROXY_RUNTIME_DIR: runtimeDir };
     // No server name: the aggregate of these three, one of which waits for its key.
-    const proxy = await connectThroughProxy({ config, env, extraArgs: ['--only', `${leaky},${remote},${dialogged}`, '--log-level', 'trace'] });
+    const proxy = await connectThroughProxy({
+      config,
+      env,
+      extraArgs: ['--only', `${leaky},${remote},${dialogged}`, '--log-level', 'trace'],
+    });
     const wire = captureWire([proxy.transport]);
     const { client } = proxy;
     try {
       await client.callTool({ name: `connect_${dialogged}`, arguments: {} });
-      await driver.run({ pid: await dialogOf(proxy.proxyPid) }, [{ op: 'set', name: 'Leaky key', text: dialogCanary }, { op: 'press', name: 'OK' }]);
+      await driver.run({ pid: await dialogOf(proxy.proxyPid) }, [
+        { op: 'set', name: 'Leaky key', text: dialogCanary },
+        { op: 'press', name: 'OK' },
+      ]);
       const joined = async () => (await client.listTools()).tools.some((tool) => tool.name === `${dialogged}__leak`);
       expect(await waitFor(joined, 15_000)).toBe(true);
       for (const server of [leaky, dialogged]) {

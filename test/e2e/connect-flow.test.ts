@@ -59,7 +59,10 @@ async function setupServer(name: string, extra: Record<string, unknown> = {}, co
 }
 
 function codeShown(dump: WindowDump): string | undefined {
-  return dump.labels.map((label) => label.text ?? '').find((textValue) => CODE.test(textValue))?.match(CODE)?.[0];
+  return dump.labels
+    .map((label) => label.text ?? '')
+    .find((textValue) => CODE.test(textValue))
+    ?.match(CODE)?.[0];
 }
 
 function listChangedCounter(client: Client): () => number {
@@ -103,7 +106,10 @@ describe('missing credentials', () => {
       await waitFor(() => messages.length > 0);
       expect(codeShown(dump)).toBeDefined();
       expect(messages[0]?.match(CODE)?.[0]).toBe(codeShown(dump));
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: token }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: token },
+        { op: 'press', name: 'OK' },
+      ]);
       expect(textOf(await call)).toContain(`Connected to ${server}`);
       expect(await secretToolSearch(server)).toContain(`secret = ${token}`);
       expect(changed()).toBeGreaterThan(0);
@@ -134,7 +140,10 @@ describe('missing credentials', () => {
       const code = codeShown(dump);
       await waitFor(() => progress.length > 0);
       expect(progress[0]?.match(CODE)?.[0]).toBe(code);
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'progress-token-value' }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: 'progress-token-value' },
+        { op: 'press', name: 'OK' },
+      ]);
       expect(textOf(await call)).toContain('get-env');
     } finally {
       await client.close();
@@ -153,7 +162,10 @@ describe('missing credentials', () => {
       const { pid, dump } = await visibleDialog(proxyPid, calledAt);
       const dialog = { pid };
       expect(result.match(CODE)?.[0]).toBe(codeShown(dump));
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'plain-token-value' }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: 'plain-token-value' },
+        { op: 'press', name: 'OK' },
+      ]);
       expect(await waitFor(() => changed() > 0, 10_000)).toBe(true);
       expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('get-env');
     } finally {
@@ -180,7 +192,10 @@ describe('missing credentials', () => {
         if ((await procText(pid, 'cmdline')).includes('keyproxy-dialog')) secondDialogs.push(pid);
       }
       expect(secondDialogs).toEqual([]);
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'shared-token-value' }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: 'shared-token-value' },
+        { op: 'press', name: 'OK' },
+      ]);
       expect(await waitFor(() => changedSecond() > 0, 10_000)).toBe(true);
       expect((await second.client.listTools()).tools.map((tool) => tool.name)).toContain('get-env');
     } finally {
@@ -222,7 +237,10 @@ describe('missing credentials', () => {
       const changed = listChangedCounter(client);
       await client.callTool({ name: `connect_${server}`, arguments: {} });
       let dialog = { pid: await dialogOf(proxyPid) };
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'bad-key-value' }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: 'bad-key-value' },
+        { op: 'press', name: 'OK' },
+      ]);
       // The failed start puts the setup tool back, announced with list_changed.
       expect(await waitFor(() => changed() > 0, 10_000)).toBe(true);
       const tools = (await client.listTools()).tools;
@@ -232,7 +250,10 @@ describe('missing credentials', () => {
       dialog = { pid: await dialogOf(proxyPid) };
       const entry = (await driver.dump(dialog)).entries.find((field) => field.name === 'API token');
       expect(entry?.text ?? '').not.toContain('bad-key-value');
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'good-key-value' }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: 'good-key-value' },
+        { op: 'press', name: 'OK' },
+      ]);
       expect(await waitFor(() => changed() > 1, 10_000)).toBe(true);
       expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('get-env');
     } finally {
@@ -258,7 +279,10 @@ describe('in the aggregate (mcp-keyproxy run with no server name)', () => {
       expect(before).not.toContain(`${waiting}__get-env`);
       await client.callTool({ name: `connect_${waiting}`, arguments: {} });
       const dialog = { pid: await dialogOf(proxyPid) };
-      await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'aggregate-token-value' }, { op: 'press', name: 'OK' }]);
+      await driver.run(dialog, [
+        { op: 'set', name: 'API token', text: 'aggregate-token-value' },
+        { op: 'press', name: 'OK' },
+      ]);
       expect(await waitFor(() => changed() > 0, 10_000)).toBe(true);
       const getEnv = textOf(await client.callTool({ name: `${waiting}__get-env`, arguments: {} }));
       expect(getEnv).toContain(`[REDACTED:${waiting}/API_TOKEN]`);

@@ -123,13 +123,20 @@ describe('dialog driver with the GTK dialog', () => {
       ['API token', '', true],
       ['Region', 'eu-west-1', false],
     ]);
-    await atspi.run(dialog, [{ op: 'type', text: 'sk-a|b "c" é' }, { op: 'press', name: 'OK' }]);
+    await atspi.run(dialog, [
+      { op: 'type', text: 'sk-a|b "c" é' },
+      { op: 'press', name: 'OK' },
+    ]);
     expect(await p.outcome).toEqual({ kind: 'submitted', values: { TOKEN: 'sk-a|b "c" é', REGION: 'eu-west-1' } });
   });
 
   it('returns each consent decision, and Escape as cancelled', async () => {
     const gtk = driver();
-    for (const [button, decision] of [['Allow once', 'once'], ['Allow for session', 'session'], ['Deny', 'deny']]) {
+    for (const [button, decision] of [
+      ['Allow once', 'once'],
+      ['Allow for session', 'session'],
+      ['Deny', 'deny'],
+    ]) {
       const p = prompt(gtk, consent);
       const [dialog, dump] = await visible(p, 'gtk');
       expect(dump.entries).toEqual([]);
@@ -168,8 +175,20 @@ describe('dialog driver with the GTK dialog', () => {
     const out = join(root, 'node_modules', '.cache', 'keyproxy-dialog-e2e');
     const tsc = await execa(
       join(root, 'node_modules', '.bin', 'tsc'),
-      ['--outDir', out, '--rootDir', join(root, 'src'), '--module', 'nodenext', '--target', 'es2022', '--skipLibCheck',
-        '--types', 'node', join(root, 'src', 'dialog', 'driver.ts')],
+      [
+        '--outDir',
+        out,
+        '--rootDir',
+        join(root, 'src'),
+        '--module',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--skipLibCheck',
+        '--types',
+        'node',
+        join(root, 'src', 'dialog', 'driver.ts'),
+      ],
       { reject: false, all: true },
     );
     expect(tsc.all).not.toMatch(/error TS/);
@@ -210,13 +229,20 @@ describe('dialog driver with the zenity fallback', () => {
     const [second, again] = await visible(p, 'zenity', 1);
     expect(text(again)).toContain('Fill in "API token".');
     expect(text(again)).toContain(`Verification code: ${CODE}\n`);
-    await atspi.run(second, [{ op: 'type', text: 'sk-x|y é' }, { op: 'press', name: 'OK' }]);
+    await atspi.run(second, [
+      { op: 'type', text: 'sk-x|y é' },
+      { op: 'press', name: 'OK' },
+    ]);
     expect(await p.outcome).toEqual({ kind: 'submitted', values: { TOKEN: 'sk-x|y é', REGION: 'eu-west-1' } });
   });
 
   it('maps the question buttons to decisions', async () => {
     const zenity = driver();
-    for (const [button, decision] of [['Allow for session', 'session'], ['Allow once', 'once'], ['Deny', 'deny']]) {
+    for (const [button, decision] of [
+      ['Allow for session', 'session'],
+      ['Allow once', 'once'],
+      ['Deny', 'deny'],
+    ]) {
       const p = prompt(zenity, consent);
       const [dialog, dump] = await visible(p, 'zenity');
       expect(dump.labels.some((l) => l.text?.startsWith(`Verification code: ${CODE}`))).toBe(true);

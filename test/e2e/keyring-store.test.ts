@@ -44,7 +44,12 @@ describe('KeyringStore against a real gnome-keyring', () => {
     expect(await store.get(s, 'API_KEY')).toBe('sk-first');
     await store.set(s, 'API_KEY', 'sk-second');
     expect(await store.get(s, 'API_KEY')).toBe('sk-second');
-    expect(await store.getAll(s)).toEqual(new Map([['API_KEY', 'sk-second'], ['OTHER.token', 'ü-🔑-"quoted"']]));
+    expect(await store.getAll(s)).toEqual(
+      new Map([
+        ['API_KEY', 'sk-second'],
+        ['OTHER.token', 'ü-🔑-"quoted"'],
+      ]),
+    );
     expect(await store.list(s)).toEqual(['API_KEY', 'OTHER.token']);
     expect(await store.delete(s, 'API_KEY')).toBe(true);
     expect(await store.delete(s, 'API_KEY')).toBe(false);

@@ -90,16 +90,25 @@ describe('native dialog (GTK, linux)', () => {
 
   it('submits with Return', async () => {
     const dialog = open(form([token]));
-    await driver.run(dialog, [{ op: 'type', text: 'typed-key' }, { op: 'key', keys: ['Return'] }]);
+    await driver.run(dialog, [
+      { op: 'type', text: 'typed-key' },
+      { op: 'key', keys: ['Return'] },
+    ]);
     const result = await dialog.process;
     expect([result.exitCode, JSON.parse(result.stdout)]).toEqual([0, { TOKEN: 'typed-key' }]);
   });
 
   it('exits 1 with nothing on stdout on Cancel and on Escape', async () => {
     const cancelled = open(form([token]));
-    await driver.run(cancelled, [{ op: 'set', name: 'API token', text: 'x' }, { op: 'press', name: 'Cancel' }]);
+    await driver.run(cancelled, [
+      { op: 'set', name: 'API token', text: 'x' },
+      { op: 'press', name: 'Cancel' },
+    ]);
     const escaped = open(form([token]));
-    await driver.run(escaped, [{ op: 'type', text: 'x' }, { op: 'key', keys: ['Escape'] }]);
+    await driver.run(escaped, [
+      { op: 'type', text: 'x' },
+      { op: 'key', keys: ['Escape'] },
+    ]);
     for (const result of [await cancelled.process, await escaped.process]) {
       expect([result.exitCode, result.stdout]).toEqual([1, '']);
     }
@@ -108,7 +117,11 @@ describe('native dialog (GTK, linux)', () => {
   it('keeps OK disabled and ignores Return until required fields are filled', async () => {
     const dialog = open(form([token, { name: 'NOTE', label: 'Note' }]));
     expect(button(await driver.dump(dialog), 'OK')?.sensitive).toBe(false);
-    await driver.run(dialog, [{ op: 'key', keys: ['Return'] }, { op: 'press', name: 'OK' }, { op: 'sleep', ms: 300 }]);
+    await driver.run(dialog, [
+      { op: 'key', keys: ['Return'] },
+      { op: 'press', name: 'OK' },
+      { op: 'sleep', ms: 300 },
+    ]);
     expect(dialog.process.exitCode).toBeNull();
     await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'now-filled' }]);
     expect(button(await driver.dump(dialog), 'OK')?.sensitive).toBe(true);
@@ -158,7 +171,10 @@ describe('native dialog (GTK, linux)', () => {
     expect(entry(dump, 'Region')?.text).toBe('eu-west-1');
     expect(entry(dump, 'API token')?.text).toBe('');
     expect(label(dump, 'Where your account lives')?.showing).toBe(true);
-    await driver.run(dialog, [{ op: 'set', name: 'API token', text: 'k' }, { op: 'press', name: 'OK' }]);
+    await driver.run(dialog, [
+      { op: 'set', name: 'API token', text: 'k' },
+      { op: 'press', name: 'OK' },
+    ]);
     expect(JSON.parse((await dialog.process).stdout)).toEqual({ REGION: 'eu-west-1', TOKEN: 'k' });
   });
 
@@ -172,7 +188,11 @@ describe('native dialog (GTK, linux)', () => {
 
   it('confirm mode prints each decision; Escape cancels; Return on the initial focus denies', async () => {
     const confirm = { ...base, mode: 'confirm', timeout_s: 20 };
-    for (const [name, decision] of [['Allow once', 'once'], ['Allow for session', 'session'], ['Deny', 'deny']]) {
+    for (const [name, decision] of [
+      ['Allow once', 'once'],
+      ['Allow for session', 'session'],
+      ['Deny', 'deny'],
+    ]) {
       const dialog = open(confirm);
       const dump = await driver.dump(dialog);
       expect(dump.buttons.map((b) => b.name)).toEqual(['Deny', 'Allow for session', 'Allow once']);
@@ -195,7 +215,7 @@ describe('native dialog (GTK, linux)', () => {
       description: 'Line 1\nLine 2 <i>x</i> &amp; "; do shell script "touch /tmp/pwned" & "',
       verification_code: '<span size="1">AB</span>',
       fields: [
-        { name: 'A"B\n', label: '$(Get-Process); `whoami` \'; Remove-Item -Recurse C:\\ #', help_text: '<b>bold</b>' },
+        { name: 'A"B\n', label: "$(Get-Process); `whoami` '; Remove-Item -Recurse C:\\ #", help_text: '<b>bold</b>' },
         { name: 'K', label: 'a_b %s %n \\u0000', field_type: 'password' },
       ],
       timeout_s: 20,
@@ -227,7 +247,10 @@ describe('native dialog (GTK, linux)', () => {
       { name: 'MAIL', label: 'Email', field_type: 'email', default: 'not-an-email' },
     ];
     const dialog = open(form(fields, { description: 'The MCP server "github" needs an API token.' }));
-    await driver.run(dialog, [{ op: 'type', text: 'ghp_example' }, { op: 'sleep', ms: 150 }]);
+    await driver.run(dialog, [
+      { op: 'type', text: 'ghp_example' },
+      { op: 'sleep', ms: 150 },
+    ]);
     mkdirSync(ARTIFACTS, { recursive: true });
     const colours = await screenshot(dialog, join(ARTIFACTS, 'dialog.png'));
     expect(colours).toBeGreaterThan(16);

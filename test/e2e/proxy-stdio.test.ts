@@ -82,7 +82,10 @@ describe('run: injection', () => {
 });
 
 describe('run: passthrough', () => {
-  passthroughSuite((capabilities) => connectThroughProxy({ config, server, capabilities }), () => token);
+  passthroughSuite(
+    (capabilities) => connectThroughProxy({ config, server, capabilities }),
+    () => token,
+  );
 });
 
 describe('run: headless and errors', () => {
@@ -113,7 +116,12 @@ describe('run: headless and errors', () => {
     let stdout = '';
     proxy.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const send = (message: object): boolean => proxy.stdin.write(`${JSON.stringify(message)}\n`);
-    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     expect(await waitFor(() => stdout.includes('"id":1'), 10_000)).toBe(true);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hello' } } });
@@ -130,10 +138,7 @@ describe('doctor', () => {
   it('checks the keychain, each command and each secret, warns about values too short to scrub, and fails on what is broken', async () => {
     const doctorServer = `${server}-doctor`;
     const doctorConfig = await writeConfig({
-      [doctorServer]: everythingServer(
-        { SHORT: '${secret:SHORT}', MISSING: '${secret:MISSING}' },
-        { SHORT: {}, MISSING: {} },
-      ),
+      [doctorServer]: everythingServer({ SHORT: '${secret:SHORT}', MISSING: '${secret:MISSING}' }, { SHORT: {}, MISSING: {} }),
       [`${server}-nocmd`]: { command: 'no-such-command-mcp-keyproxy-test', args: [] },
     });
     try {

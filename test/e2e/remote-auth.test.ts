@@ -31,7 +31,8 @@ beforeAll(async () => {
     [names.missing]: { ...remoteServerEntry(`${httpServer.origin}/mcp`), secrets: { api_key: { label: 'API key', required: false } } },
   });
   for (const server of [names.http, names.auto, names.sse]) await storeSecret(config, server, 'api_key', token);
-  for (const server of [names.wrong, names.wrongSse]) await storeSecret(config, server, 'api_key', `not-the-token-${randomBytes(8).toString('hex')}`);
+  for (const server of [names.wrong, names.wrongSse])
+    await storeSecret(config, server, 'api_key', `not-the-token-${randomBytes(8).toString('hex')}`);
 });
 
 afterAll(async () => {
@@ -62,7 +63,9 @@ describe('remote: the API key from the keychain as a header', () => {
         expect(whoami).toContain('\\"name\\":\\"e2e-client\\"');
         expect(whoami).toContain('\\"sampling\\":{}');
 
-        const requests = fixture().events.slice(before).filter((event) => event.event === 'request');
+        const requests = fixture()
+          .events.slice(before)
+          .filter((event) => event.event === 'request');
         expect(requests.length).toBeGreaterThan(0);
         expect(requests.every((request) => request.auth === 'ok')).toBe(true);
         expect(requests.some((request) => request.headers?.includes('x-plain'))).toBe(true);
@@ -116,8 +119,16 @@ describe('remote: doctor', () => {
     });
     const deletes = httpServer.events.filter((event) => event.event === 'delete').length;
     const result = await runBin(['doctor', '--config', doctorConfig]);
-    expect(result.stdout).toMatch(new RegExp(`OK +${names.http}: remote server http://127\\.0\\.0\\.1:\\d+ answered \\(remote-fixture 1\\.0\\.0\\) and accepted its credentials`));
-    expect(result.stdout).toMatch(new RegExp(`FAIL +${names.wrong}: The API key for ${names.wrong} was rejected \\(HTTP 401\\); run \`mcp-keyproxy secrets set ${names.wrong} api_key\``));
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `OK +${names.http}: remote server http://127\\.0\\.0\\.1:\\d+ answered \\(remote-fixture 1\\.0\\.0\\) and accepted its credentials`,
+      ),
+    );
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `FAIL +${names.wrong}: The API key for ${names.wrong} was rejected \\(HTTP 401\\); run \`mcp-keyproxy secrets set ${names.wrong} api_key\``,
+      ),
+    );
     expect(result.code).toBe(1);
     expect(`${result.stdout}${result.stderr}`).not.toContain(token);
     // The doctor's session is ended like the proxy's.

@@ -23,5 +23,8 @@ afterAll(async () => {
 });
 
 describe('remote passthrough: server-everything over Streamable HTTP on 127.0.0.1', () => {
-  passthroughSuite((capabilities) => connectThroughProxy({ config, server, capabilities }), () => token);
+  passthroughSuite(
+    (capabilities) => connectThroughProxy({ config, server, capabilities }),
+    () => token,
+  );
 });

@@ -48,8 +48,21 @@ export async function compileKeyringStoreForChild(): Promise<string> {
   const outDir = join(process.cwd(), 'node_modules', '.cache', `mcp-keyproxy-e2e-${randomBytes(4).toString('hex')}`);
   await run(process.execPath, [
     join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'),
-    '--outDir', outDir, '--rootDir', 'src', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-    '--target', 'es2022', '--types', 'node', '--skipLibCheck', '--strict', 'src/secrets/keyring-store.ts',
+    '--outDir',
+    outDir,
+    '--rootDir',
+    'src',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--types',
+    'node',
+    '--skipLibCheck',
+    '--strict',
+    'src/secrets/keyring-store.ts',
   ]);
   return pathToFileURL(join(outDir, 'secrets', 'keyring-store.js')).href;
 }
@@ -74,8 +87,12 @@ export async function keyringCallInChild(
 /** Locks the default "login" collection through the Secret Service D-Bus API. */
 export async function lockLoginCollection(): Promise<void> {
   await run('dbus-send', [
-    '--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets',
-    'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/collection/login',
+    '--session',
+    '--print-reply',
+    '--dest=org.freedesktop.secrets',
+    '/org/freedesktop/secrets',
+    'org.freedesktop.Secret.Service.Lock',
+    'array:objpath:/org/freedesktop/secrets/collection/login',
   ]);
 }
 

@@ -30,7 +30,9 @@ export function passthroughSuite(connect: (capabilities?: ClientCapabilities) =>
       const tools = (await client.listTools()).tools.map((tool) => tool.name);
       expect(tools).toEqual(expect.arrayContaining(['trigger-elicitation-request', 'trigger-sampling-request', 'get-roots-list']));
       expect(JSON.stringify(await client.callTool({ name: 'trigger-elicitation-request', arguments: {} }))).toContain('Ada');
-      expect(JSON.stringify(await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } }))).toContain('sampled-answer-42');
+      expect(JSON.stringify(await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } }))).toContain(
+        'sampled-answer-42',
+      );
       expect(JSON.stringify(await client.callTool({ name: 'get-roots-list', arguments: {} }))).toContain('file:///e2e-root');
       expect(stderr()).not.toContain(secret());
     } finally {
@@ -60,11 +62,9 @@ export function passthroughSuite(connect: (capabilities?: ClientCapabilities) =>
         if ('method' in message && message.method === 'notifications/progress') onWire.push(Number(message.params?.progress));
         deliver?.(message);
       };
-      await client.callTool(
-        { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 5 } },
-        undefined,
-        { onprogress: () => undefined },
-      );
+      await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 5 } }, undefined, {
+        onprogress: () => undefined,
+      });
       expect(onWire).toEqual([1, 2, 3, 4, 5]);
     } finally {
       await client.close();

@@ -21,7 +21,7 @@ import type { Router } from '../core/router.js';
 import { rpcError, type RpcError } from '../wire/rpc-error.js';
 import { PROXY_CAPABILITIES } from '../setup/setup-server.js';
 import type { Catalog } from './catalog.js';
-import type { Member } from './direct-member.js';
+import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
 import { OWN_PREFIX, STATUS_TOOL, statusResult, statusTool } from './status-tool.js';
 
@@ -91,10 +91,22 @@ export class AggregateServer {
       if (request.params.name === this.statusName) return statusResult(options.members.values());
       return this.afterStart(request, signal, 'tool', request.params.name) as never;
     });
-    this.server.setRequestHandler(GetPromptRequestSchema, (request, { signal }) => this.afterStart(request, signal, 'prompt', request.params.name) as never);
-    this.server.setRequestHandler(ReadResourceRequestSchema, (request, { signal }) => this.relay(request, signal, request.params.uri) as never);
-    this.server.setRequestHandler(SubscribeRequestSchema, (request, { signal }) => this.relay(request, signal, request.params.uri) as never);
-    this.server.setRequestHandler(UnsubscribeRequestSchema, (request, { signal }) => this.relay(request, signal, request.params.uri) as never);
+    this.server.setRequestHandler(
+      GetPromptRequestSchema,
+      (request, { signal }) => this.afterStart(request, signal, 'prompt', request.params.name) as never,
+    );
+    this.server.setRequestHandler(
+      ReadResourceRequestSchema,
+      (request, { signal }) => this.relay(request, signal, request.params.uri) as never,
+    );
+    this.server.setRequestHandler(
+      SubscribeRequestSchema,
+      (request, { signal }) => this.relay(request, signal, request.params.uri) as never,
+    );
+    this.server.setRequestHandler(
+      UnsubscribeRequestSchema,
+      (request, { signal }) => this.relay(request, signal, request.params.uri) as never,
+    );
     this.server.setRequestHandler(CompleteRequestSchema, (request, { signal }) => {
       const { ref } = request.params;
       if (ref.type === 'ref/prompt') return this.afterStart(request, signal, 'prompt', ref.name) as never;
@@ -125,7 +137,8 @@ export class AggregateServer {
   private async afterStart(request: Request, signal: AbortSignal, what: 'tool' | 'prompt', name: string): Promise<Record<string, unknown>> {
     const parsed = this.options.names.parse(name);
     const member = parsed && this.options.members.get(parsed.server);
-    if (!parsed || !member || (what === 'tool' && !this.options.toolAllowed(parsed.server, parsed.name))) throw this.unavailable(what, name);
+    if (!parsed || !member || (what === 'tool' && !this.options.toolAllowed(parsed.server, parsed.name)))
+      throw this.unavailable(what, name);
     await member.settled;
     const target = member.target();
     const link = target && !target.setup ? this.options.router.link(target.link) : undefined;
@@ -152,7 +165,10 @@ export class AggregateServer {
     const parsed = what === 'resource' ? undefined : this.options.names.parse(name);
     const member = parsed && this.options.members.get(parsed.server);
     if (member && member.state() !== 'ready') {
-      return rpcError(ErrorCode.InvalidParams, `The ${what} "${name}" is not available: server "${member.name}" is ${member.state()}${member.detail() ? ` (${member.detail()})` : ''}.`);
+      return rpcError(
+        ErrorCode.InvalidParams,
+        `The ${what} "${name}" is not available: server "${member.name}" is ${member.state()}${member.detail() ? ` (${member.detail()})` : ''}.`,
+      );
     }
     return rpcError(ErrorCode.InvalidParams, `Unknown ${what} "${name}". Call ${this.statusName} to see which servers are ready.`);
   }

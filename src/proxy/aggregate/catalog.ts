@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Router } from '../core/router.js';
 import type { ListKind } from '../setup/gated-server.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
-import type { Member } from './direct-member.js';
+import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
 
 /** The list requests the aggregate merges, with the result field and the capability each needs. */
@@ -46,8 +46,13 @@ export class Catalog {
   /** One page of a merged list: the first page asks every server, a cursor only the servers it names. */
   async list(method: ListMethod, cursor: string | undefined): Promise<{ items: Item[]; nextCursor?: string }> {
     const spec = LISTS[method];
-    const pending = cursor === undefined ? new Map([...this.members.keys()].map((name) => [name, undefined])) : decodeCursor(method, cursor);
-    if (cursor === undefined) await settledWithin([...this.members.values()].map((member) => member.settled), LIST_WAIT_MS);
+    const pending =
+      cursor === undefined ? new Map([...this.members.keys()].map((name) => [name, undefined])) : decodeCursor(method, cursor);
+    if (cursor === undefined)
+      await settledWithin(
+        [...this.members.values()].map((member) => member.settled),
+        LIST_WAIT_MS,
+      );
     for (const name of this.members.keys()) {
       const served = this.servedSinceChange.get(name) ?? new Set<ListKind>();
       this.servedSinceChange.set(name, served.add(spec.kind));
@@ -59,7 +64,9 @@ export class Catalog {
         const link = target && this.router.link(target.link);
         if (!member || !target || !link || member.capabilities()?.[spec.capability] === undefined) return undefined;
         try {
-          const result = await this.router.request(link, method, serverCursor === undefined ? {} : { cursor: serverCursor }, { timeoutMs: LIST_TIMEOUT_MS });
+          const result = await this.router.request(link, method, serverCursor === undefined ? {} : { cursor: serverCursor }, {
+            timeoutMs: LIST_TIMEOUT_MS,
+          });
           const items = Array.isArray(result[spec.key]) ? (result[spec.key] as Item[]) : [];
           return { server, setup: target.setup, items, next: typeof result.nextCursor === 'string' ? result.nextCursor : undefined };
         } catch (error) {
@@ -126,7 +133,10 @@ export class Catalog {
     if (owner !== undefined && owner !== server && this.members.has(owner)) {
       if (!this.reportedDuplicates.has(uri)) {
         this.reportedDuplicates.add(uri);
-        this.logger.error({ uri, kept: owner, dropped: server }, `resource ${uri} is listed by both "${owner}" and "${server}"; "${owner}" serves it`);
+        this.logger.error(
+          { uri, kept: owner, dropped: server },
+          `resource ${uri} is listed by both "${owner}" and "${server}"; "${owner}" serves it`,
+        );
       }
       if (this.isEarlier(owner, server)) return undefined;
     }

@@ -30,7 +30,12 @@ export function decodeCursor(method: string, cursor: string): CursorState {
     decoded = undefined;
   }
   const servers = decoded?.s;
-  if (decoded?.m !== method || typeof servers !== 'object' || servers === null || Object.values(servers).some((value) => typeof value !== 'string')) {
+  if (
+    decoded?.m !== method ||
+    typeof servers !== 'object' ||
+    servers === null ||
+    Object.values(servers).some((value) => typeof value !== 'string')
+  ) {
     throw rpcError(ErrorCode.InvalidParams, `Invalid cursor for ${method}.`);
   }
   return new Map(Object.entries(servers).map(([server, value]) => [server, value === '' ? undefined : value]));

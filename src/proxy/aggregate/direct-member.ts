@@ -1,49 +1,13 @@
-import type { InitializeRequest, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Downstream } from '../downstream/downstream.js';
 import { handshake } from '../downstream/handshake.js';
 import type { Link } from '../core/link.js';
-import type { Router } from '../core/router.js';
-import { launch, readPlan, type ServeDeps, type ServeOptions } from '../serve.js';
 import { missingSecretsError } from '../downstream/credential-plan.js';
+import { readPlan } from '../downstream/read-plan.js';
+import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
+import { startDownstream } from '../downstream/start.js';
+import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
 import { RestartBackoff } from './restart.js';
-
-/** Where one server of the aggregate stands (shown by `keyproxy__status`). */
-export type MemberState = 'starting' | 'ready' | 'needs-credentials' | 'needs-consent' | 'denied' | 'failed' | 'restarting' | 'stopped';
-
-/** What a member needs from the aggregate it belongs to. */
-export interface MemberHost {
-  readonly router: Router;
-  /** Resolves with the client's `initialize` (replayed to each downstream so capability-gated features work). */
-  readonly clientInitialize: Promise<InitializeRequest>;
-  /** The member's lists changed: it joined, left, or switched between its setup tool and its real tools. */
-  changed(member: Member): void;
-}
-
-/** The link that serves a member now; `setup` when it is the proxy's own setup server (names are not prefixed). */
-export interface MemberTarget {
-  link: string;
-  setup: boolean;
-}
-
-/** One server behind the aggregate, whatever its kind. */
-export interface Member {
-  readonly name: string;
-  readonly options: ServeOptions;
-  /** Settles once the first start attempt is over (ready, waiting for the user, or failed). */
-  readonly settled: Promise<void>;
-  state(): MemberState;
-  /** Why it is not ready, when it is not (never a secret value). */
-  detail(): string | undefined;
-  /** The link serving it now, if any. */
-  target(): MemberTarget | undefined;
-  capabilities(): ServerCapabilities | undefined;
-  /** Handles its downstream link closing; false when the link is not its. */
-  onLinkClose(link: Link): boolean;
-  /** The proxy is stopping: no more restarts, dialogs or prompts. */
-  halt(): void;
-  /** Its running (or starting) downstream, stopped by the supervisor. */
-  downstream(): Downstream | undefined;
-}
 
 /**
  * A server whose secrets are present and need no consent: started at once (in parallel with the others), handed
@@ -55,9 +19,9 @@ export class DirectMember implements Member {
   private reason: string | undefined;
   private caps: ServerCapabilities | undefined;
   private running: Downstream | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelRestart: (() => void) | undefined;
   private stopped = false;
-  private readonly backoff = new RestartBackoff();
+  private readonly backoff: RestartBackoff;
   private settle!: () => void;
 
   constructor(
@@ -66,6 +30,7 @@ export class DirectMember implements Member {
     private readonly host: MemberHost,
   ) {
     this.settled = new Promise((resolve) => (this.settle = resolve));
+    this.backoff = new RestartBackoff(() => deps.clock.now());
   }
 
   /** The server's name. */
@@ -123,7 +88,7 @@ export class DirectMember implements Member {
 
   private async relaunch(): Promise<Downstream | undefined> {
     const { plan } = await readPlan(this.deps, this.name, this.options.server);
-    if (plan.missing.length === 0) return launch(this.options, this.deps, plan);
+    if (plan.missing.length === 0) return startDownstream(this.options, this.deps, plan);
     await this.fail(missingSecretsError(this.name, plan.missing).message);
     return undefined;
   }
@@ -141,7 +106,7 @@ export class DirectMember implements Member {
 
   halt(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelRestart?.();
     this.current = 'stopped';
   }
 
@@ -163,7 +128,6 @@ export class DirectMember implements Member {
     this.current = 'restarting';
     this.reason = `${why}; next start in ${Math.round(delay / 1000)} s`;
     this.deps.logger.warn({ server: this.name, delayMs: delay }, `restarting server "${this.name}" after ${why}`);
-    this.timer = setTimeout(() => void this.start(), delay);
-    this.timer.unref();
+    this.cancelRestart = this.deps.clock.after(delay, () => void this.start());
   }
 }

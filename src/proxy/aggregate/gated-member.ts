@@ -1,28 +1,28 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Downstream } from '../downstream/downstream.js';
 import type { Link } from '../core/link.js';
-import { ManagedServer, type SessionState } from '../setup/gated-server.js';
-import type { ServeDeps, ServeOptions } from '../serve.js';
+import { GatedServer, type GatedState } from '../setup/gated-server.js';
+import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { SETUP_LINK } from '../setup/setup-server.js';
-import type { Member, MemberHost, MemberState, MemberTarget } from './direct-member.js';
+import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
 
 /**
  * A server of the aggregate that waits for its credentials or for consent: until it runs, its setup server
  * (attached as `mcp-keyproxy/<server>`) contributes the `connect_<server>` tool, unprefixed.
  */
-export class ManagedMember implements Member {
+export class GatedMember implements Member {
   /** A member waiting for the user is not worth holding a list for. */
   readonly settled = Promise.resolve();
-  private readonly managed: ManagedServer;
+  private readonly gated: GatedServer;
   private readonly setupLink: string;
 
   constructor(
     readonly options: ServeOptions,
     deps: ServeDeps,
     private readonly host: MemberHost,
-    private readonly initial: SessionState,
+    private readonly initial: GatedState,
   ) {
-    this.managed = new ManagedServer(options, deps, () => host.changed(this));
+    this.gated = new GatedServer(options, deps, () => host.changed(this));
     this.setupLink = `${SETUP_LINK}/${options.serverName}`;
   }
 
@@ -35,39 +35,39 @@ export class ManagedMember implements Member {
   async start(): Promise<void> {
     // The router exists only once the client has sent initialize: read it after waiting, not before.
     const initialize = await this.host.clientInitialize;
-    await this.managed.join(this.host.router, this.setupLink, this.initial, initialize);
+    await this.gated.join(this.host.router, this.setupLink, this.initial, initialize);
     this.host.changed(this);
   }
 
   state(): MemberState {
-    return this.managed.state;
+    return this.gated.state;
   }
 
   detail(): string | undefined {
-    return this.managed.state === 'ready' ? undefined : this.managed.describeState();
+    return this.gated.state === 'ready' ? undefined : this.gated.describeState();
   }
 
   target(): MemberTarget | undefined {
-    const link = this.managed.currentLink();
+    const link = this.gated.currentLink();
     return link === this.name ? { link, setup: false } : { link, setup: true };
   }
 
   capabilities(): ServerCapabilities | undefined {
-    return this.managed.capabilities ?? { tools: {} };
+    return this.gated.capabilities ?? { tools: {} };
   }
 
   onLinkClose(link: Link): boolean {
-    const downstream = this.managed.downstream;
+    const downstream = this.gated.downstream;
     if (link.name !== this.name || link.transport !== downstream?.transport) return false;
-    this.managed.downstreamEnded(downstream.endReason() ?? 'connection closed');
+    this.gated.downstreamEnded(downstream.endReason() ?? 'connection closed');
     return true;
   }
 
   halt(): void {
-    this.managed.abort();
+    this.gated.abort();
   }
 
   downstream(): Downstream | undefined {
-    return this.managed.downstream;
+    return this.gated.downstream;
   }
 }

@@ -10,7 +10,7 @@ export class RestartBackoff {
   private attempts = 0;
   private upSince: number | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number) {}
 
   /** The server is up (again). */
   up(): void {

@@ -2,7 +2,7 @@ import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Link } from '../core/link.js';
 import type { RouteTarget } from '../core/router.js';
 import type { Catalog } from './catalog.js';
-import type { Member } from './direct-member.js';
+import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
 
 /** What routing needs to know about the aggregate. */
@@ -23,7 +23,9 @@ type Params = Record<string, unknown>;
  * requests, `logging/setLevel`, the status tool, and whatever names no running server — goes to the aggregate's
  * own server, which answers or reports the error.
  */
-export function routeAggregate(context: RoutingContext): (request: JSONRPCRequest, links: ReadonlyMap<string, Link>) => RouteTarget | undefined {
+export function routeAggregate(
+  context: RoutingContext,
+): (request: JSONRPCRequest, links: ReadonlyMap<string, Link>) => RouteTarget | undefined {
   const { members, names, toolAllowed } = context;
   const running = (server: string | undefined, links: ReadonlyMap<string, Link>): Link | undefined => {
     const target = server === undefined ? undefined : members.get(server)?.target();

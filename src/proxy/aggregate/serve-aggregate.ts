@@ -1,21 +1,13 @@
-import type { ServerConfig } from '../../config/schema.js';
 import { KeyproxyError } from '../../errors.js';
+import { needsConsent, readPlan, recordBypassedConsent } from '../downstream/read-plan.js';
 import { missingSecretsError } from '../downstream/credential-plan.js';
 import type { Downstream } from '../downstream/downstream.js';
-import { launch, needsConsent, readPlan, recordBypassedConsent, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
-import type { MemberStart } from './start-aggregate.js';
+import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
+import { startDownstream } from '../downstream/start.js';
+import type { RunningProxy } from '../core/supervise.js';
+import type { MemberStart } from './member.js';
+import type { AggregateOptions } from './options.js';
 import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
-
-/** What `serveAggregate` needs to know. */
-export interface AggregateOptions {
-  /** The servers to serve, in config order (the first of two listing the same resource URI wins). */
-  servers: ReadonlyArray<[string, ServerConfig]>;
-  /** Between server and tool name. */
-  separator: string;
-  headless: boolean;
-  parentEnv: NodeJS.ProcessEnv;
-  version: string;
-}
 
 /**
  * Serves every given server behind one client connection (`mcp-keyproxy run` with no server name). Servers whose
@@ -30,9 +22,7 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
       `a server named "${OWN_PREFIX}" cannot join the aggregate: its tools would clash with the proxy's own (${OWN_PREFIX}${options.separator}${STATUS_TOOL}). Rename it in the config, or serve it alone: mcp-keyproxy run ${OWN_PREFIX}.`,
     );
   }
-  const starts = await Promise.all(
-    options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)),
-  );
+  const starts = await Promise.all(options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)));
   if (starts.every((start) => start.kind === 'failed')) {
     throw new KeyproxyError('SECRET_MISSING', starts.map((start) => (start.kind === 'failed' ? start.reason : '')).join('\n'));
   }
@@ -47,9 +37,9 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
     if (plan.missing.length > 0 && options.headless) {
       return { kind: 'failed', reason: missingSecretsError(options.serverName, plan.missing).message };
     }
-    if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) return { kind: 'managed', missing: plan.missing.length > 0 };
+    if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) return { kind: 'gated', missing: plan.missing.length > 0 };
     recordBypassedConsent(options, deps, fromKeychain);
-    const launching: Promise<Downstream> = launch(options, deps, plan);
+    const launching: Promise<Downstream> = startDownstream(options, deps, plan);
     // Awaited by the member; a failed spawn is its to report.
     launching.catch(() => undefined);
     return { kind: 'direct', launching };

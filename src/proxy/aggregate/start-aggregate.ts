@@ -1,23 +1,18 @@
 import type { InitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeRequest } from '../wire/json-rpc.js';
 import type { ServerConfig } from '../../config/schema.js';
-import type { Downstream } from '../downstream/downstream.js';
 import { Router } from '../core/router.js';
-import { superviseRouter, type RunningProxy, type ServeDeps, type ServeOptions } from '../serve.js';
+import { superviseRouter, type RunningProxy } from '../core/supervise.js';
+import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { AGGREGATE_LINK, AggregateServer } from './aggregate-server.js';
-import type { AggregateOptions } from './serve-aggregate.js';
+import type { AggregateOptions } from './options.js';
 import { Catalog } from './catalog.js';
-import { ManagedMember } from './gated-member.js';
-import { DirectMember, type Member, type MemberHost } from './direct-member.js';
+import { GatedMember } from './gated-member.js';
+import { DirectMember } from './direct-member.js';
+import type { Member, MemberHost, MemberStart } from './member.js';
 import { PrefixedNames } from './names.js';
 import { routeAggregate, type RoutingContext } from './routing.js';
 import { toolPredicate } from './tool-filter.js';
-
-/** How one server of the aggregate starts (decided before the MCP SDK is loaded). */
-export type MemberStart =
-  | { kind: 'direct'; launching: Promise<Downstream> }
-  | { kind: 'managed'; missing: boolean }
-  | { kind: 'failed'; reason: string };
 
 /** Builds the members, the router and the aggregate's own server, and starts serving the client. */
 export async function startAggregate(options: AggregateOptions, deps: ServeDeps, starts: readonly MemberStart[]): Promise<RunningProxy> {
@@ -36,8 +31,8 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
   const launches: Array<() => Promise<void>> = [];
   options.servers.forEach(([name, server], index) => {
     const start = starts[index]!;
-    if (start.kind === 'managed') {
-      const member = new ManagedMember(memberOptions(name, server), deps, host, start.missing ? 'needs-credentials' : 'needs-consent');
+    if (start.kind === 'gated') {
+      const member = new GatedMember(memberOptions(name, server), deps, host, start.missing ? 'needs-credentials' : 'needs-consent');
       launches.push(() => member.start());
       members.set(name, member);
     } else {
@@ -72,12 +67,11 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
   await aggregate.transport.start();
   deps.logger.info({ servers: [...members.keys()] }, 'serving every server behind one endpoint');
 
-  return superviseRouter(router, deps.logger, 'aggregate', {
-    downstreams: () => [...members.values()].map((member) => member.downstream()),
+  return superviseRouter(router, deps.logger, {
+    stopDownstreams: () => Promise.all([...members.values()].map((member) => member.downstream()?.transport.close())),
     beforeStop: () => members.forEach((member) => member.halt()),
     onLinkClose: (link) => {
       for (const member of members.values()) if (member.onLinkClose(link)) return;
     },
   });
 }
-

@@ -1,6 +1,6 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { isLocalServer } from '../../config/types.js';
-import type { Member } from './direct-member.js';
+import type { Member } from './member.js';
 
 /** The status tool's name without its prefix: `keyproxy__status` with the default separator. */
 export const STATUS_TOOL = 'status';

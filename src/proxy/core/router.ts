@@ -124,16 +124,22 @@ export class Router {
         timeoutMs === Infinity
           ? undefined
           : setTimeout(() => {
-              if (link.requests.take(id)) call.reject(rpcError(ErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`));
+              if (link.requests.take(id))
+                call.reject(rpcError(ErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`));
             }, timeoutMs).unref();
       const cancel = (): void => {
         if (!link.requests.take(id)) return;
-        this.sendToLink(link, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') } });
+        this.sendToLink(link, {
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') },
+        });
         call.reject(cancelled());
       };
       signal?.addEventListener('abort', cancel, { once: true });
       link.transport.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
-        if (link.requests.take(id)) call.reject(rpcError(ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`, { cause: String(error) }));
+        if (link.requests.take(id))
+          call.reject(rpcError(ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`, { cause: String(error) }));
       });
     });
   }

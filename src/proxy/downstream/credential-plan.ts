@@ -1,5 +1,5 @@
 import { findReferences, referencedSecretNames } from '../../config/references.js';
-import type { LocalServerConfig, ServerConfig } from '../../config/schema.js';
+import type { ServerConfig } from '../../config/schema.js';
 import { KeyproxyError } from '../../errors.js';
 
 /** What a server start will inject, and what is missing for it. */
@@ -25,13 +25,14 @@ export function planCredentials(server: ServerConfig, stored: ReadonlyMap<string
   return plan;
 }
 
-/** The server's env without the entries that reference an absent optional secret. */
-export function envWithoutAbsent(server: LocalServerConfig, absent: ReadonlySet<string>): Record<string, string> {
-  if (absent.size === 0) return server.env;
+/**
+ * A server's `env` or `headers` without the entries that reference an absent optional secret: they are left out,
+ * not passed on empty.
+ */
+export function withoutAbsent(entries: Record<string, string>, absent: ReadonlySet<string>): Record<string, string> {
+  if (absent.size === 0) return entries;
   return Object.fromEntries(
-    Object.entries(server.env).filter(([, value]) =>
-      findReferences(value).every((ref) => ref.kind !== 'secret' || !absent.has(ref.name)),
-    ),
+    Object.entries(entries).filter(([, value]) => findReferences(value).every((ref) => ref.kind !== 'secret' || !absent.has(ref.name))),
   );
 }
 

@@ -29,3 +29,6 @@ export interface Downstream {
  * and may load the MCP SDK afterwards, so the server boots while the proxy loads.
  */
 export type Launcher<S extends ServerConfig = ServerConfig> = (context: LaunchContext<S>) => Promise<Downstream>;
+
+/** The launcher of every kind that the proxy is handed; `preload` loads a kind's code while the keychain is read. */
+export type DownstreamLauncher = Launcher & { preload?: (server: ServerConfig) => Promise<unknown> };

@@ -48,7 +48,9 @@ export async function handshake(
   try {
     timer = setTimeout(() => fail(new Error(`it did not answer initialize within ${timeoutMs / 1000} s`)), timeoutMs);
     timer.unref();
-    const initialized = (await request('mcp-keyproxy-initialize', 'initialize', initialize.params)) as { capabilities?: ServerCapabilities };
+    const initialized = (await request('mcp-keyproxy-initialize', 'initialize', initialize.params)) as {
+      capabilities?: ServerCapabilities;
+    };
     await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     const capabilities = initialized.capabilities ?? {};
     if (!capabilities.tools) return { toolNames: [], capabilities };

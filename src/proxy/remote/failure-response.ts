@@ -46,5 +46,10 @@ export function failureResponse(id: RequestId, error: unknown, context: FailureC
   const status = httpStatusOf(error);
   const data = { server: serverName, ...(status === undefined ? {} : { httpStatus: status }) };
   if (isAuthStatus(status)) return errorResponse(id, AUTH_REJECTED_CODE, authRejectedMessage(serverName, status, secretNames), data);
-  return errorResponse(id, REMOTE_FAILED_CODE, `Server "${serverName}" could not be reached or refused the request (${failureSummary(error)}).`, data);
+  return errorResponse(
+    id,
+    REMOTE_FAILED_CODE,
+    `Server "${serverName}" could not be reached or refused the request (${failureSummary(error)}).`,
+    data,
+  );
 }

@@ -2,7 +2,8 @@ import { referencedSecretNames, resolveRemoteServer } from '../../config/referen
 import type { RemoteServerConfig } from '../../config/schema.js';
 import type { Launcher } from '../downstream/downstream.js';
 import { createGuardedFetch } from './guarded-fetch.js';
-import { headersWithoutAbsent, secretHeaderNames } from './headers.js';
+import { secretHeaderNames } from './headers.js';
+import { withoutAbsent } from '../downstream/credential-plan.js';
 import { createInnerTransport } from './inner-transport.js';
 import { RemoteSessionTransport } from './session-transport.js';
 import { assertUrlAllowed, describeUrl, isCleartextRemote } from './url-policy.js';
@@ -12,14 +13,23 @@ import { assertUrlAllowed, describeUrl, isCleartextRemote } from './url-policy.j
  * only to its origin. Nothing goes over the network before the client's own `initialize`, except SSE's event stream.
  */
 export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit }) => {
-  const resolved = resolveRemoteServer({ ...server, headers: headersWithoutAbsent(server, plan.absentOptional) }, plan.values, parentEnv);
+  const resolved = resolveRemoteServer({ ...server, headers: withoutAbsent(server.headers, plan.absentOptional) }, plan.values, parentEnv);
   const url = new URL(resolved.url);
   // The loader checked the configured URL; this checks the one that is actually used, once references are resolved.
   assertUrlAllowed(url, { serverName, allowHttp: server.allow_http });
   if (isCleartextRemote(url)) {
-    logger.warn({ server: serverName, url: describeUrl(url) }, `server "${serverName}" is reached over plain http ("allow_http": true): its credentials travel unencrypted`);
+    logger.warn(
+      { server: serverName, url: describeUrl(url) },
+      `server "${serverName}" is reached over plain http ("allow_http": true): its credentials travel unencrypted`,
+    );
   }
-  const fetch = createGuardedFetch({ serverName, origin: url.origin, secretHeaders: secretHeaderNames(server), allowHttp: server.allow_http, logger });
+  const fetch = createGuardedFetch({
+    serverName,
+    origin: url.origin,
+    secretHeaders: secretHeaderNames(server),
+    allowHttp: server.allow_http,
+    logger,
+  });
   const transport = new RemoteSessionTransport({
     serverName,
     mode: server.transport,
@@ -29,7 +39,13 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     create: (kind) => createInnerTransport(kind, { url, headers: resolved.headers, fetch }),
   });
   logger.info(
-    { server: serverName, url: describeUrl(url), transport: server.transport, headers: Object.keys(resolved.headers), secrets: [...plan.values.keys()] },
+    {
+      server: serverName,
+      url: describeUrl(url),
+      transport: server.transport,
+      headers: Object.keys(resolved.headers),
+      secrets: [...plan.values.keys()],
+    },
     'remote server',
   );
   if (plan.values.size > 0) audit.injection(serverName, [...plan.values.keys()], 'header');

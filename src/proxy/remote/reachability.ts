@@ -30,16 +30,28 @@ export async function checkRemoteReachable(
     return { status: 'warn', what: `${serverName}: ${where} not checked: its secrets cannot be read from the keychain` };
   }
   const plan = planCredentials(server, deps.stored ?? new Map());
-  if (plan.missing.length > 0) return { status: 'warn', what: `${serverName}: ${where} not checked: secret(s) ${plan.missing.join(', ')} missing` };
+  if (plan.missing.length > 0)
+    return { status: 'warn', what: `${serverName}: ${where} not checked: secret(s) ${plan.missing.join(', ')} missing` };
 
   const client = new Client({ name: 'mcp-keyproxy-doctor', version: '1' }, { capabilities: {} });
   try {
-    const downstream = await launchRemote({ serverName, server, plan, parentEnv: deps.env, logger: pino({ level: 'silent' }), audit: deps.audit });
+    const downstream = await launchRemote({
+      serverName,
+      server,
+      plan,
+      parentEnv: deps.env,
+      logger: pino({ level: 'silent' }),
+      audit: deps.audit,
+    });
     await client.connect(downstream.transport, { timeout: deps.timeoutMs ?? 10_000 });
     const info = client.getServerVersion();
-    return { status: 'ok', what: `${serverName}: ${where} answered${info ? ` (${info.name} ${info.version})` : ''} and accepted its credentials` };
+    return {
+      status: 'ok',
+      what: `${serverName}: ${where} answered${info ? ` (${info.name} ${info.version})` : ''} and accepted its credentials`,
+    };
   } catch (error) {
-    if (error instanceof McpError && error.code === AUTH_REJECTED_CODE) return { status: 'fail', what: `${serverName}: ${error.message.replace(/^MCP error -?\d+: /, '')}` };
+    if (error instanceof McpError && error.code === AUTH_REJECTED_CODE)
+      return { status: 'fail', what: `${serverName}: ${error.message.replace(/^MCP error -?\d+: /, '')}` };
     const message = error instanceof Error ? error.message.replace(/^MCP error -?\d+: /, '') : String(error);
     return { status: 'fail', what: `${serverName}: ${where} is not usable: ${message}` };
   } finally {

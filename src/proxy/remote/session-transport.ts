@@ -136,7 +136,12 @@ export class RemoteSessionTransport implements Transport {
     this.onmessage?.(message);
   }
 
-  private async recover(message: JSONRPCMessage, error: unknown, options: TransportSendOptions | undefined, used: SdkClientTransport | undefined): Promise<void> {
+  private async recover(
+    message: JSONRPCMessage,
+    error: unknown,
+    options: TransportSendOptions | undefined,
+    used: SdkClientTransport | undefined,
+  ): Promise<void> {
     const status = httpStatusOf(error);
     if (isInitializeRequest(message) && this.options.mode === 'auto' && this.kind === 'http' && isSseFallbackStatus(status)) {
       this.options.logger.info({ server: this.options.serverName, status }, 'no Streamable HTTP endpoint; falling back to SSE');
@@ -172,7 +177,10 @@ export class RemoteSessionTransport implements Transport {
     if (!isJSONRPCRequest(message)) throw error;
     this.handshake.forget(message.id);
     if (!isAuthStatus(status)) {
-      this.options.logger.warn({ server: this.options.serverName, method: message.method, err: error }, 'request to the remote server failed');
+      this.options.logger.warn(
+        { server: this.options.serverName, method: message.method, err: error },
+        'request to the remote server failed',
+      );
     }
     this.onmessage?.(failureResponse(message.id, error, this.options));
   }
@@ -202,7 +210,11 @@ export class RemoteSessionTransport implements Transport {
       if (this.kind === 'sse' && status !== undefined) {
         // The SSE event stream does not retry after an HTTP error: the session is over.
         if (isAuthStatus(status)) this.logAuthRejected(status);
-        this.end(isAuthStatus(status) ? authRejectedMessage(this.options.serverName, status, this.options.secretNames) : `the server closed the SSE stream (HTTP ${status})`);
+        this.end(
+          isAuthStatus(status)
+            ? authRejectedMessage(this.options.serverName, status, this.options.secretNames)
+            : `the server closed the SSE stream (HTTP ${status})`,
+        );
       } else if (isAuthStatus(status)) {
         this.logAuthRejected(status);
       } else if (transport.sessionId !== undefined && isSessionGone(error) && this.handshake.canReplay && !this.reinitializing) {
@@ -232,7 +244,10 @@ export class RemoteSessionTransport implements Transport {
   private logAuthRejected(status: number | undefined): void {
     const { serverName, logger, secretNames } = this.options;
     // Once at warn is enough to be seen; every later rejection would repeat the same line.
-    logger[this.authLogged ? 'debug' : 'warn']({ server: serverName, status, secrets: secretNames }, authRejectedMessage(serverName, status, secretNames));
+    logger[this.authLogged ? 'debug' : 'warn'](
+      { server: serverName, status, secrets: secretNames },
+      authRejectedMessage(serverName, status, secretNames),
+    );
     if (status !== undefined) this.options.onAuthRejected?.(status);
     this.authLogged = true;
   }

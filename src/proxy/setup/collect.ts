@@ -26,7 +26,7 @@ export interface CollectOptions {
   logger: Logger;
   audit: AuditLog;
   /** Aborted when the proxy stops: the dialog must not outlive it. */
-  sessionSignal: AbortSignal;
+  stopSignal: AbortSignal;
   /** Starts the downstream once the values are stored; resolves with its tool names. */
   start: () => Promise<string[]>;
 }
@@ -40,14 +40,20 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
   const { serverName, logger } = options;
   const code = newVerificationCode();
   const dialogAbort = new AbortController();
-  const abort = AbortSignal.any([options.sessionSignal, extra.signal, dialogAbort.signal]);
+  const abort = AbortSignal.any([options.stopSignal, extra.signal, dialogAbort.signal]);
   const tellCode = `A window titled "mcp-keyproxy: credentials for ${serverName}" has opened on this computer. Check that it shows the code ${code}, then type the credentials there — never in this chat.`;
 
   // One dialog per server across every mcp-keyproxy process: when another one is already asking, say so instead
   // of showing a code that no window on the screen displays.
   const lockPromise = acquireDialogLock(serverName, { signal: abort });
   lockPromise.catch(() => undefined);
-  const ownsDialog = await Promise.race([lockPromise.then((lock) => !lock.waited, () => false), delay(LOCK_QUICK_MS, false)]);
+  const ownsDialog = await Promise.race([
+    lockPromise.then(
+      (lock) => !lock.waited,
+      () => false,
+    ),
+    delay(LOCK_QUICK_MS, false),
+  ]);
   const tell = ownsDialog
     ? tellCode
     : `Another mcp-keyproxy process is already asking for the credentials of ${serverName} in a window on this computer; finish it there.`;
@@ -63,13 +69,16 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
       options.audit.dialogShown(serverName, options.names);
       const values = await options.dialog.collect(serverName, options.server.secrets, options.names, code, abort);
       if (values === null) {
-        const by = options.sessionSignal.aborted || extra.signal.aborted || dialogAbort.signal.aborted ? 'client' : 'user';
+        const by = options.stopSignal.aborted || extra.signal.aborted || dialogAbort.signal.aborted ? 'client' : 'user';
         logger.info({ server: serverName, by }, 'credential dialog cancelled');
         options.audit.dialogCancelled(serverName, options.names, by);
         return toolText(`Cancelled: nothing was stored. Call connect_${serverName} to try again.`);
       }
       const entered = Object.entries(values).filter(([name, value]) => options.names.includes(name) && value.length > 0);
-      options.audit.dialogSubmitted(serverName, entered.map(([name]) => name));
+      options.audit.dialogSubmitted(
+        serverName,
+        entered.map(([name]) => name),
+      );
       for (const [name, value] of entered) {
         await options.store.set(serverName, name, value);
         options.audit.secretStored(serverName, name, 'dialog');
@@ -115,7 +124,11 @@ async function withElicitation(
   const dialogDone = finish().finally(() => elicitationAbort.abort());
   const elicitation = options.setup.server
     .elicitInput(
-      { mode: 'form', message: `${message} Press Continue when you have submitted it.`, requestedSchema: { type: 'object', properties: {} } },
+      {
+        mode: 'form',
+        message: `${message} Press Continue when you have submitted it.`,
+        requestedSchema: { type: 'object', properties: {} },
+      },
       { signal: AbortSignal.any([elicitationAbort.signal, extra.signal]), timeout: 10 * 60_000 },
     )
     .catch(() => undefined);

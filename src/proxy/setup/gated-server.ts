@@ -5,14 +5,16 @@ import { askConsent } from './consent.js';
 import type { Downstream } from '../downstream/downstream.js';
 import { handshake } from '../downstream/handshake.js';
 import type { Router } from '../core/router.js';
-import { launch, needsConsent, readPlan, type ServeDeps, type ServeOptions } from '../serve.js';
+import { needsConsent, readPlan } from '../downstream/read-plan.js';
+import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
+import { startDownstream } from '../downstream/start.js';
 import { connectedText, SetupServer, toolText, type SetupCallExtra } from './setup-server.js';
 
 /** The lists a change may concern. */
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
 /** Where a server that could not start transparently stands. */
-export type SessionState = 'needs-credentials' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
+export type GatedState = 'needs-credentials' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
 
 /**
  * A server that cannot start as soon as the client connects: its credentials are missing, or the user must
@@ -20,8 +22,8 @@ export type SessionState = 'needs-credentials' | 'needs-consent' | 'denied' | 's
  * `initialize` is replayed to it, it is attached to the router under its own name, and the change is announced.
  * Used alone (`ManagedSession`) or as one member of the aggregate.
  */
-export class ManagedServer {
-  private current: SessionState = 'needs-credentials';
+export class GatedServer {
+  private current: GatedState = 'needs-credentials';
   /** Why the server is back in setup (e.g. it rejected its key), shown in the setup tool. */
   private note: string | undefined;
   private running: Downstream | undefined;
@@ -54,7 +56,7 @@ export class ManagedServer {
    * Attaches the setup server to `router` as `setupLink`. With `replay` the client has initialized already (the
    * aggregate answered it): the client's `initialize` is replayed to the setup server, and consent is asked at once.
    */
-  async join(router: Router, setupLink: string, initial: SessionState, replay?: InitializeRequest): Promise<void> {
+  async join(router: Router, setupLink: string, initial: GatedState, replay?: InitializeRequest): Promise<void> {
     this.router = router;
     this.setupLink = setupLink;
     this.current = initial;
@@ -71,7 +73,7 @@ export class ManagedServer {
   }
 
   /** Where it stands now. */
-  get state(): SessionState {
+  get state(): GatedState {
     return this.current;
   }
 
@@ -108,7 +110,7 @@ export class ManagedServer {
 
   /** Why it is not connected, in words. */
   describeState(): string {
-    const states: Record<SessionState, string> = {
+    const states: Record<GatedState, string> = {
       'needs-credentials': 'its credentials are missing',
       'needs-consent': 'waiting for your permission to use its stored credentials',
       denied: 'you denied it the use of its stored credentials',
@@ -150,7 +152,7 @@ export class ManagedServer {
         store: this.deps.store,
         logger: this.deps.logger,
         audit: this.deps.audit,
-        sessionSignal: this.stopped.signal,
+        stopSignal: this.stopped.signal,
         // Typing the values in is the user's consent to use them.
         start: () => this.startDownstream(),
       },
@@ -194,7 +196,7 @@ export class ManagedServer {
       const initialize = this.router.clientInitialize;
       if (plan.missing.length > 0 || !initialize) throw new Error(`The credentials of ${serverName} are incomplete.`);
       this.current = 'starting';
-      const downstream = await launch(this.options, this.deps, plan);
+      const downstream = await startDownstream(this.options, this.deps, plan);
       try {
         await downstream.transport.start();
         const { toolNames, capabilities } = await handshake(downstream.transport, initialize, () => downstream.endReason());

@@ -40,11 +40,15 @@ function isEnvelope(value: unknown): value is Fields {
 }
 
 export function isJSONRPCRequest(value: unknown): value is JSONRPCRequest {
-  return isEnvelope(value) && typeof value.method === 'string' && isRequestId(value.id) && (value.params === undefined || isObject(value.params));
+  return (
+    isEnvelope(value) && typeof value.method === 'string' && isRequestId(value.id) && (value.params === undefined || isObject(value.params))
+  );
 }
 
 export function isJSONRPCNotification(value: unknown): value is JSONRPCNotification {
-  return isEnvelope(value) && typeof value.method === 'string' && !('id' in value) && (value.params === undefined || isObject(value.params));
+  return (
+    isEnvelope(value) && typeof value.method === 'string' && !('id' in value) && (value.params === undefined || isObject(value.params))
+  );
 }
 
 export function isJSONRPCResultResponse(value: unknown): value is JSONRPCResultResponse {

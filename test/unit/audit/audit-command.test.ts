@@ -67,7 +67,10 @@ describe('mcp-keyproxy audit', () => {
     expect(parse((await cli(dir, ['audit', '--json', '--server', 'alpha'])).stdout)).toEqual(['alpha:secret_stored', 'alpha:scrub_hit']);
     expect(parse((await cli(dir, ['audit', '--json', '--since', '1d'])).stdout)).toEqual(['beta:secret_read', 'alpha:scrub_hit']);
     expect(parse((await cli(dir, ['audit', '--json', '--since', '30m', '--server', 'beta'])).stdout)).toEqual([]);
-    expect(parse((await cli(dir, ['audit', '--json', '--since', iso(3 * 3_600_000)])).stdout)).toEqual(['beta:secret_read', 'alpha:scrub_hit']);
+    expect(parse((await cli(dir, ['audit', '--json', '--since', iso(3 * 3_600_000)])).stdout)).toEqual([
+      'beta:secret_read',
+      'alpha:scrub_hit',
+    ]);
   });
 
   it('says so when the log is empty, and refuses a bad --since', async () => {
@@ -90,7 +93,10 @@ describe('secrets commands write audit events (names, never values)', () => {
     expect((await cli(dir, ['secrets', 'clear', 'github', '--yes'], { store })).code).toBe(0);
     const raw = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
     expect(raw).not.toContain(value);
-    const events = raw.trim().split('\n').map((text) => JSON.parse(text) as AuditEvent);
+    const events = raw
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as AuditEvent);
     expect(events.map((e) => [e.event, 'name' in e ? e.name : ''])).toEqual([
       ['secret_stored', 'TOKEN'],
       ['secret_stored', 'ORG'],

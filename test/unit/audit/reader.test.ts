@@ -44,7 +44,10 @@ describe('readAuditLog', () => {
     const line = (e: AuditEvent) => `${JSON.stringify(e)}\n`;
     writeFileSync(`${file}.2`, line(event('2026-03-01T09:00:00.000Z', 'old')));
     writeFileSync(`${file}.1`, `${line(event('2026-03-01T10:00:00.000Z', 'mid'))}{not json\n`);
-    writeFileSync(file, `{"ts":"2026-03-01T11:00:00.000Z","event":"unknown_kind","pid":1}\n${line(event('2026-03-01T11:00:00.000Z', 'new'))}{"ts":"2026-03-01T11:00:00`);
+    writeFileSync(
+      file,
+      `{"ts":"2026-03-01T11:00:00.000Z","event":"unknown_kind","pid":1}\n${line(event('2026-03-01T11:00:00.000Z', 'new'))}{"ts":"2026-03-01T11:00:00`,
+    );
     const { events, malformed } = await readAuditLog(file);
     expect(events.map((e) => e.server)).toEqual(['old', 'mid', 'new']);
     expect(malformed).toEqual([
@@ -67,7 +70,14 @@ describe('parseEvent and formatAuditEvent', () => {
   });
 
   it('prints time, event, server and the other fields', () => {
-    const line = formatAuditEvent({ ts: '2026-03-01T11:00:00.000Z', event: 'secret_read', pid: 9, server: 'gh', names: ['A', 'B'], source: 'keychain' });
+    const line = formatAuditEvent({
+      ts: '2026-03-01T11:00:00.000Z',
+      event: 'secret_read',
+      pid: 9,
+      server: 'gh',
+      names: ['A', 'B'],
+      source: 'keychain',
+    });
     expect(line).toBe('2026-03-01T11:00:00.000Z  secret_read       gh  names=A,B  source=keychain  pid=9');
   });
 });
@@ -82,7 +92,9 @@ describe('platformStateDir', () => {
   });
   it('uses ~/Library/Logs on macOS and %LOCALAPPDATA% on Windows', () => {
     expect(platformStateDir('darwin', {}, '/Users/u')).toBe('/Users/u/Library/Logs/mcp-keyproxy');
-    expect(platformStateDir('win32', { LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mcp-keyproxy');
+    expect(platformStateDir('win32', { LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'C:\\Users\\u')).toBe(
+      'C:\\Users\\u\\AppData\\Local\\mcp-keyproxy',
+    );
     expect(platformStateDir('win32', {}, 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mcp-keyproxy');
   });
 });

@@ -66,13 +66,18 @@ describe('mcp-keyproxy CLI', () => {
   });
 
   it('secrets list shows names, state and where declared, never values', async () => {
-    const cwd = await configDir({ gh: { command: 'srv', env: { T: '${secret:TOKEN}', O: '${secret:ORG}' }, secrets: { TOKEN: {}, ORG: {} } } });
+    const cwd = await configDir({
+      gh: { command: 'srv', env: { T: '${secret:TOKEN}', O: '${secret:ORG}' }, secrets: { TOKEN: {}, ORG: {} } },
+    });
     const store = new MemoryStore({ initial: { gh: { TOKEN: 'stored-secret-value' } } });
     const result = await cli(['secrets', 'list', '--json'], { store, cwd });
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('stored-secret-value');
     const rows = JSON.parse(result.stdout) as Array<{ name: string; stored: boolean; declaredIn: string | null }>;
-    expect(rows.map((row) => [row.name, row.stored])).toEqual([['ORG', false], ['TOKEN', true]]);
+    expect(rows.map((row) => [row.name, row.stored])).toEqual([
+      ['ORG', false],
+      ['TOKEN', true],
+    ]);
     expect(rows[0]?.declaredIn).toBe(join(cwd, 'proxy.config.json'));
   });
 

@@ -9,8 +9,10 @@ async function setup(servers: Record<string, unknown>) {
   const root = await tempDir();
   const stateDir = path.join(root, 'state');
   const file = await writeConfig(root, 'proxy.config.json', { servers });
-  const load = () => loadConfig({ configPath: file, env: { MCP_KEYPROXY_STATE_DIR: stateDir }, cwd: root, platform: 'linux', homedir: root });
-  const entries = async () => (await readdir(path.join(stateDir, 'config-cache')).catch(() => [])).map((name) => path.join(stateDir, 'config-cache', name));
+  const load = () =>
+    loadConfig({ configPath: file, env: { MCP_KEYPROXY_STATE_DIR: stateDir }, cwd: root, platform: 'linux', homedir: root });
+  const entries = async () =>
+    (await readdir(path.join(stateDir, 'config-cache')).catch(() => [])).map((name) => path.join(stateDir, 'config-cache', name));
   return { file, load, entries };
 }
 

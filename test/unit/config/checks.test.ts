@@ -28,8 +28,12 @@ describe('load-time reference checks', () => {
   });
 
   it('reports malformed references with their path', async () => {
-    expect(await invalid({ s: { command: 'x', env: { A: '${foo:bar}' } } })).toContain(`${file}: servers.s.env.A: malformed reference: unknown kind "foo"`);
-    expect(await invalid({ s: { url: 'https://e.example/mcp', headers: { 'X-Key': '${secret:}' } } })).toContain('servers.s.headers.X-Key: malformed reference');
+    expect(await invalid({ s: { command: 'x', env: { A: '${foo:bar}' } } })).toContain(
+      `${file}: servers.s.env.A: malformed reference: unknown kind "foo"`,
+    );
+    expect(await invalid({ s: { url: 'https://e.example/mcp', headers: { 'X-Key': '${secret:}' } } })).toContain(
+      'servers.s.headers.X-Key: malformed reference',
+    );
   });
 
   it('warns about a secret in a remote url but accepts it', () => {
@@ -46,9 +50,13 @@ describe('load-time reference checks', () => {
   });
 
   it('refuses a default on a password field and warns about unused declarations', async () => {
-    expect(await invalid({ s: { command: 'x', secrets: { P: { default: 'x' } } } })).toContain('servers.s.secrets.P.default: a password field cannot have a default');
+    expect(await invalid({ s: { command: 'x', secrets: { P: { default: 'x' } } } })).toContain(
+      'servers.s.secrets.P.default: a password field cannot have a default',
+    );
     const config = load({ s: { command: 'x', secrets: { UNUSED: { field_type: 'text' } } } });
-    expect(config.warnings).toEqual([`${file}: servers.s.secrets.UNUSED: secret "UNUSED" is declared but not referenced in "env"; it would be collected but never injected`]);
+    expect(config.warnings).toEqual([
+      `${file}: servers.s.secrets.UNUSED: secret "UNUSED" is declared but not referenced in "env"; it would be collected but never injected`,
+    ]);
   });
 
   it('reports every error of the file at once', async () => {

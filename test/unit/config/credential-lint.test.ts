@@ -66,7 +66,9 @@ describe('credential warnings from the loader', () => {
   });
 
   it('does not warn about references or their literal frame', () => {
-    const text = JSON.stringify({ servers: { s: { url: 'https://a.example/mcp', headers: { Authorization: 'Bearer ${secret:T}' }, secrets: { T: {} } } } });
+    const text = JSON.stringify({
+      servers: { s: { url: 'https://a.example/mcp', headers: { Authorization: 'Bearer ${secret:T}' }, secrets: { T: {} } } },
+    });
     expect(parseConfig(text, 'c.json').warnings).toEqual([]);
   });
 });

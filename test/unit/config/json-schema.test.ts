@@ -8,7 +8,9 @@ describe('shipped JSON Schema', () => {
   });
 
   it('describes the input side: fields with defaults are optional', () => {
-    const schema = buildJsonSchema() as { $defs: { server: { anyOf: Array<{ required?: string[]; properties: Record<string, unknown> }> } } };
+    const schema = buildJsonSchema() as {
+      $defs: { server: { anyOf: Array<{ required?: string[]; properties: Record<string, unknown> }> } };
+    };
     const [local, remote] = schema.$defs.server.anyOf;
     expect(local?.required).toEqual(['command']);
     expect(remote?.required).toEqual(['url']);
@@ -16,7 +18,9 @@ describe('shipped JSON Schema', () => {
   });
 
   it('is referenced by the example config', async () => {
-    const example = JSON.parse(await readFile(new URL('../../../proxy.config.example.json', import.meta.url), 'utf8')) as { $schema: string };
+    const example = JSON.parse(await readFile(new URL('../../../proxy.config.example.json', import.meta.url), 'utf8')) as {
+      $schema: string;
+    };
     expect(example.$schema).toBe('./schema/proxy.config.schema.json');
   });
 });

@@ -46,17 +46,31 @@ describe('loadConfig discovery', () => {
   it('does not fall back when an explicit file is missing', async () => {
     const { cwd, home, env } = await layout();
     await writeConfig(cwd, 'proxy.config.json', minimal('fromCwd'));
-    const error = await expectKeyproxyError(() => loadConfig({ cwd, env, homedir: home, platform: 'linux', configPath: 'nope.json' }), 'CONFIG_NOT_FOUND');
+    const error = await expectKeyproxyError(
+      () => loadConfig({ cwd, env, homedir: home, platform: 'linux', configPath: 'nope.json' }),
+      'CONFIG_NOT_FOUND',
+    );
     expect(error.message).toContain(path.join(cwd, 'nope.json'));
     expect(error.message).toContain('--config');
-    await expectKeyproxyError(() => loadConfig({ cwd, env: { ...env, MCP_KEYPROXY_CONFIG: '/nonexistent/x.json' }, homedir: home }), 'CONFIG_NOT_FOUND');
+    await expectKeyproxyError(
+      () => loadConfig({ cwd, env: { ...env, MCP_KEYPROXY_CONFIG: '/nonexistent/x.json' }, homedir: home }),
+      'CONFIG_NOT_FOUND',
+    );
   });
 });
 
 describe('parseConfig', () => {
   it('accepts mcpServers as an alias and applies defaults', () => {
     const config = parseConfig(JSON.stringify({ mcpServers: { a: { command: 'node' } } }), 'c.json');
-    expect(config.servers.a).toEqual({ command: 'node', args: [], env: {}, secrets: {}, confirm: true, enabled: true, block_secret_patterns: false });
+    expect(config.servers.a).toEqual({
+      command: 'node',
+      args: [],
+      env: {},
+      secrets: {},
+      confirm: true,
+      enabled: true,
+      block_secret_patterns: false,
+    });
   });
 
   it('refuses both servers and mcpServers, and neither', async () => {
@@ -86,14 +100,19 @@ describe('parseConfig', () => {
     const error = await expectKeyproxyError(() => parseConfig(text, 'proxy.config.json'), 'CONFIG_INVALID');
     const lines = error.message.split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^proxy\.config\.json: servers\.github\.env\.TOKEN: .*expected string/));
-    expect(lines).toContainEqual(expect.stringMatching(/^proxy\.config\.json: servers\.remote\.headrs: unknown key \(allowed here: url, headers/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^proxy\.config\.json: servers\.remote\.headrs: unknown key \(allowed here: url, headers/),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^proxy\.config\.json: servers\["bad name"\]: invalid name/));
     expect(lines).toContainEqual(expect.stringMatching(/^proxy\.config\.json: servers\.odd: a server needs "command".*or "url"/));
     expect(error.message).toContain('$schema');
   });
 
   it('uses the mcpServers key in paths when that is what the file uses', async () => {
-    const error = await expectKeyproxyError(() => parseConfig(JSON.stringify({ mcpServers: { a: { command: 1 } } }), 'c.json'), 'CONFIG_INVALID');
+    const error = await expectKeyproxyError(
+      () => parseConfig(JSON.stringify({ mcpServers: { a: { command: 1 } } }), 'c.json'),
+      'CONFIG_INVALID',
+    );
     expect(error.message).toContain('c.json: mcpServers.a.command:');
   });
 

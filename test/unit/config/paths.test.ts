@@ -16,7 +16,9 @@ describe('platformConfigDir', () => {
   });
 
   it('uses %APPDATA% on Windows, with backslashes', () => {
-    expect(platformConfigDir('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Roaming\\mcp-keyproxy');
+    expect(platformConfigDir('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u')).toBe(
+      'C:\\Users\\u\\AppData\\Roaming\\mcp-keyproxy',
+    );
     expect(platformConfigDir('win32', {}, 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Roaming\\mcp-keyproxy');
   });
 });

@@ -82,21 +82,50 @@ describe('server helpers', () => {
   });
 
   it('resolves a local server env', () => {
-    const env = resolveServerEnv(local, new Map([['TOKEN', 't'], ['OTHER', 'o']]), { HOST: 'h.example' });
+    const env = resolveServerEnv(
+      local,
+      new Map([
+        ['TOKEN', 't'],
+        ['OTHER', 'o'],
+      ]),
+      { HOST: 'h.example' },
+    );
     expect(env).toEqual({ TOKEN: 't', URL: 'https://h.example/?k=o', PLAIN: 'v' });
   });
 
   it('names the env key when a variable is missing', async () => {
-    const error = await expectKeyproxyError(() => resolveServerEnv(local, new Map([['TOKEN', 't'], ['OTHER', 'o']]), {}), 'CONFIG_INVALID');
+    const error = await expectKeyproxyError(
+      () =>
+        resolveServerEnv(
+          local,
+          new Map([
+            ['TOKEN', 't'],
+            ['OTHER', 'o'],
+          ]),
+          {},
+        ),
+      'CONFIG_INVALID',
+    );
     expect(error.message).toMatch(/^env\.URL: .*HOST/);
   });
 
   it('resolves env variables in command and args', () => {
-    expect(resolveServerCommand(local, { NODE_BIN: '/usr/bin/node', HOME_DIR: '/h' })).toEqual({ command: '/usr/bin/node', args: ['--home', '/h/x'], cwd: undefined });
+    expect(resolveServerCommand(local, { NODE_BIN: '/usr/bin/node', HOME_DIR: '/h' })).toEqual({
+      command: '/usr/bin/node',
+      args: ['--home', '/h/x'],
+      cwd: undefined,
+    });
   });
 
   it('resolves a remote server, percent-encoding secrets in the URL only', () => {
-    const resolved = resolveRemoteServer(remote, new Map([['Q', 'a&b#c'], ['H', 'x&y']]), { E: 'e' });
+    const resolved = resolveRemoteServer(
+      remote,
+      new Map([
+        ['Q', 'a&b#c'],
+        ['H', 'x&y'],
+      ]),
+      { E: 'e' },
+    );
     expect(resolved).toEqual({ url: 'https://api.example/mcp?key=a%26b%23c', headers: { Authorization: 'Bearer x&y', 'X-Env': 'e' } });
   });
 });

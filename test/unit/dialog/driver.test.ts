@@ -43,7 +43,10 @@ const env = (path: string, display: Record<string, string> = { DISPLAY: ':99' })
 const form = credentialTemplate('github', { NOTE: { field_type: 'text', required: false } }, ['TOKEN', 'NOTE'], 'KX7P-M4QZ');
 
 async function rejection(promise: Promise<unknown>): Promise<KeyproxyError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KeyproxyError);
   return error as KeyproxyError;
 }

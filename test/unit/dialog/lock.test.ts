@@ -15,7 +15,13 @@ beforeEach(() => {
 
 const options = () => ({ env, pollMs: 20 });
 const settled = async (promise: Promise<unknown>, ms: number) =>
-  Promise.race([promise.then(() => true, () => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
+  Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
+  ]);
 
 /** A live process that is not this one, and a way to end it. */
 async function otherProcess(): Promise<{ pid: number; stop: () => Promise<void> }> {

@@ -42,11 +42,7 @@ describe('runDialogProgram', () => {
 
   it('maps exit 1 to cancelled and exit 2 to failed with the first stderr line, never stdout', async () => {
     expect(await runDialogProgram(fake({ FAKE_DIALOG: 'exit', FAKE_EXIT: '1' }), form, {})).toEqual({ kind: 'cancelled' });
-    const failed = await runDialogProgram(
-      fake({ FAKE_DIALOG: 'print', FAKE_EXIT: '2', FAKE_STDOUT: '{"TOKEN":"sk-value"}' }),
-      form,
-      {},
-    );
+    const failed = await runDialogProgram(fake({ FAKE_DIALOG: 'print', FAKE_EXIT: '2', FAKE_STDOUT: '{"TOKEN":"sk-value"}' }), form, {});
     expect(failed).toEqual({ kind: 'failed', message: 'the dialog failed: it exited with code 2' });
     const stderr = await runDialogProgram(
       fake({ FAKE_DIALOG: 'exit', FAKE_EXIT: '2', FAKE_STDERR: '\nkeyproxy-dialog: cannot open a display\nmore\n' }),
@@ -72,7 +68,11 @@ describe('runDialogProgram', () => {
     writeFileSync(notExecutable, 'x', { mode: 0o644 });
     expect(await runDialogProgram({ file: notExecutable, args: [], env: {} }, form, {})).toMatchObject({ kind: 'unusable' });
     // The dynamic loader exits 127 when a shared library (libgtk-3, libjson-glib) is missing.
-    const noLibs = await runDialogProgram(fake({ FAKE_DIALOG: 'exit', FAKE_EXIT: '127', FAKE_STDERR: 'error while loading shared libraries: libjson-glib-1.0.so.0\n' }), form, {});
+    const noLibs = await runDialogProgram(
+      fake({ FAKE_DIALOG: 'exit', FAKE_EXIT: '127', FAKE_STDERR: 'error while loading shared libraries: libjson-glib-1.0.so.0\n' }),
+      form,
+      {},
+    );
     expect(noLibs).toMatchObject({ kind: 'unusable', message: expect.stringContaining('libjson-glib') });
   });
 

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CONSENT_TIMEOUT_S,
-  FORM_TIMEOUT_S,
-  consentTemplate,
-  credentialTemplate,
-  isConfirmTemplate,
-} from '../../../src/dialog/template.js';
+import { CONSENT_TIMEOUT_S, FORM_TIMEOUT_S, consentTemplate, credentialTemplate, isConfirmTemplate } from '../../../src/dialog/template.js';
 
 const CODE = 'KX7P-M4QZ';
 

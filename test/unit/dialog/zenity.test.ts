@@ -38,13 +38,11 @@ let run = 0;
 /** Runs promptZenity against the fake zenity; returns the outcome and the argv of each zenity run. */
 async function prompt(template: FormTemplate | ConfirmTemplate, answers: { stdout: string; exit: number }[]) {
   const log = join(dir, `log-${run++}.jsonl`);
-  const outcome = await promptZenity(
-    ZENITY,
-    { FAKE_ZENITY_LOG: log, FAKE_ZENITY_ANSWERS: JSON.stringify(answers) },
-    template,
-    {},
-  );
-  const runs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[] });
+  const outcome = await promptZenity(ZENITY, { FAKE_ZENITY_LOG: log, FAKE_ZENITY_ANSWERS: JSON.stringify(answers) }, template, {});
+  const runs = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { argv: string[] });
   return { outcome, runs: runs.map((r) => r.argv) };
 }
 
@@ -70,7 +68,14 @@ describe('zenity arguments', () => {
   it('shows a confirm template as a question with three buttons and literal text', () => {
     const args = zenityConfirmArgs(confirm, 120);
     expect(args).toEqual(
-      expect.arrayContaining(['--question', '--no-markup', '--ok-label=Allow once', '--cancel-label=Deny', '--extra-button=Allow for session', '--default-cancel']),
+      expect.arrayContaining([
+        '--question',
+        '--no-markup',
+        '--ok-label=Allow once',
+        '--cancel-label=Deny',
+        '--extra-button=Allow for session',
+        '--default-cancel',
+      ]),
     );
     expect(args.find((a) => a.startsWith('--text='))).toBe(`--text=Verification code: ${CODE}\n\nSecrets: TOKEN <b>`);
   });
@@ -97,7 +102,14 @@ describe('parseZenityForm', () => {
 
 describe('invalidValue', () => {
   it('checks required, url and email like the native dialog', () => {
-    const t: FormTemplate = { ...form, fields: [{ name: 'R', required: true }, { name: 'U', field_type: 'url' }, { name: 'E', field_type: 'email' }] };
+    const t: FormTemplate = {
+      ...form,
+      fields: [
+        { name: 'R', required: true },
+        { name: 'U', field_type: 'url' },
+        { name: 'E', field_type: 'email' },
+      ],
+    };
     expect(invalidValue(t, { R: '', U: '', E: '' })).toBe('Fill in "R".');
     expect(invalidValue(t, { R: 'x', U: '', E: '' })).toBeUndefined();
     for (const bad of ['example.com', 'ftp://x.org', 'https://', 'https://a b']) {
@@ -112,10 +124,11 @@ describe('promptZenity (fake zenity)', () => {
   const S = ZENITY_SEPARATOR;
 
   it('returns the values; an invalid submit is shown again with the problem and the same code', async () => {
-    const { outcome, runs } = await prompt(
-      form,
-      [{ stdout: `${S}${S}\n`, exit: 0 }, { stdout: `tok${S}${S}not a url\n`, exit: 0 }, { stdout: `tok${S}${S}https://h.io\n`, exit: 0 }],
-    );
+    const { outcome, runs } = await prompt(form, [
+      { stdout: `${S}${S}\n`, exit: 0 },
+      { stdout: `tok${S}${S}not a url\n`, exit: 0 },
+      { stdout: `tok${S}${S}https://h.io\n`, exit: 0 },
+    ]);
     expect(outcome).toEqual({ kind: 'submitted', values: { TOKEN: 'tok', REGION: 'eu-west-1', URL: 'https://h.io' } });
     expect(runs).toHaveLength(3);
     const texts = runs.map((argv) => argv.find((a) => a.startsWith('--text=')) ?? '');
@@ -128,12 +141,18 @@ describe('promptZenity (fake zenity)', () => {
   it('maps cancel, timeout (exit 5) and errors', async () => {
     expect((await prompt(form, [{ stdout: '', exit: 1 }])).outcome).toEqual({ kind: 'cancelled' });
     expect((await prompt(form, [{ stdout: '', exit: 5 }])).outcome).toEqual({ kind: 'failed', message: 'the dialog timed out' });
-    expect((await prompt(form, [{ stdout: 'x', exit: 255 }])).outcome).toMatchObject({ kind: 'failed', message: expect.stringContaining('255') });
+    expect((await prompt(form, [{ stdout: 'x', exit: 255 }])).outcome).toMatchObject({
+      kind: 'failed',
+      message: expect.stringContaining('255'),
+    });
   });
 
   it('maps the question buttons to decisions; Escape and closing read as deny', async () => {
     expect((await prompt(confirm, [{ stdout: '\n', exit: 0 }])).outcome).toEqual({ kind: 'confirmed', decision: 'once' });
-    expect((await prompt(confirm, [{ stdout: 'Allow for session\n', exit: 1 }])).outcome).toEqual({ kind: 'confirmed', decision: 'session' });
+    expect((await prompt(confirm, [{ stdout: 'Allow for session\n', exit: 1 }])).outcome).toEqual({
+      kind: 'confirmed',
+      decision: 'session',
+    });
     expect((await prompt(confirm, [{ stdout: '', exit: 1 }])).outcome).toEqual({ kind: 'confirmed', decision: 'deny' });
   });
 });

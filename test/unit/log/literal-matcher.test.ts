@@ -36,7 +36,9 @@ describe('LiteralMatcher', () => {
       const patterns = Array.from({ length: randomInt(1, 6) }, () => pick(randomInt(2, 12)));
       const text = pick(randomInt(0, 200)) + (round % 2 ? patterns[0] : '') + pick(randomInt(0, 50));
       const from = randomInt(0, 10);
-      expect(new LiteralMatcher(patterns).indexIn(text, from), JSON.stringify({ patterns, text, from })).toBe(naiveIndex(text, patterns, from));
+      expect(new LiteralMatcher(patterns).indexIn(text, from), JSON.stringify({ patterns, text, from })).toBe(
+        naiveIndex(text, patterns, from),
+      );
     }
   });
 
@@ -44,7 +46,8 @@ describe('LiteralMatcher', () => {
     const patterns = Array.from({ length: 20 }, () => randomBytes(24).toString('base64url'));
     const matcher = new LiteralMatcher(patterns);
     for (let round = 0; round < 50; round++) {
-      const text = randomBytes(2000).toString('base64') + (round % 3 === 0 ? patterns[round % 20] : '') + randomBytes(100).toString('base64');
+      const text =
+        randomBytes(2000).toString('base64') + (round % 3 === 0 ? patterns[round % 20] : '') + randomBytes(100).toString('base64');
       expect(matcher.indexIn(text)).toBe(naiveIndex(text, patterns));
     }
   });

@@ -81,10 +81,7 @@ describe('Scrubber hit reports', () => {
   it('counts hits across all strings of one message, one report per secret', () => {
     const { scrubber, hits } = make();
     scrubber.scrubJson({ result: { a: value, b: [value, 'another-secret-value'], [value]: 1 } });
-    expect(hits).toEqual([
-      expect.objectContaining({ name: 'TOKEN', count: 3 }),
-      expect.objectContaining({ name: 'OTHER', count: 1 }),
-    ]);
+    expect(hits).toEqual([expect.objectContaining({ name: 'TOKEN', count: 3 }), expect.objectContaining({ name: 'OTHER', count: 1 })]);
   });
 });
 

@@ -30,12 +30,18 @@ describe('pattern guard', () => {
 
   it('redacts an AWS secret access key next to its variable name, in env and JSON forms', () => {
     const secret = `${alnum(30)}/+${alnum(8)}`;
-    for (const text of [`AWS_SECRET_ACCESS_KEY=${secret}`, `"aws_secret_access_key": "${secret}"`, `{\\"AWS_SECRET_ACCESS_KEY\\":\\"${secret}\\"}`]) {
+    for (const text of [
+      `AWS_SECRET_ACCESS_KEY=${secret}`,
+      `"aws_secret_access_key": "${secret}"`,
+      `{\\"AWS_SECRET_ACCESS_KEY\\":\\"${secret}\\"}`,
+    ]) {
       const { value, hits } = redactSecretPatterns(text);
       expect(value, text).not.toContain(secret);
       expect(hits.get('aws-secret-access-key')).toBe(1);
     }
-    expect(redactSecretPatterns(`AWS_SECRET_ACCESS_KEY=${secret}`).value).toBe('AWS_SECRET_ACCESS_KEY=[REDACTED:pattern/aws-secret-access-key]');
+    expect(redactSecretPatterns(`AWS_SECRET_ACCESS_KEY=${secret}`).value).toBe(
+      'AWS_SECRET_ACCESS_KEY=[REDACTED:pattern/aws-secret-access-key]',
+    );
   });
 
   it('redacts a whole PEM private key block, and the body of a truncated one', () => {
@@ -82,7 +88,9 @@ describe('pattern guard', () => {
     const clean = { result: { content: [{ type: 'text', text: 'all good' }] } };
     expect(redactSecretPatternsJson(clean).value).toBe(clean);
     const token = `ghp_${alnum(36)}`;
-    const { value, hits } = redactSecretPatternsJson({ result: { content: [{ type: 'text', text: `${token} ${token}` }], meta: { aws: `AKIA${upper(16)}` } } });
+    const { value, hits } = redactSecretPatternsJson({
+      result: { content: [{ type: 'text', text: `${token} ${token}` }], meta: { aws: `AKIA${upper(16)}` } },
+    });
     expect(JSON.stringify(value)).not.toContain(token);
     expect(Object.fromEntries(hits)).toEqual({ 'github-token': 2, 'aws-access-key-id': 1 });
   });

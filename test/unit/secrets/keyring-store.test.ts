@@ -44,7 +44,10 @@ class FakeKeyring implements KeyringBackend {
   }
 
   accounts(server: string): string[] {
-    return [...this.items.keys()].filter((k) => k.startsWith(`mcp-keyproxy/${server}|`)).map((k) => k.split('|')[1] ?? '').sort();
+    return [...this.items.keys()]
+      .filter((k) => k.startsWith(`mcp-keyproxy/${server}|`))
+      .map((k) => k.split('|')[1] ?? '')
+      .sort();
   }
 }
 
@@ -80,7 +83,11 @@ describe('KeyringStore', () => {
     await store.set('s', 'C', `${CHUNK_HEADER_PREFIX}looks-like-a-header`);
     fake.finds = 0;
     expect(await store.getAll('s')).toEqual(
-      new Map([['A', 'a'], ['B', long('xyz', 5000)], ['C', `${CHUNK_HEADER_PREFIX}looks-like-a-header`]]),
+      new Map([
+        ['A', 'a'],
+        ['B', long('xyz', 5000)],
+        ['C', `${CHUNK_HEADER_PREFIX}looks-like-a-header`],
+      ]),
     );
     expect(fake.finds).toBe(1);
     expect(await store.list('s')).toEqual(['A', 'B', 'C']);
@@ -156,7 +163,9 @@ describe('KeyringStore', () => {
 
   it('maps a synchronous throw while opening an entry (no D-Bus session)', async () => {
     const fake = new FakeKeyring();
-    fake.throwOnOpen = napi('Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled at compile time, set your DBUS_SESSION_BUS_ADDRESS instead');
+    fake.throwOnOpen = napi(
+      'Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled at compile time, set your DBUS_SESSION_BUS_ADDRESS instead',
+    );
     const store = new KeyringStore({ backend: fake });
     const error = await store.get('s', 'K').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyproxyError);

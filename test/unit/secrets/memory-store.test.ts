@@ -16,7 +16,12 @@ describe('MemoryStore', () => {
     await store.set('github', 'TOKEN', 't2');
     await store.set('slack', 'TOKEN', 's');
     expect(await store.list('github')).toEqual(['B_KEY', 'TOKEN']);
-    expect(await store.getAll('github')).toEqual(new Map([['TOKEN', 't2'], ['B_KEY', 'b']]));
+    expect(await store.getAll('github')).toEqual(
+      new Map([
+        ['TOKEN', 't2'],
+        ['B_KEY', 'b'],
+      ]),
+    );
     expect(await store.delete('github', 'TOKEN')).toBe(true);
     expect(await store.delete('github', 'TOKEN')).toBe(false);
     expect(await store.list('github')).toEqual(['B_KEY']);

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { sessionBusFallback } from '../../../src/secrets/session-bus.js';
 
 describe('sessionBusFallback', () => {
-  const present = (...sockets: string[]) => (socket: string) => sockets.includes(socket);
+  const present =
+    (...sockets: string[]) =>
+    (socket: string) =>
+      sockets.includes(socket);
 
   it('keeps an address the environment names', () => {
     expect(sessionBusFallback({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' }, 1000, present('/run/user/1000/bus'))).toBeUndefined();

@@ -25,9 +25,20 @@ describe('PrefixedNames', () => {
 
 describe('cursors', () => {
   it('round-trips the servers still to follow, with or without their own cursor', () => {
-    const cursor = encodeCursor('tools/list', new Map([['a', 'page-2'], ['b', undefined]]));
+    const cursor = encodeCursor(
+      'tools/list',
+      new Map([
+        ['a', 'page-2'],
+        ['b', undefined],
+      ]),
+    );
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor('tools/list', cursor!)).toEqual(new Map([['a', 'page-2'], ['b', undefined]]));
+    expect(decodeCursor('tools/list', cursor!)).toEqual(
+      new Map([
+        ['a', 'page-2'],
+        ['b', undefined],
+      ]),
+    );
   });
 
   it('has no cursor when nothing is left', () => {

@@ -63,15 +63,28 @@ describe('Router (several servers)', () => {
 
   it('keeps the progress tokens of two servers apart and routes the client progress back', async () => {
     const { client, servers, received, settle } = await setup();
-    const sampling = (id: number) => ({ jsonrpc: '2.0' as const, id, method: 'sampling/createMessage', params: { _meta: { progressToken: 5 } } });
+    const sampling = (id: number) => ({
+      jsonrpc: '2.0' as const,
+      id,
+      method: 'sampling/createMessage',
+      params: { _meta: { progressToken: 5 } },
+    });
     await servers.a!.send(sampling(0));
     await servers.b!.send(sampling(0));
     await settle();
     const [first, second] = received.client as Array<{ id: string | number; params: { _meta: { progressToken: string | number } } }>;
     expect(first!.params._meta.progressToken).not.toEqual(second!.params._meta.progressToken);
     expect(first!.id).not.toEqual(second!.id);
-    await client.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: second!.params._meta.progressToken, progress: 1 } });
-    await client.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: first!.params._meta.progressToken, progress: 2 } });
+    await client.send({
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: second!.params._meta.progressToken, progress: 1 },
+    });
+    await client.send({
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: first!.params._meta.progressToken, progress: 2 },
+    });
     await settle();
     expect(received.a).toEqual([{ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 5, progress: 2 } }]);
     expect(received.b).toEqual([{ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 5, progress: 1 } }]);
@@ -79,7 +92,12 @@ describe('Router (several servers)', () => {
 
   it('does not send notifications/initialized again to a server attached after the client initialized', async () => {
     const { client, router, settle } = await setup();
-    await client.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' }, server: 'a' } });
+    await client.send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' }, server: 'a' },
+    });
     const [proxySide, serverSide] = InMemoryTransport.createLinkedPair();
     const late: JSONRPCMessage[] = [];
     serverSide.onmessage = (message) => void late.push(message);

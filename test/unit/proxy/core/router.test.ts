@@ -79,9 +79,7 @@ describe('Router', () => {
     await settle();
     await downstreams.a!.close();
     await settle();
-    expect(client.received).toEqual([
-      { jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'Server "a" stopped before answering.' } },
-    ]);
+    expect(client.received).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'Server "a" stopped before answering.' } }]);
   });
 
   it('forwards notifications both ways and scrubs secret values on the way to the client', async () => {
@@ -156,7 +154,12 @@ describe('Router over stdio lines', () => {
     const [proxySide, serverSide] = InMemoryTransport.createLinkedPair();
     router.attach('a', proxySide);
     await serverSide.start();
-    const server = new JsonLineReader((message) => void serverSide.send(message), (error) => { throw error; });
+    const server = new JsonLineReader(
+      (message) => void serverSide.send(message),
+      (error) => {
+        throw error;
+      },
+    );
     const settle = () => new Promise((resolve) => setImmediate(resolve));
     const serverSays = async (line: string) => {
       server.push(Buffer.from(`${line}\n`));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { localServerSchema } from '../../../../src/config/schema.js';
-import { envWithoutAbsent, missingSecretsError, planCredentials } from '../../../../src/proxy/downstream/credential-plan.js';
+import { withoutAbsent, missingSecretsError, planCredentials } from '../../../../src/proxy/downstream/credential-plan.js';
 
 const server = localServerSchema.parse({
   command: 'srv',
@@ -11,13 +11,18 @@ const server = localServerSchema.parse({
 describe('planCredentials', () => {
   it('uses stored values, then defaults; reports required ones missing and optional ones absent', () => {
     const plan = planCredentials(server, new Map([['A', 'stored-a']]));
-    expect(plan.values).toEqual(new Map([['A', 'stored-a'], ['C', 'fallback']]));
+    expect(plan.values).toEqual(
+      new Map([
+        ['A', 'stored-a'],
+        ['C', 'fallback'],
+      ]),
+    );
     expect(plan.missing).toEqual(['D']);
     expect(plan.absentOptional).toEqual(new Set(['B']));
   });
 
   it('leaves out env entries that use an absent optional secret', () => {
-    expect(Object.keys(envWithoutAbsent(server, new Set(['B'])))).toEqual(['A', 'C', 'D', 'PLAIN']);
+    expect(Object.keys(withoutAbsent(server.env, new Set(['B'])))).toEqual(['A', 'C', 'D', 'PLAIN']);
   });
 
   it('names every missing secret and the command that stores it', () => {

@@ -10,13 +10,21 @@ interface Hop {
 }
 
 /** A fetch that answers from a table of URL → response and records every request. */
-function fakeFetch(routes: Record<string, () => Response>): { fetch: (url: string | URL, init?: RequestInit) => Promise<Response>; hops: Hop[] } {
+function fakeFetch(routes: Record<string, () => Response>): {
+  fetch: (url: string | URL, init?: RequestInit) => Promise<Response>;
+  hops: Hop[];
+} {
   const hops: Hop[] = [];
   return {
     hops,
     fetch: (url, init) => {
       expect(init?.redirect).toBe('manual');
-      hops.push({ url: String(url), method: init?.method ?? 'GET', headers: Object.fromEntries(new Headers(init?.headers).entries()), body: init?.body });
+      hops.push({
+        url: String(url),
+        method: init?.method ?? 'GET',
+        headers: Object.fromEntries(new Headers(init?.headers).entries()),
+        body: init?.body,
+      });
       const route = routes[String(url)];
       return Promise.resolve(route ? route() : new Response('not found', { status: 404 }));
     },
@@ -54,11 +62,18 @@ describe('guarded fetch', () => {
     expect(response.status).toBe(200);
     expect(hops).toHaveLength(2);
     expect(hops[1]).toMatchObject({ url: 'https://mcp.example.com/v2/mcp', method: 'POST', body: '{"x":1}' });
-    expect(hops[1]?.headers).toMatchObject({ authorization: 'Bearer secret-token-123', 'x-api-key': 'secret-token-123', 'x-plain': 'visible' });
+    expect(hops[1]?.headers).toMatchObject({
+      authorization: 'Bearer secret-token-123',
+      'x-api-key': 'secret-token-123',
+      'x-plain': 'visible',
+    });
   });
 
   it('withholds secret-bearing and credential headers from another origin, and logs it without values', async () => {
-    const { fetch, hops, log } = guarded({ 'https://mcp.example.com/mcp': redirect(308, 'https://other.example.net/mcp'), 'https://other.example.net/mcp': ok });
+    const { fetch, hops, log } = guarded({
+      'https://mcp.example.com/mcp': redirect(308, 'https://other.example.net/mcp'),
+      'https://other.example.net/mcp': ok,
+    });
     await fetch('https://mcp.example.com/mcp', { method: 'POST', headers, body: '{}' });
     expect(hops[1]?.url).toBe('https://other.example.net/mcp');
     expect(Object.keys(hops[1]?.headers ?? {})).toEqual(['x-plain']);

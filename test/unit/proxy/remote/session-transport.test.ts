@@ -57,12 +57,22 @@ const initialize: JSONRPCRequest = {
   params: { protocolVersion: '2025-11-25', capabilities: { sampling: {} }, clientInfo: { name: 'client', version: '7' } },
 };
 const initialized: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
-const call = (id: number): JSONRPCRequest => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${id}` } } });
+const call = (id: number): JSONRPCRequest => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: 'echo', arguments: { message: `m${id}` } },
+});
 
 /** A well-behaved server: answers initialize with a protocol version and every other request with {ok}. */
 const healthy: Answer = (message, inner) => {
   if (!('id' in message) || !('method' in message)) return;
-  inner.reply(message, message.method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 's', version: '1' } } : { ok: message.id });
+  inner.reply(
+    message,
+    message.method === 'initialize'
+      ? { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 's', version: '1' } }
+      : { ok: message.id },
+  );
 };
 
 function setup(inners: FakeInner[], mode: 'auto' | RemoteKind = 'auto') {
@@ -115,7 +125,8 @@ describe('RemoteSessionTransport', () => {
         id: 0,
         error: {
           code: AUTH_REJECTED_CODE,
-          message: 'The API key for linear was rejected (HTTP 401); run `mcp-keyproxy secrets set linear api_key` to store a valid one, then restart the server in your MCP client.',
+          message:
+            'The API key for linear was rejected (HTTP 401); run `mcp-keyproxy secrets set linear api_key` to store a valid one, then restart the server in your MCP client.',
           data: { server: 'linear', httpStatus: 401 },
         },
       },
@@ -138,7 +149,10 @@ describe('RemoteSessionTransport', () => {
     });
     const { transport, received } = setup([inner]);
     await transport.send(call(3));
-    expect(received[0]).toMatchObject({ id: 3, error: { code: REMOTE_FAILED_CODE, message: 'Server "linear" could not be reached or refused the request (ECONNREFUSED).' } });
+    expect(received[0]).toMatchObject({
+      id: 3,
+      error: { code: REMOTE_FAILED_CODE, message: 'Server "linear" could not be reached or refused the request (ECONNREFUSED).' },
+    });
   });
 
   it('falls back to SSE in auto mode when the Streamable HTTP POST is refused like an old server does', async () => {
@@ -205,7 +219,8 @@ describe('RemoteSessionTransport', () => {
   it('treats the SDK examples\' 400 "No valid session ID" as a dropped session too', async () => {
     let dropped = false;
     const first = new FakeInner('http', (message, inner) => {
-      if (dropped) throw new StreamableHTTPError(400, 'Error POSTing to endpoint: {"error":{"message":"Bad Request: No valid session ID provided"}}');
+      if (dropped)
+        throw new StreamableHTTPError(400, 'Error POSTing to endpoint: {"error":{"message":"Bad Request: No valid session ID provided"}}');
       healthy(message, inner);
     });
     const second = new FakeInner('http', healthy);

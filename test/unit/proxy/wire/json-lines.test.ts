@@ -5,7 +5,10 @@ import { encodeLine, forgetWireText, JsonLineReader, MAX_LINE_BYTES, wireText } 
 function reader() {
   const messages: JSONRPCMessage[] = [];
   const errors: Error[] = [];
-  const lines = new JsonLineReader((message) => void messages.push(message), (error) => void errors.push(error));
+  const lines = new JsonLineReader(
+    (message) => void messages.push(message),
+    (error) => void errors.push(error),
+  );
   return { lines, messages, errors };
 }
 

@@ -1,0 +1,62 @@
+// Architecture rules, checked by `npm run lint`: no import cycles, and no import that runs back up a layer.
+// src/proxy/ is built bottom-up: wire → core → downstream → local | remote | setup → aggregate → the entries
+// (serve.ts, launch.ts). Outside it, config/, secrets/, dialog/, log/ and audit/ know nothing of the proxy or the CLI.
+const room = (name) => `^src/proxy/${name}/`;
+const rooms = ['wire', 'core', 'downstream', 'local', 'remote', 'setup', 'aggregate'];
+/** The rooms a room may not import: every room above it, and its siblings on the same floor. */
+const above = {
+  wire: ['core', 'downstream', 'local', 'remote', 'setup', 'aggregate'],
+  core: ['downstream', 'local', 'remote', 'setup', 'aggregate'],
+  downstream: ['local', 'remote', 'setup', 'aggregate'],
+  local: ['remote', 'setup', 'aggregate'],
+  remote: ['local', 'setup', 'aggregate'],
+  setup: ['local', 'remote', 'aggregate'],
+  aggregate: ['local', 'remote'],
+};
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle: break it by moving the shared part down a layer.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    ...rooms.map((name) => ({
+      name: `proxy-${name}-layer`,
+      severity: 'error',
+      comment: `src/proxy/${name}/ may not import a room above it or beside it (${above[name].join(', ')}).`,
+      from: { path: room(name) },
+      to: { path: `^src/proxy/(${above[name].join('|')})/` },
+    })),
+    {
+      name: 'proxy-rooms-not-entries',
+      severity: 'error',
+      comment: 'The entries at the top of src/proxy/ (serve.ts, launch.ts) are imported only from outside the proxy.',
+      from: { path: '^src/proxy/[^/]+/' },
+      to: { path: '^src/proxy/[^/]+\\.ts$' },
+    },
+    {
+      name: 'foundations-not-proxy-or-cli',
+      severity: 'error',
+      comment: 'config/, secrets/, dialog/, log/ and audit/ are used by the proxy and the CLI, never the other way round.',
+      from: { path: '^src/(config|secrets|dialog|log|audit)/' },
+      to: { path: '^src/(proxy|cli)/' },
+    },
+    {
+      name: 'proxy-not-cli',
+      severity: 'error',
+      comment: 'The proxy knows nothing of commander: the CLI hands it its dependencies.',
+      from: { path: '^src/proxy/' },
+      to: { path: '^src/cli/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

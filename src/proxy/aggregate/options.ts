@@ -1,0 +1,12 @@
+import type { ServerConfig } from '../../config/schema.js';
+
+/** What serving the aggregate needs to know. */
+export interface AggregateOptions {
+  /** The servers to serve, in config order (the first of two listing the same resource URI wins). */
+  servers: ReadonlyArray<[string, ServerConfig]>;
+  /** Between server and tool name. */
+  separator: string;
+  headless: boolean;
+  parentEnv: NodeJS.ProcessEnv;
+  version: string;
+}

@@ -1,0 +1,44 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Logger } from 'pino';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { ServerConfig } from '../../config/schema.js';
+import type { CredentialDialog } from '../../dialog/credential-dialog.js';
+import type { Scrubber } from '../../log/scrubber.js';
+import type { SecretStore } from '../../secrets/store.js';
+import type { Clock } from '../core/clock.js';
+import type { MessageGuard } from '../core/pattern-guard.js';
+import type { DownstreamLauncher } from './downstream.js';
+
+/** What serving one server needs to know. */
+export interface ServeOptions {
+  serverName: string;
+  server: ServerConfig;
+  /** No UI may be shown: a missing secret is an error that names the fix, and consent is not asked. */
+  headless: boolean;
+  /** The proxy's own environment: source of `${env:…}` and of the allowlisted variables. */
+  parentEnv: NodeJS.ProcessEnv;
+  /** The package version, shown as the proxy's own serverInfo while it answers for a gated server. */
+  version: string;
+}
+
+/**
+ * The collaborators, handed in at the command boundary so tests can use an in-memory store, dialog, launcher and
+ * clock, and an `InMemoryTransport` as the client.
+ */
+export interface ServeDeps {
+  store: SecretStore;
+  logger: Logger;
+  scrubber: Scrubber;
+  /** Opens the client side, e.g. a `StdioFrontTransport` (called once the server is launched). */
+  openFront: () => Promise<Transport>;
+  /** The native dialog (only used in interactive mode). */
+  dialog: CredentialDialog;
+  /** Where every secret read, injection, consent decision and dialog outcome is recorded (names only). */
+  audit: AuditLog;
+  /** Starts a downstream of any kind (the real one: `launchDownstream` in `proxy/launch.ts`). */
+  launcher: DownstreamLauncher;
+  /** Time and timers of restarts and backoff. */
+  clock: Clock;
+  /** The pattern guard, when a server asks for it (`patternGuard`). */
+  guard?: MessageGuard;
+}
