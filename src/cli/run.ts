@@ -56,7 +56,10 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
     logger,
     scrubber,
     dialog: ctx.openDialog(),
-    guard: patternGuard(Object.entries(config.servers), { audit, logger }),
+    guard: patternGuard(
+      Object.entries(config.servers).flatMap(([name, server]) => (server.block_secret_patterns ? [name] : [])),
+      { audit, logger },
+    ),
     openFront: async () => new StdioFrontTransport(ctx.stdin, ctx.stdout),
     launcher: launchDownstream,
     clock: systemClock,

@@ -75,9 +75,18 @@ const combined = new RegExp(
   'g',
 );
 
+// Every format holds one of these fixed strings: a cheap test that skips the regex for almost every text.
+const anchors = /AKIA|ASIA|ABIA|ACCA|aws|AWS|gh[pousr]_|github_pat_|xox|PRIVATE KEY|_live_|AIza|sk-/;
+
+/** True when the text holds a well-known credential format anywhere (nothing is redacted or counted). */
+export function findsSecretPattern(text: string): boolean {
+  if (!anchors.test(text)) return false;
+  combined.lastIndex = 0;
+  return combined.test(text);
+}
+
 function redactText(text: string, hits: PatternHits): string {
-  // Every format holds one of these fixed strings: a cheap test that skips the regex for almost every text.
-  if (!/AKIA|ASIA|ABIA|ACCA|aws|AWS|gh[pousr]_|github_pat_|xox|PRIVATE KEY|_live_|AIza|sk-/.test(text)) return text;
+  if (!anchors.test(text)) return text;
   return text.replace(combined, (...args: unknown[]) => {
     const groups = args[args.length - 1] as Record<string, string | undefined>;
     const index = SECRET_PATTERNS.findIndex((_pattern, i) => groups[`p${i}`] !== undefined);

@@ -11,7 +11,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { Scrubber } from '../../log/scrubber.js';
-import { forgetWireText, wireText } from '../wire/json-lines.js';
+import { keepLineOnlyIfClean } from '../wire/original-line.js';
 import {
   ErrorCode,
   isInitializeRequest,
@@ -217,7 +217,7 @@ export class Router {
   }
 
   private fromDownstream(link: Link, received: JSONRPCMessage): void {
-    const message = this.options.guard ? this.options.guard(link.name, received) : received;
+    const message = this.options.guard ? this.options.guard.rewrite(link.name, received) : received;
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       const entry = message.id === undefined ? undefined : link.requests.take(message.id);
       if (entry === undefined) {
@@ -229,18 +229,18 @@ export class Router {
         else entry.reject(rpcError(message.error.code, message.error.message, message.error.data));
         return;
       }
-      this.sendToClient(entry === message.id ? message : { ...message, id: entry });
+      this.sendToClient(entry === message.id ? message : { ...message, id: entry }, link);
     } else if (isJSONRPCRequest(message)) {
-      this.sendToClient(this.serverRequests.outgoing(link, message));
+      this.sendToClient(this.serverRequests.outgoing(link, message), link);
     } else if (isJSONRPCNotification(message)) {
       if (message.method === 'notifications/cancelled') {
         const downstreamId = message.params?.requestId as RequestId | undefined;
         const id = this.serverRequests.cancelled(link, downstreamId);
         if (id === undefined) return;
-        this.sendToClient(id === downstreamId ? message : withRequestId(message, id));
+        this.sendToClient(id === downstreamId ? message : withRequestId(message, id), link);
         return;
       }
-      this.sendToClient(message);
+      this.sendToClient(message, link);
     }
   }
 
@@ -262,15 +262,11 @@ export class Router {
     });
   }
 
-  private sendToClient(message: JSONRPCMessage): void {
+  /** Sends to the client, scrubbed; a message passed on unchanged goes out as its original line if that is clean. */
+  private sendToClient(message: JSONRPCMessage, from?: Link): void {
     if (this.closed) return;
-    const { scrubber } = this.options;
-    const scrubbed = scrubber.scrubJson(message);
-    // A message passed on unchanged goes out as the line it came in as. Its parsed strings were clean, but the
-    // line may hold what the parse dropped (a duplicate key), so the line itself must be clean too; and it must
-    // spell strings as JSON.stringify does, else a secret could pass the check in another spelling (\u0041).
-    const line = scrubbed === message && scrubber.active ? wireText(message) : undefined;
-    if (line && (line.text.includes('\\u') || line.text.includes('\\/') || scrubber.finds(line.text))) forgetWireText(message);
+    const scrubbed = this.options.scrubber.scrubJson(message);
+    keepLineOnlyIfClean(scrubbed, [this.options.scrubber, from && this.options.guard?.lineCheck(from.name)]);
     this.front.send(scrubbed).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not send message to client');
     });

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { stopChild, type SpawnedChild } from './child-process.js';
-import { encodeLine, JsonLineReader } from '../wire/json-lines.js';
+import { JsonLineReader } from '../wire/json-lines.js';
+import { encodeLine } from '../wire/original-line.js';
 
 /**
  * SDK `Transport` over the stdio of a downstream server already started by `spawnChild` (newline-delimited JSON-RPC).

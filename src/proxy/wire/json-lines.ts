@@ -1,40 +1,12 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { toJSONRPCMessage } from './json-rpc.js';
+import { rememberLine } from './original-line.js';
 
 /**
  * A line longer than this is dropped with an error: one message must not exhaust the proxy's memory. (The SDK's
  * own stdio clients refuse lines over 10 MB.)
  */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
-
-/** The line a message was read from: its text (for the scrubber's check) and its bytes, newline included. */
-export interface WireText {
-  text: string;
-  bytes: Buffer;
-}
-
-/**
- * The line each message read by a `JsonLineReader` arrived as, kept while the message object lives. A message
- * that is forwarded as the very object that was read (nothing rewrote it: every rewrite in the proxy makes a new
- * object) is written as these bytes instead of being serialised again, which for a large result is most of the
- * cost of the extra hop.
- */
-const wireTexts = new WeakMap<object, WireText>();
-
-/** The line `message` was read from, if it was read by a `JsonLineReader` and not disowned since. */
-export function wireText(message: object): WireText | undefined {
-  return wireTexts.get(message);
-}
-
-/** Makes `message` be serialised again when it is sent on (e.g. because its text holds something to hide). */
-export function forgetWireText(message: object): void {
-  wireTexts.delete(message);
-}
-
-/** One line of newline-delimited JSON-RPC: the line it was read from when that is still its text. */
-export function encodeLine(message: JSONRPCMessage): Buffer | string {
-  return wireTexts.get(message)?.bytes ?? `${JSON.stringify(message)}\n`;
-}
 
 /**
  * Splits a byte stream into newline-delimited JSON-RPC messages. The pieces of a line are only joined once its
@@ -99,7 +71,7 @@ export class JsonLineReader {
       this.onerror(new Error(`skipped a line that is not JSON-RPC: ${fault}`));
       return;
     }
-    wireTexts.set(message, { text, bytes });
+    rememberLine(message, text, bytes);
     this.onmessage(message);
   }
 }

@@ -1,6 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { encodeLine, JsonLineReader } from './json-lines.js';
+import { JsonLineReader } from './json-lines.js';
+import { encodeLine } from './original-line.js';
 
 /**
  * The client side of the proxy: newline-delimited JSON-RPC on its stdin and stdout, as the SDK's

@@ -7,6 +7,8 @@ import { Scrubber } from '../../../../src/log/scrubber.js';
 import { JsonLineReader } from '../../../../src/proxy/wire/json-lines.js';
 import { Router } from '../../../../src/proxy/core/router.js';
 import { StdioFrontTransport } from '../../../../src/proxy/wire/stdio-front-transport.js';
+import { patternGuard, type MessageGuard } from '../../../../src/proxy/core/pattern-guard.js';
+import { AuditLog, MemoryAuditSink } from '../../../../src/audit/audit-log.js';
 
 /** A peer that records what it receives. */
 async function peer(transport: InMemoryTransport): Promise<{ received: JSONRPCMessage[]; send: (m: JSONRPCMessage) => Promise<void> }> {
@@ -140,13 +142,14 @@ describe('Router', () => {
 
 describe('Router over stdio lines', () => {
   /** A router whose client side is a real StdioFrontTransport; `serverSays` hands it lines as a server wrote them. */
-  async function stdioSetup(scrubber: Scrubber) {
+  async function stdioSetup(scrubber: Scrubber, guard?: MessageGuard) {
     const toProxy = new PassThrough();
     const fromProxy = new PassThrough();
     const written: string[] = [];
     fromProxy.on('data', (chunk: Buffer) => written.push(chunk.toString()));
     const router = new Router(new StdioFrontTransport(toProxy, fromProxy), {
       scrubber,
+      guard,
       logger: pino({ level: 'silent' }),
       route: (_request, links) => links.get('a'),
     });
@@ -203,4 +206,16 @@ describe('Router over stdio lines', () => {
       expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"fine"}}\n']);
     });
   }
+
+  it('does not pass on a credential the pattern guard looks for under a shadowed duplicate key', async () => {
+    const guard = patternGuard(['a'], { audit: new AuditLog(new MemoryAuditSink()), logger: pino({ level: 'silent' }) });
+    const { written, serverSays } = await stdioSetup(new Scrubber(), guard);
+    const token = `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`;
+    await serverSays(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${token}","data":"fine"}}`);
+    await serverSays('{ "jsonrpc":"2.0", "method":"notifications/message", "params":{"data":"clean"} }');
+    expect(written).toEqual([
+      '{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"fine"}}\n',
+      '{ "jsonrpc":"2.0", "method":"notifications/message", "params":{"data":"clean"} }\n',
+    ]);
+  });
 });

@@ -1,0 +1,64 @@
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The one rule for forwarding a message as the bytes it arrived in. Reusing the line saves the serialise step,
+ * which for a large result is most of the cost of the extra hop; it is safe only when the line says no more than
+ * the parsed message the proxy checked. Everything about that decision lives here.
+ */
+
+/** The line a message was read from: its text (for checks) and its bytes, newline included. */
+interface OriginalLine {
+  text: string;
+  bytes: Buffer;
+}
+
+/** Something a line must not carry; `active` is false while there is nothing to look for (e.g. no secret yet). */
+export interface LineCheck {
+  readonly active: boolean;
+  /** True when the text holds something the check is looking for. */
+  finds(text: string): boolean;
+}
+
+const lines = new WeakMap<object, OriginalLine>();
+
+/**
+ * Ties `message` to the line it was parsed from, and freezes it (deeply): an edit in place would then throw
+ * instead of going out as the old bytes, so every rewrite has to make a new object, which has no line.
+ */
+export function rememberLine(message: JSONRPCMessage, text: string, bytes: Buffer): void {
+  deepFreeze(message);
+  lines.set(message, { text, bytes });
+}
+
+/** One line of newline-delimited JSON-RPC: the original line when it may be reused, else the message serialised. */
+export function encodeLine(message: JSONRPCMessage): Buffer | string {
+  return lines.get(message)?.bytes ?? `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Decides, before `message` is sent on, whether its original line may go out. It may when no check is active;
+ * otherwise only when the line spells its strings as JSON.stringify does (a `\u` or `\/` escape could spell a value
+ * so that no text check sees it) and no check finds anything in it (the line may hold what the parse dropped, such
+ * as a duplicate key). Else the line is forgotten and the message will be serialised from what was checked.
+ */
+export function keepLineOnlyIfClean(message: JSONRPCMessage, checks: readonly (LineCheck | undefined)[]): void {
+  const line = lines.get(message);
+  if (!line || !checks.some((check) => check?.active)) return;
+  const { text } = line;
+  if (text.includes('\\u') || text.includes('\\/') || checks.some((check) => check?.active && check.finds(text))) lines.delete(message);
+}
+
+/** True when `message` will go out as its original line (for tests and benchmarks). */
+export function hasOriginalLine(message: JSONRPCMessage): boolean {
+  return lines.has(message);
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (const item of value) deepFreeze(item);
+  } else {
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+}
