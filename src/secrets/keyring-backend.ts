@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as NapiKeyring from '@napi-rs/keyring';
 import { KeyproxyError } from '../errors.js';
-import { sessionBusFallback } from './session-bus.js';
+import { userBusFallback } from './user-bus.js';
 
 /** One keychain credential, as KeyringStore uses it (the subset of @napi-rs/keyring's AsyncEntry it needs). */
 export interface KeyringEntry {
@@ -39,7 +39,7 @@ function loadLibrary(): typeof NapiKeyring {
   if (!loaded) {
     if (process.platform === 'linux') {
       // The native library reads the bus address from this process's environment; the children never see it.
-      const bus = sessionBusFallback(process.env, process.getuid?.(), existsSync);
+      const bus = userBusFallback(process.env, process.getuid?.(), existsSync);
       // process.env turns undefined into the string "undefined": assign only a found address.
       if (bus !== undefined) process.env.DBUS_SESSION_BUS_ADDRESS = bus;
     }

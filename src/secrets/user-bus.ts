@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 
 /**
- * The D-Bus session bus to use when the environment names none: MCP clients often start servers with a minimal
+ * The bus to reach the Secret Service on when the environment names no D-Bus session bus: MCP clients often start servers with a minimal
  * environment (the SDK's default passes only HOME, LOGNAME, PATH, SHELL, TERM and USER), which hides the bus the
  * Secret Service is on. The systemd user bus lives at `$XDG_RUNTIME_DIR/bus`, by default `/run/user/<uid>/bus`.
  */
-export function sessionBusFallback(
+export function userBusFallback(
   env: Readonly<Record<string, string | undefined>>,
   uid: number | undefined,
   exists: (socket: string) => boolean,
