@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 
 /**
- * The bus to reach the Secret Service on when the environment names no D-Bus session bus: MCP clients often start servers with a minimal
- * environment (the SDK's default passes only HOME, LOGNAME, PATH, SHELL, TERM and USER), which hides the bus the
- * Secret Service is on. The systemd user bus lives at `$XDG_RUNTIME_DIR/bus`, by default `/run/user/<uid>/bus`.
+ * The bus the Secret Service is on, when the environment names no `DBUS_SESSION_BUS_ADDRESS`: MCP clients often
+ * start servers with a minimal environment (the SDK's default passes only HOME, LOGNAME, PATH, SHELL, TERM and
+ * USER). The systemd user bus lives at `$XDG_RUNTIME_DIR/bus`, by default `/run/user/<uid>/bus`.
  */
 export function userBusFallback(
   env: Readonly<Record<string, string | undefined>>,
