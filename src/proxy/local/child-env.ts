@@ -1,9 +1,13 @@
+import { resolveServerEnv } from '../../config/references.js';
+import type { LocalServerConfig } from '../../config/schema.js';
+import { withoutAbsent, type CredentialPlan } from '../downstream/credential-plan.js';
+
 /**
  * Parent variables a downstream server inherits: the SDK's safe list (as sudo does) plus locale and temp dir.
  * Nothing else from the proxy's environment reaches the child, so a key exported in the user's shell does not
  * leak into every server.
  */
-export const INHERITED_ENV_VARS: readonly string[] =
+const INHERITED_ENV_VARS: readonly string[] =
   process.platform === 'win32'
     ? [
         'APPDATA',
@@ -25,9 +29,16 @@ export const INHERITED_ENV_VARS: readonly string[] =
     : ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ'];
 
 /**
- * The complete environment of a downstream child: the allowlisted parent variables, then the server's `env`
- * with every reference already resolved (secrets included). Pure: no access to `process.env`.
+ * How a local server gets its environment, in one place: the allowlisted parent variables, then the server's `env`
+ * with every `${secret:…}` and `${env:…}` resolved, minus the entries whose optional secret is absent. Pure: no
+ * access to `process.env`.
  */
+export function childEnvironment(server: LocalServerConfig, plan: CredentialPlan, parentEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const serverEnv = resolveServerEnv({ ...server, env: withoutAbsent(server.env, plan.absentOptional) }, plan.values, parentEnv);
+  return buildChildEnv(parentEnv, serverEnv);
+}
+
+/** The allowlisted parent variables, then the server's resolved `env` on top. */
 export function buildChildEnv(
   parentEnv: Readonly<Record<string, string | undefined>>,
   resolvedServerEnv: Readonly<Record<string, string>>,

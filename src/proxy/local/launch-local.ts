@@ -1,15 +1,13 @@
-import { resolveServerCommand, resolveServerEnv } from '../../config/references.js';
+import { resolveServerCommand } from '../../config/references.js';
 import type { LocalServerConfig } from '../../config/schema.js';
-import { buildChildEnv } from './child-env.js';
+import { childEnvironment } from './child-env.js';
 import { spawnChild } from './child-process.js';
-import { withoutAbsent } from '../downstream/credential-plan.js';
 import type { Launcher } from '../downstream/downstream.js';
 import { StdioChildTransport } from './stdio-child-transport.js';
 
 /** Launches a local stdio server with its secrets in its environment (never on argv). */
 export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit }) => {
-  const serverEnv = resolveServerEnv({ ...server, env: withoutAbsent(server.env, plan.absentOptional) }, plan.values, parentEnv);
-  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: buildChildEnv(parentEnv, serverEnv) });
+  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: childEnvironment(server, plan, parentEnv) });
   logger.info(
     { server: serverName, pid: spawned.process.pid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
     'server started',

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildChildEnv } from '../../../../src/proxy/local/child-env.js';
+import { localServerSchema } from '../../../../src/config/schema.js';
+import { planCredentials } from '../../../../src/proxy/downstream/credential-plan.js';
+import { buildChildEnv, childEnvironment } from '../../../../src/proxy/local/child-env.js';
 
 describe('buildChildEnv', () => {
   it('passes only allowlisted parent variables, then the server env on top', () => {
@@ -12,5 +14,19 @@ describe('buildChildEnv', () => {
 
   it('drops exported shell functions', () => {
     expect(buildChildEnv({ SHELL: '() { :; }; echo pwned' }, {})).toEqual({});
+  });
+
+  it('resolves the server env with its secrets and leaves out entries of absent optional secrets', () => {
+    const server = localServerSchema.parse({
+      command: 'srv',
+      env: { TOKEN: 'Bearer ${secret:token}', EXTRA: '${secret:extra}', HOME_COPY: '${env:HOME}' },
+      secrets: { token: {}, extra: { required: false } },
+    });
+    const plan = planCredentials(server, new Map([['token', 'stored-token-value']]));
+    expect(childEnvironment(server, plan, { HOME: '/home/u', SECRET_IN_SHELL: 'x' })).toEqual({
+      HOME: '/home/u',
+      TOKEN: 'Bearer stored-token-value',
+      HOME_COPY: '/home/u',
+    });
   });
 });
