@@ -1,3 +1,4 @@
+import type { KeyproxyError } from '../../errors.js';
 import type { InitializeRequest, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Router } from '../core/router.js';
 import type { Link } from '../core/link.js';
@@ -44,4 +45,4 @@ export interface Member {
 
 /** How one server of the aggregate starts (decided before the MCP SDK is loaded). */
 export type MemberStart =
-  { kind: 'direct'; launching: Promise<Downstream> } | { kind: 'gated'; missing: boolean } | { kind: 'failed'; reason: string };
+  { kind: 'direct'; launching: Promise<Downstream> } | { kind: 'gated'; missing: boolean } | { kind: 'failed'; error: KeyproxyError };

@@ -23,8 +23,11 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
     );
   }
   const starts = await Promise.all(options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)));
-  if (starts.every((start) => start.kind === 'failed')) {
-    throw new KeyproxyError('SECRET_MISSING', starts.map((start) => (start.kind === 'failed' ? start.reason : '')).join('\n'));
+  const failures = starts.flatMap((start) => (start.kind === 'failed' ? [start.error] : []));
+  if (failures.length === starts.length) {
+    // The exit code says what to fix first: a keychain that cannot be read (69) before secrets that are missing (78).
+    const first = failures.find((error) => error.code !== 'SECRET_MISSING') ?? failures[0]!;
+    throw new KeyproxyError(first.code, failures.map((error) => error.message).join('\n'), { cause: first });
   }
   const { startAggregate } = await import('./start-aggregate.js');
   return startAggregate(options, deps, starts);
@@ -35,7 +38,7 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
   try {
     const { plan, fromKeychain } = await readPlan(deps, options.serverName, options.server);
     if (plan.missing.length > 0 && options.headless) {
-      return { kind: 'failed', reason: missingSecretsError(options.serverName, plan.missing).message };
+      return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing) };
     }
     if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) return { kind: 'gated', missing: plan.missing.length > 0 };
     recordBypassedConsent(options, deps, fromKeychain);
@@ -44,6 +47,8 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
     launching.catch(() => undefined);
     return { kind: 'direct', launching };
   } catch (error) {
-    return { kind: 'failed', reason: (error as Error).message };
+    const failure =
+      error instanceof KeyproxyError ? error : new KeyproxyError('DOWNSTREAM_FAILED', `Server "${options.serverName}": ${String(error)}`);
+    return { kind: 'failed', error: failure };
   }
 }

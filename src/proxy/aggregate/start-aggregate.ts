@@ -37,7 +37,7 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
       members.set(name, member);
     } else {
       const member = new DirectMember(memberOptions(name, server), deps, host);
-      launches.push(() => (start.kind === 'failed' ? member.fail(start.reason) : member.start(start.launching)));
+      launches.push(() => (start.kind === 'failed' ? member.fail(start.error.message) : member.start(start.launching)));
       members.set(name, member);
     }
   });

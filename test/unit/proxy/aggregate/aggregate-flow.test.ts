@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyproxyError } from '../../../../src/errors.js';
+import { MemoryStore } from '../../../../src/secrets/memory-store.js';
 import { serveAggregate } from '../../../../src/proxy/aggregate/serve-aggregate.js';
 import { resultText, useTempRuntimeDir } from '../helpers/in-memory-proxy.js';
 import { aggregateFixture, HANGING_TOOL, startAggregateInMemory, tick, type RunningAggregate } from './harness.js';
@@ -254,6 +255,19 @@ describe('aggregate: headless', () => {
     await expect(serving).rejects.toBeInstanceOf(KeyproxyError);
     await expect(serving).rejects.toMatchObject({ code: 'SECRET_MISSING', exitCode: 78 });
     await expect(serving).rejects.toThrow(/secrets set c TOKEN[\s\S]*secrets set d TOKEN/);
+    expect(fixture.launcher.launches).toEqual([]);
+  });
+});
+
+describe('aggregate: a keychain that cannot be read', () => {
+  it('rejects with the keychain error (exit code 69), not as missing secrets, when no server can run', async () => {
+    const fixture = aggregateFixture([
+      ['c', withToken('fake-c')],
+      ['d', withToken('fake-d')],
+    ]);
+    fixture.deps.store = new MemoryStore({ fail: () => new KeyproxyError('KEYCHAIN_LOCKED', 'The keychain is locked.') });
+    const serving = serveAggregate(fixture.options, fixture.deps);
+    await expect(serving).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED', exitCode: 69 });
     expect(fixture.launcher.launches).toEqual([]);
   });
 });
