@@ -4,41 +4,21 @@
 //   server-everything started directly and in parallel (spawn to tools listed), measured in the same run;
 // - echo p50 through the aggregate vs through the single-server proxy (`mcp-keyproxy run <server>`).
 // Run with `npm run build && scripts/with-keyring.sh node bench/aggregate.mjs`.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { echoLatencies, everything, fmt, median, nodeTarget, proxyTarget, ratio, sdkClient, warmUp, writeConfig } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin/mcp-keyproxy.js');
-const everything = join(
-  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
-  'dist/index.js',
-);
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 
 const names = Array.from({ length: SERVERS }, (_, i) => `s${i}`);
-const configPath = join(mkdtempSync(join(tmpdir(), 'mcp-keyproxy-bench-')), 'proxy.config.json');
-writeFileSync(
-  configPath,
-  JSON.stringify({
-    servers: Object.fromEntries(names.map((name) => [name, { command: process.execPath, args: [everything, 'stdio'], confirm: false }])),
-  }),
+const configPath = writeConfig(
+  Object.fromEntries(names.map((name) => [name, { command: process.execPath, args: [everything, 'stdio'], confirm: false }])),
 );
-const direct = { command: process.execPath, args: [everything, 'stdio'] };
-const proxy = (...args) => ({ command: process.execPath, args: [bin, 'run', ...args, '--config', configPath, '--log-level', 'warn'] });
+const direct = nodeTarget(everything, 'stdio');
+const proxy = (...server) => proxyTarget(configPath, ...server);
 
-async function connect(target) {
-  const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ ...target, env: { ...process.env }, stderr: 'ignore' }));
-  return client;
-}
+const { connect, stdioTransport } = await sdkClient();
 
 async function allTools(client) {
   const tools = [];
@@ -51,14 +31,12 @@ async function allTools(client) {
   return tools;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 /** Spawn of SERVERS direct servers in parallel until each has listed its tools: the slowest one, and the tool count. */
 async function slowestDirect() {
   const started = performance.now();
   const clients = await Promise.all(
     names.map(async () => {
-      const client = await connect(direct);
+      const { client } = await connect(stdioTransport(direct));
       const tools = await allTools(client);
       return { client, ms: performance.now() - started, tools: tools.length };
     }),
@@ -70,10 +48,10 @@ async function slowestDirect() {
 /** Spawn of the aggregate until the tools of every server are listed (waiting for list_changed as needed). */
 async function aggregateStart(expected) {
   const started = performance.now();
-  const client = new Client({ name: 'bench', version: '1.0.0' });
   let changed;
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed?.());
-  await client.connect(new StdioClientTransport({ ...proxy(), env: { ...process.env }, stderr: 'ignore' }));
+  const { client } = await connect(stdioTransport(proxy()), (c) =>
+    c.setNotificationHandler(ToolListChangedNotificationSchema, () => changed?.()),
+  );
   for (;;) {
     const next = new Promise((resolve) => (changed = resolve));
     if ((await allTools(client)).length >= expected) break;
@@ -85,14 +63,9 @@ async function aggregateStart(expected) {
 }
 
 async function echoP50(target, tool) {
-  const client = await connect(target);
-  for (let i = 0; i < 50; i++) await client.callTool({ name: tool, arguments: { message: 'warm-up' } });
-  const latencies = [];
-  for (let i = 0; i < CALLS; i++) {
-    const t = performance.now();
-    await client.callTool({ name: tool, arguments: { message: `hello ${i}` } });
-    latencies.push(performance.now() - t);
-  }
+  const { client } = await connect(stdioTransport(target));
+  await warmUp(client, 50, tool);
+  const { latencies } = await echoLatencies(client, CALLS, tool);
   await client.close();
   return median(latencies);
 }
@@ -110,16 +83,15 @@ for (let i = 0; i < STARTS; i++) {
 const single = await echoP50(proxy('s0'), 'echo');
 const aggregate = await echoP50(proxy(), 's0__echo');
 
-const fmt = (n, digits = 0) => n.toFixed(digits);
 const slowest = median(directRuns);
 const all = median(aggregateRuns);
 console.log(
   `${SERVERS} server-everything over stdio (${toolsPerServer} tools each), ${STARTS} starts (medians), ${CALLS} sequential echo calls`,
 );
-console.log(`slowest of ${SERVERS} direct servers started in parallel: ${fmt(slowest)} ms to its tools listed`);
+console.log(`slowest of ${SERVERS} direct servers started in parallel: ${fmt(slowest, 0)} ms to its tools listed`);
 console.log(
-  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all)} ms (+${fmt(all - slowest)} ms, ${fmt(all / slowest, 2)}×; target ≤ +100 ms)`,
+  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all, 0)} ms (+${fmt(all - slowest, 0)} ms, ${ratio(all, slowest)}; target ≤ +100 ms)`,
 );
 console.log(
-  `echo p50: single-server proxy ${fmt(single, 3)} ms, aggregate ${fmt(aggregate, 3)} ms (${fmt(aggregate / single, 2)}×; target ≤ 1.1×)`,
+  `echo p50: single-server proxy ${fmt(single, 3)} ms, aggregate ${fmt(aggregate, 3)} ms (${ratio(aggregate, single)}; target ≤ 1.1×)`,
 );

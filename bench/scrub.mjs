@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { Scrubber } from '../dist/log/scrubber.js';
 import { redactSecretPatternsJson } from '../dist/log/secret-patterns.js';
+import { ratio } from './lib.mjs';
 
 const SECRETS = 20;
 const SMALL_ROUNDS = Number(process.env.BENCH_SMALL_ROUNDS ?? 20_000);
@@ -141,6 +142,6 @@ for (const kind of ['prose', 'base64', 'json-in-text', 'prose, 1 leaked secret']
   const base = ms['no secrets'];
   const cells = Object.entries(ms)
     .filter(([name]) => name !== 'no secrets')
-    .map(([name, value]) => `${name} ${(value / base).toFixed(2)}×`);
+    .map(([name, value]) => `${name} ${ratio(value, base)}`);
   console.log(`  ${kind.padEnd(24)} baseline ${base.toFixed(1).padStart(6)} ms   ${cells.join('   ')}`);
 }

@@ -1,13 +1,13 @@
 // Bundles the tsc output (dist/) into dist/bundle/, which bin/mcp-keyproxy.js loads. Node 20 has no module compile
 // cache, so start-up time goes mostly into resolving and loading a few hundred small module files; a bundle loads
 // a handful. Run by `npm run build` after tsc.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Chunk names carry content hashes: clear out the previous build's chunks so they are not packed with this one.
 rmSync('dist/bundle', { recursive: true, force: true });
 
-await build({
+const result = await build({
   entryPoints: ['dist/index.js'],
   outdir: 'dist/bundle',
   bundle: true,
@@ -32,4 +32,8 @@ await build({
   // require shim needs a real `require` in scope to do that.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   logLevel: 'warning',
+  // Which input went into which chunk, and which chunk imports which: test/unit/bundle/stdio-chunk.test.ts reads it
+  // to check that the stdio path loads no zod. Written beside dist/bundle/, not in it, so the package leaves it out.
+  metafile: true,
 });
+writeFileSync('dist/bundle-meta.json', JSON.stringify(result.metafile));

@@ -1,0 +1,150 @@
+// Helpers the benchmarks in bench/ share: paths, a throwaway config and its secrets, SDK clients, sequential echo
+// calls, statistics and formatting. Not used by pipe-hop.mjs and sdk-relay.mjs: they are hops under measurement,
+// and loading this module would add to their start-up.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The CLI as a user runs it (bin/mcp-keyproxy.js, which loads dist/bundle/). */
+export const bin = join(root, 'bin/mcp-keyproxy.js');
+
+/** The entry script of @modelcontextprotocol/server-everything, the reference stdio server. */
+export const everything = join(
+  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
+  'dist/index.js',
+);
+
+/** A stdio target ({ command, args }) that runs `args` with this Node. */
+export const nodeTarget = (...args) => ({ command: process.execPath, args });
+
+/** The stdio target `mcp-keyproxy run [server] --config <configPath> --log-level warn` (no server: the aggregate). */
+export const proxyTarget = (configPath, ...server) => nodeTarget(bin, 'run', ...server, '--config', configPath, '--log-level', 'warn');
+
+/** Writes `{ servers }` to proxy.config.json in a new temporary directory and returns the file's path. */
+export function writeConfig(servers) {
+  const configPath = join(mkdtempSync(join(tmpdir(), 'mcp-keyproxy-bench-')), 'proxy.config.json');
+  writeFileSync(configPath, JSON.stringify({ servers }));
+  return configPath;
+}
+
+/** Stores a secret in the keychain with `mcp-keyproxy secrets set`, the value on stdin. */
+export function setSecret(configPath, server, name, value) {
+  execFileSync(process.execPath, [bin, 'secrets', 'set', server, name, '--config', configPath], {
+    input: value,
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+}
+
+/** Removes a server's secrets from the keychain with `mcp-keyproxy secrets clear`. */
+export function clearSecrets(server) {
+  execFileSync(process.execPath, [bin, 'secrets', 'clear', server, '--yes'], { stdio: 'ignore' });
+}
+
+/** Imports the SDK's client and returns the helpers built on it (lazy: scrub.mjs measures in process without it). */
+export async function sdkClient() {
+  const [{ Client }, { StdioClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+  ]);
+  return {
+    // A transport that spawns `target` with this process's environment plus `env`, the server's stderr dropped.
+    stdioTransport: (target, env = {}) => new StdioClientTransport({ ...target, env: { ...process.env, ...env }, stderr: 'ignore' }),
+    // A new client ("bench" 1.0.0), handed to `prepare` and then connected over `transport`: the client, and the ms
+    // of the connect alone (spawn, or the first request, to initialize answered).
+    async connect(transport, prepare = () => {}) {
+      const client = new Client({ name: 'bench', version: '1.0.0' });
+      prepare(client);
+      const started = performance.now();
+      await client.connect(transport);
+      return { client, ms: performance.now() - started };
+    },
+  };
+}
+
+/** Runs `fn` and resolves to its result and the ms it took. */
+export async function timed(fn) {
+  const started = performance.now();
+  const result = await fn();
+  return { result, ms: performance.now() - started };
+}
+
+/** One echo call, its message numbered `i`. */
+export const echo = (client, i, tool = 'echo') => client.callTool({ name: tool, arguments: { message: `hello ${i}` } });
+
+/** `count` echo calls, before anything is measured. */
+export async function warmUp(client, count, tool = 'echo') {
+  for (let i = 0; i < count; i++) await client.callTool({ name: tool, arguments: { message: 'warm-up' } });
+}
+
+/** `calls` sequential echo calls: the ms of each, and of them all. */
+export async function echoLatencies(client, calls, tool = 'echo') {
+  const latencies = [];
+  const began = performance.now();
+  for (let i = 0; i < calls; i++) {
+    const t = performance.now();
+    await echo(client, i, tool);
+    latencies.push(performance.now() - t);
+  }
+  return { latencies, elapsedMs: performance.now() - began };
+}
+
+/**
+ * `calls` sequential echo calls on each of `clients` (by name), taking turns in blocks of `block` so that a change in
+ * machine load weighs on all of them alike: each one's total ms, and the ms of each call if `latencies` is asked for.
+ */
+export async function echoInTurns(clients, calls, { block = 100, latencies = false } = {}) {
+  const names = Object.keys(clients);
+  const elapsedMs = Object.fromEntries(names.map((name) => [name, 0]));
+  const perCall = Object.fromEntries(names.map((name) => [name, []]));
+  for (let done = 0; done < calls; done += block) {
+    for (const name of names) {
+      const began = performance.now();
+      for (let i = done; i < Math.min(calls, done + block); i++) {
+        if (!latencies) {
+          await echo(clients[name], i);
+          continue;
+        }
+        const t = performance.now();
+        await echo(clients[name], i);
+        perCall[name].push(performance.now() - t);
+      }
+      elapsedMs[name] += performance.now() - began;
+    }
+  }
+  return { elapsedMs, latencies: perCall };
+}
+
+/** The value at percentile `p` (0–100) of ascending `sorted`. */
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** The median of `values` (the upper one of an even count); `values` is left as it was. */
+export const median = (values) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+/** Start-up median, echo p50/p99 and calls/s from start-up times, call latencies (sorted in place) and their total ms. */
+export function summarize(startups, latencies, elapsedMs) {
+  latencies.sort((a, b) => a - b);
+  return {
+    startup: median(startups),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    callsPerSecond: (latencies.length / elapsedMs) * 1000,
+  };
+}
+
+/** `n` with `digits` decimals. */
+export const fmt = (n, digits = 2) => n.toFixed(digits);
+
+/** `value / base` as a ratio, e.g. "1.07×". */
+export const ratio = (value, base, digits = 2) => `${fmt(value / base, digits)}×`;

@@ -1,0 +1,93 @@
+// The `run <server>` path for a local stdio server must not load zod, the heaviest import of the start-up path (the
+// config is validated with it only when the validated-config cache misses, through a lazy import). This reads the
+// esbuild metafile that scripts/bundle.mjs writes and follows the chunks' static imports from what that path loads.
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../../', import.meta.url);
+const metafilePath = 'dist/bundle-meta.json';
+
+interface Metafile {
+  outputs: Record<
+    string,
+    { entryPoint?: string; inputs: Record<string, unknown>; imports: Array<{ path: string; kind: string; external?: boolean }> }
+  >;
+}
+
+function readMetafile(): Metafile {
+  const file = new URL(metafilePath, root);
+  if (!existsSync(file)) {
+    throw new Error(
+      `${metafilePath} is missing: run \`npm run build\` first. This test checks the bundle that build writes; plain ` +
+        '`npm test` does not build (`npm run test:all`, i.e. scripts/test-all.sh, does).',
+    );
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as Metafile;
+}
+
+/** The bundle's input for a src/ module: esbuild bundles tsc's output, so `src/a/b.ts` went in as `dist/a/b.js`. */
+const bundleInput = (source: string) => source.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js');
+
+const isZod = (input: string) => /(^|\/)node_modules\/zod\//.test(input);
+
+/** The output chunk that holds an input module. */
+function chunkHolding(meta: Metafile, input: string): string {
+  const chunk = Object.keys(meta.outputs).find((output) => output.endsWith('.js') && input in meta.outputs[output]!.inputs);
+  if (chunk === undefined) {
+    throw new Error(`no chunk in ${metafilePath} holds ${input}: the build is stale or the module moved (run \`npm run build\`)`);
+  }
+  return chunk;
+}
+
+/** Every chunk reachable from `starts` through static imports, each with the chain of chunks that led to it. */
+function staticallyReachable(meta: Metafile, starts: string[]): Map<string, string[]> {
+  const chains = new Map(starts.map((start) => [start, [start]]));
+  const queue = [...starts];
+  for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
+    for (const { path, kind, external } of meta.outputs[chunk]?.imports ?? []) {
+      if (external || kind !== 'import-statement' || chains.has(path)) continue;
+      chains.set(path, [...chains.get(chunk)!, path]);
+      queue.push(path);
+    }
+  }
+  return chains;
+}
+
+/** The chunks bin/mcp-keyproxy.js imports: what every command loads first. */
+function binEntryChunks(): string[] {
+  const bin = readFileSync(new URL('bin/mcp-keyproxy.js', root), 'utf8');
+  return [...bin.matchAll(/import\(\s*['"]\.\.\/(dist\/bundle\/[^'"]+)['"]\s*\)/g)].map((match) => match[1]!);
+}
+
+describe('the bundle of the stdio path (run <server>, local server)', () => {
+  it('reaches no zod through static imports', () => {
+    const meta = readMetafile();
+    const entries = binEntryChunks();
+    expect(entries.length, 'bin/mcp-keyproxy.js imports no chunk of dist/bundle/').toBeGreaterThan(0);
+    for (const entry of entries) expect(Object.keys(meta.outputs), `${entry} (imported by the bin) is not in the build`).toContain(entry);
+    const starts = [
+      ...entries,
+      chunkHolding(meta, bundleInput('src/proxy/serve.ts')),
+      chunkHolding(meta, bundleInput('src/proxy/local/launch-local.ts')),
+      // Not a static import: serve.ts loads the router with import() on every transparent start.
+      chunkHolding(meta, bundleInput('src/proxy/core/router.ts')),
+    ];
+    const offending = [...staticallyReachable(meta, starts)].flatMap(([chunk, chain]) =>
+      Object.keys(meta.outputs[chunk]?.inputs ?? {})
+        .filter(isZod)
+        .slice(0, 1)
+        .map((input) => `${chain.join(' → ')} holds ${input}`),
+    );
+    expect(offending, 'zod is loaded on the stdio path: import it lazily (await import) where it is needed').toEqual([]);
+  });
+
+  it('sees zod where it is: in what the config parser loads (so the check above is not vacuous)', () => {
+    const meta = readMetafile();
+    const withZod = Object.keys(meta.outputs).filter((output) => Object.keys(meta.outputs[output]!.inputs).some(isZod));
+    expect(withZod.length).toBeGreaterThan(0);
+    // The config parser, which validates with zod, is a dynamic import of config/load.ts.
+    const parser = chunkHolding(meta, bundleInput('src/config/parse.ts'));
+    const everything = staticallyReachable(meta, [parser]);
+    expect([...everything.keys()].some((chunk) => withZod.includes(chunk))).toBe(true);
+  });
+});
