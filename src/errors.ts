@@ -10,7 +10,7 @@ export const ExitCode = {
 } as const;
 
 /** Stable machine-readable error codes. */
-export type ErrorCode =
+export type KeyproxyErrorCode =
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_INVALID'
   | 'SERVER_UNKNOWN'
@@ -23,7 +23,7 @@ export type ErrorCode =
   | 'DIALOG_UNAVAILABLE'
   | 'USAGE';
 
-const exitCodeByErrorCode: Record<ErrorCode, number> = {
+const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
   CONFIG_NOT_FOUND: ExitCode.config,
   CONFIG_INVALID: ExitCode.config,
   SERVER_UNKNOWN: ExitCode.config,
@@ -42,9 +42,9 @@ const exitCodeByErrorCode: Record<ErrorCode, number> = {
  * and the underlying `cause`. Messages never contain secret values.
  */
 export class KeyproxyError extends Error {
-  readonly code: ErrorCode;
+  readonly code: KeyproxyErrorCode;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: KeyproxyErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'KeyproxyError';
     this.code = code;

@@ -164,7 +164,7 @@ function validName(value: unknown, valid: boolean): unknown {
   return valid ? value : INVALID_NAME;
 }
 
-/** Keeps events in memory: for unit tests, and as the sink of an `AuditLog` that should write nothing. */
+/** Keeps events in memory, for tests. */
 export class MemoryAuditSink implements AuditSink {
   /** Every line written, parsed. */
   readonly events: AuditEvent[] = [];
@@ -172,12 +172,5 @@ export class MemoryAuditSink implements AuditSink {
   /** Parses and keeps the line. */
   write(line: string): void {
     this.events.push(JSON.parse(line) as AuditEvent);
-  }
-}
-
-/** An audit log that writes nothing (commands and tests that do not audit). */
-export class NullAuditLog extends AuditLog {
-  constructor() {
-    super({ write: () => undefined });
   }
 }

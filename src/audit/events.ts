@@ -2,7 +2,7 @@ import type { ScrubWhere } from '../log/scrubber.js';
 import type { SecretPatternId } from '../log/secret-patterns.js';
 
 /** Where a secret value came from. */
-export type SecretSource = 'keychain' | 'env' | 'file' | 'op';
+export type SecretSource = 'keychain';
 /** Where a secret value was put. */
 export type InjectionTarget = 'env' | 'header';
 /** What the user (or a bypass) decided before stored secrets were injected. */
@@ -10,7 +10,7 @@ export type AuditConsentDecision = 'once' | 'session' | 'deny' | 'bypassed';
 /** Who stored or deleted a secret. */
 export type SecretChangeVia = 'cli' | 'dialog';
 /** Who ended a dialog without a value. */
-export type DialogCancelledBy = 'user' | 'client' | 'timeout';
+export type DialogCancelledBy = 'user' | 'client';
 
 /**
  * The events, by name, with their fields. Only names, counts and enumerations: there is no field that could

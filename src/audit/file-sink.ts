@@ -7,7 +7,7 @@ export interface AuditSink {
 }
 
 /** Size of the current file that triggers a rotation. */
-export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
+const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 /** Rotated files kept (`audit.jsonl.1`, `audit.jsonl.2`): the log never exceeds (keep + 1) × max bytes. */
 export const DEFAULT_KEEP = 2;
 

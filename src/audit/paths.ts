@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { platformStateDir } from '../config/paths.js';
 
 /** File name of the current audit log; rotated files get `.1`, `.2`. */
-export const AUDIT_FILE_NAME = 'audit.jsonl';
+const AUDIT_FILE_NAME = 'audit.jsonl';
 
 /** The audit log path of this process (current platform, environment and home directory). */
 export function defaultAuditPath(env: NodeJS.ProcessEnv = process.env): string {

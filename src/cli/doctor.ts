@@ -12,6 +12,7 @@ import type { SecretStore } from '../secrets/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
+import { secretsSetCommand } from '../secrets/hints.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -100,7 +101,7 @@ async function checkServer(
       const optional = declaration?.required === false || declaration?.default !== undefined;
       report({
         status: optional ? 'warn' : 'fail',
-        what: `${name}: secret ${secret} is missing${optional ? ' (optional)' : ''}; run \`mcp-keyproxy secrets set ${name} ${secret}\``,
+        what: `${name}: secret ${secret} is missing${optional ? ' (optional)' : ''}; run \`${secretsSetCommand(name, secret)}\``,
       });
     } else if (value.length < MIN_SCRUB_LENGTH) {
       report({

@@ -72,7 +72,7 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
         ).serveAggregate({ ...common, servers: selectServers(config, options.only), separator: config.toolSeparator }, deps)
       : await serveServer({ ...common, serverName, server: findServer(config, serverName) }, deps);
 
-  // The SDK's stdio server transport does not notice the end of stdin: the client closing it means "stop".
+  // StdioFrontTransport does not close at the end of stdin: the client closing it means "stop".
   const stop = (reason: string) => () => {
     logger.info({ reason }, 'stopping');
     void proxy.stop();

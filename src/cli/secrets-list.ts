@@ -7,7 +7,7 @@ import { writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
 
 /** One row of `secrets list`: a name and where it stands, never a value. */
-export interface SecretListing {
+interface SecretListing {
   server: string;
   name: string;
   stored: boolean;

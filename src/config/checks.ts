@@ -3,6 +3,7 @@ import type { ConfigFinding } from './findings.js';
 import { parseTemplate, type Reference } from './references.js';
 import type { LocalServerConfig, RemoteServerConfig, ServerConfig } from './schema.js';
 import { isLocalServer } from './types.js';
+import { isCleartextRemote } from './url-policy.js';
 
 /** What the load-time checks of one server found: errors make the config invalid, warnings are reported. */
 export interface ServerCheckResult {
@@ -11,10 +12,6 @@ export interface ServerCheckResult {
 }
 
 type Path = readonly PropertyKey[];
-
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
-}
 
 /**
  * Checks what the schema cannot express for one server at `path` (e.g. `['servers', 'github']`):
@@ -114,8 +111,7 @@ function checkRemote(
         'a secret in the URL is allowed, but URLs end up in server access logs, proxies and error messages; prefer a header (e.g. "Authorization") if the server accepts one',
     });
   }
-  const url = new URL(server.url);
-  if (url.protocol === 'http:' && !server.allow_http && !isLoopbackHost(url.hostname)) {
+  if (isCleartextRemote(new URL(server.url)) && !server.allow_http) {
     result.errors.push({
       path: [...path, 'url'],
       message:

@@ -3,6 +3,7 @@ import { parseTemplate } from './references.js';
 import { isSecretName } from './names.js';
 import type { ServerConfig } from './schema.js';
 import { isLocalServer } from './types.js';
+import { secretsSetCommand } from '../secrets/hints.js';
 
 const knownFormats: ReadonlyArray<[RegExp, string]> = [
   [/^sk-[A-Za-z0-9_-]{16,}/, 'an API key ("sk-…", e.g. OpenAI or Anthropic)'],
@@ -17,7 +18,7 @@ const knownFormats: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /** Shannon entropy of a string in bits per character. */
-export function shannonEntropy(text: string): number {
+function shannonEntropy(text: string): number {
   const counts = new Map<string, number>();
   for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
   const length = [...text].length;
@@ -93,7 +94,7 @@ export function lintServerCredentials(path: readonly PropertyKey[], serverName: 
       path: at,
       message:
         `this literal value looks like ${looksLike}. Keep credentials out of config files: run ` +
-        `\`mcp-keyproxy secrets set ${serverName} ${name}\`, declare "${name}" under "secrets" and use "\${secret:${name}}"` +
+        `\`${secretsSetCommand(serverName, name)}\`, declare "${name}" under "secrets" and use "\${secret:${name}}"` +
         (inArgs ? ` in "${field}" (not in "args": a command line is visible to every local user)` : ' instead'),
     });
   }

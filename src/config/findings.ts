@@ -9,7 +9,7 @@ export interface ConfigFinding {
 const plainKey = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /** Renders a JSON path as `servers.github.env.TOKEN`, `args[0]` or `servers["my.server"]`. */
-export function formatJsonPath(path: readonly PropertyKey[]): string {
+function formatJsonPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;

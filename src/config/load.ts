@@ -18,7 +18,7 @@ export interface LoadConfigOptions {
 }
 
 /** A place where a config file may be, and why it is looked at. */
-export interface ConfigCandidate {
+interface ConfigCandidate {
   path: string;
   source: string;
   /** Named by the user (--config or MCP_KEYPROXY_CONFIG): must exist, no fallback. */
@@ -26,7 +26,7 @@ export interface ConfigCandidate {
 }
 
 /** The places looked at, in order: --config, MCP_KEYPROXY_CONFIG, ./proxy.config.json, the platform config dir. */
-export function configCandidates(options: LoadConfigOptions = {}): ConfigCandidate[] {
+function configCandidates(options: LoadConfigOptions = {}): ConfigCandidate[] {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   if (options.configPath) return [{ path: path.resolve(cwd, options.configPath), source: '--config', explicit: true }];
@@ -51,7 +51,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** The path of the config file to use; throws `CONFIG_NOT_FOUND` listing where it looked and how to create one. */
-export async function locateConfig(options: LoadConfigOptions = {}): Promise<string> {
+async function locateConfig(options: LoadConfigOptions = {}): Promise<string> {
   const candidates = configCandidates(options);
   for (const candidate of candidates) {
     if (await exists(candidate.path)) return candidate.path;

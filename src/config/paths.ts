@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 
 /** Folder name of mcp-keyproxy inside the platform config directory. */
-export const APP_DIR_NAME = 'mcp-keyproxy';
+const APP_DIR_NAME = 'mcp-keyproxy';
 
 /** File name looked for in the working directory and in the platform config directory. */
 export const CONFIG_FILE_NAME = 'proxy.config.json';

@@ -1,7 +1,8 @@
 import { KeyproxyError } from '../errors.js';
-import { isSecretName } from './names.js';
+import { isSecretName, SECRET_NAME_RULE } from './names.js';
 import type { LocalServerConfig, RemoteServerConfig, ServerConfig } from './schema.js';
 import { isLocalServer } from './types.js';
+import { secretsSetCommand } from '../secrets/hints.js';
 
 /**
  * References inside config strings:
@@ -46,11 +47,8 @@ function parseReference(body: string): Reference {
   if (name === '') throw malformed(`\${${kind}:} has no name`);
   const valid = kind === 'secret' ? isSecretName(name) : envVarName.test(name);
   if (!valid) {
-    const rule =
-      kind === 'secret'
-        ? 'letters, digits, "_", "." or "-", starting with a letter or "_"'
-        : 'letters, digits and "_", not starting with a digit';
-    throw malformed(`invalid ${kind} name in \${${kind}:…} (use ${rule})`);
+    const rule = kind === 'secret' ? SECRET_NAME_RULE : 'use letters, digits and "_", not starting with a digit';
+    throw malformed(`invalid ${kind} name in \${${kind}:…} (${rule})`);
   }
   return { kind, name };
 }
@@ -86,7 +84,7 @@ export function findReferences(template: string): Reference[] {
 }
 
 /** The strings of a server that may carry `${secret:…}` references: env values, or header values and url. */
-export function secretCarryingValues(server: ServerConfig): string[] {
+function secretCarryingValues(server: ServerConfig): string[] {
   return isLocalServer(server) ? Object.values(server.env) : [server.url, ...Object.values(server.headers)];
 }
 
@@ -110,7 +108,7 @@ export function resolveTemplate(template: string, lookup: ReferenceLookup): stri
       if (value === undefined) {
         throw new KeyproxyError(
           'SECRET_MISSING',
-          `secret "${part.name}" is referenced but has no value; store it with \`mcp-keyproxy secrets set <server> ${part.name}\``,
+          `secret "${part.name}" is referenced but has no value; store it with \`${secretsSetCommand(undefined, part.name)}\``,
         );
       }
       out += value;

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { SECRET_NAME_PATTERN, SECRET_NAME_RULE, SERVER_NAME_PATTERN, SERVER_NAME_RULE } from './names.js';
 
 /** A server name: it becomes part of the keychain service name and of tool prefixes. */
-export const serverNameSchema = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE);
+const serverNameSchema = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE);
 
 /** A secret (or env variable) name as used in `${secret:NAME}`. */
-export const secretNameSchema = z.string().regex(SECRET_NAME_PATTERN, SECRET_NAME_RULE);
+const secretNameSchema = z.string().regex(SECRET_NAME_PATTERN, SECRET_NAME_RULE);
 
 /** Declaration of one credential a server needs (what the dialog asks for). */
 export const secretDeclarationSchema = z
@@ -19,7 +19,7 @@ export const secretDeclarationSchema = z
   .strict();
 
 /** Which tools of a server the aggregate exposes: glob patterns (`*`, `?`) on the server's own tool names. */
-export const toolFilterSchema = z
+const toolFilterSchema = z
   .object({
     allow: z.array(z.string().min(1)).optional().describe('Only tools matching one of these globs are listed and callable.'),
     deny: z
@@ -76,7 +76,7 @@ export const remoteServerSchema = z
   .strict();
 
 /** One server entry: local (`command`) or remote (`url`). */
-export const serverSchema = z.union([localServerSchema, remoteServerSchema]);
+const serverSchema = z.union([localServerSchema, remoteServerSchema]);
 
 /** The whole proxy.config.json. `mcpServers` is accepted as an alias of `servers`. */
 export const proxyConfigSchema = z
@@ -101,4 +101,3 @@ export type ToolFilter = z.infer<typeof toolFilterSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
-export type RawProxyConfig = z.infer<typeof proxyConfigSchema>;

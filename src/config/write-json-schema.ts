@@ -28,7 +28,7 @@ export function renderJsonSchema(): string {
 }
 
 /** Writes the JSON Schema file; returns its path. */
-export async function writeJsonSchema(target: string = jsonSchemaPath): Promise<string> {
+async function writeJsonSchema(target: string = jsonSchemaPath): Promise<string> {
   await mkdir(path.dirname(target), { recursive: true });
   await writeFile(target, renderJsonSchema());
   return target;

@@ -5,19 +5,23 @@ import { consentTemplate, credentialTemplate, type ConsentDecision, type FormVal
 
 /**
  * The native dialog as the proxy uses it: a credential form and a consent prompt. Handed in as a dependency, so
- * the session logic can be tested without a display.
+ * the gated-server logic can be tested without a display.
  */
 export interface CredentialDialog {
-  /** Shows the form for `names` with the verification code; resolves with the values, or null when cancelled. */
+  /**
+   * Shows the form for `names` with the verification code; resolves with the values, or null when cancelled.
+   * `app` is the MCP client's name as it gave it (untrusted), shown to say who asks.
+   */
   collect(
     serverName: string,
     declarations: Record<string, SecretDeclaration>,
     names: readonly string[],
     code: string,
     signal: AbortSignal,
+    app?: string,
   ): Promise<FormValues | null>;
-  /** Shows the Allow once / Allow for session / Deny prompt; closing it is a deny. */
-  confirm(serverName: string, secretNames: readonly string[], code: string, signal: AbortSignal): Promise<ConsentDecision>;
+  /** Shows the Allow once / Allow for session / Deny prompt; closing it is a deny. `app` as for `collect`. */
+  confirm(serverName: string, secretNames: readonly string[], code: string, signal: AbortSignal, app?: string): Promise<ConsentDecision>;
 }
 
 /** The real native dialog (GTK, zenity, AppKit or WinForms), chosen on first use. */
@@ -26,15 +30,15 @@ export function nativeCredentialDialog(options: DialogDriverOptions = {}): Crede
   // Loaded on first use: the driver pulls in execa, which the proxy's start-up path should not pay for.
   const dialogs = (): Promise<DialogDriver> => (driver ??= import('./driver.js').then((module) => module.createDialogDriver(options)));
   return {
-    async collect(serverName, declarations, names, code, signal) {
-      const outcome = await (
-        await dialogs()
-      ).prompt(credentialTemplate(serverName, declarations, names, code), { signal, server: serverName });
+    async collect(serverName, declarations, names, code, signal, app) {
+      const template = credentialTemplate(serverName, declarations, names, code, { clientName: app });
+      const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The credentials dialog failed: ${outcome.message}`);
       return outcome.kind === 'submitted' ? outcome.values : null;
     },
-    async confirm(serverName, secretNames, code, signal) {
-      const outcome = await (await dialogs()).prompt(consentTemplate(serverName, secretNames, code), { signal, server: serverName });
+    async confirm(serverName, secretNames, code, signal, app) {
+      const template = consentTemplate(serverName, secretNames, code, { clientName: app });
+      const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The consent dialog failed: ${outcome.message}`);
       return outcome.kind === 'confirmed' ? outcome.decision : 'deny';
     },

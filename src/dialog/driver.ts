@@ -6,6 +6,7 @@ import { runDialogProgram, type ProgramOutcome, type ProgramSpec, type PromptOpt
 import { isConfirmTemplate, type DialogOutcome, type DialogTemplate } from './template.js';
 import { windowsDialog } from './windows.js';
 import { promptZenity } from './zenity.js';
+import { secretsSetCommand } from '../secrets/hints.js';
 
 export type { PromptOptions } from './program.js';
 
@@ -42,7 +43,7 @@ export function dialogUnavailableError(reason: string, template: DialogTemplate,
         `elicitation, or turn the question off with "confirm": false on the server or MCP_BYPASS_SECRET_USE_CONFIRM=true.`,
     );
   }
-  const commands = template.fields.map((f) => `mcp-keyproxy secrets set ${server} ${f.name}`);
+  const commands = template.fields.map((f) => secretsSetCommand(server, f.name));
   return new KeyproxyError(
     'DIALOG_UNAVAILABLE',
     `Cannot show the credentials dialog for "${server}": ${reason}. Store the secrets from a terminal instead: ` +

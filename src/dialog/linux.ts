@@ -16,7 +16,7 @@ function isExecutableFile(file: string): boolean {
 }
 
 /** The first executable `name` in the PATH of `env` (absolute entries only: a relative one depends on the cwd). */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env['PATH'] ?? '').split(delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
     const file = join(dir, name);

@@ -23,7 +23,7 @@ export interface ProgramSpec {
 export type ProgramOutcome = DialogOutcome | { kind: 'unusable'; message: string };
 
 /** How long a dialog may ignore SIGTERM before it gets SIGKILL. */
-export const FORCE_KILL_MS = 1000;
+const FORCE_KILL_MS = 1000;
 /** Extra time past `timeout_s` before the proxy kills a dialog that failed to time out on its own. */
 const TIMEOUT_GRACE_MS = 30_000;
 const DEFAULT_TIMEOUT_S = 3600;

@@ -57,17 +57,37 @@ export const CONSENT_TIMEOUT_S = 120;
 
 /** Optional context shown in the dialogs. */
 export interface TemplateContext {
-  /** The MCP client's name (its `clientInfo.name`), to say which app is asking. */
+  /** The MCP client's name (its `clientInfo.name`), to say which app is asking. Untrusted: shown bounded, on one line. */
   clientName?: string;
 }
+
+/** Longest client name shown, in characters: the client chooses it, so it gets a short line and no more. */
+const CLIENT_NAME_MAX = 60;
 
 /** True for a confirm template. */
 export function isConfirmTemplate(template: DialogTemplate): template is ConfirmTemplate {
   return template.mode === 'confirm';
 }
 
+/**
+ * The client's name as one line of plain text: control, format (bidi overrides, zero-width) and line-separator
+ * characters become spaces, and it is cut at {@link CLIENT_NAME_MAX}. Undefined when nothing printable is left.
+ */
+function shownClientName(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  const line = name
+    .replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const chars = [...line];
+  if (chars.length === 0) return undefined;
+  if (chars.length <= CLIENT_NAME_MAX) return line;
+  const cut = chars.slice(0, CLIENT_NAME_MAX - 1).join('');
+  return `${cut.trimEnd()}…`;
+}
+
 function requester(context: TemplateContext): string {
-  const name = context.clientName?.trim();
+  const name = shownClientName(context.clientName);
   return name ? `Your AI app (${name})` : 'Your AI app';
 }
 

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** The characters of a verification code: no 0/O, 1/I/L, so it reads back without doubt. */
-export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-
-/** What a verification code looks like: `XXXX-XXXX` over {@link CODE_ALPHABET}. */
-export const VERIFICATION_CODE_PATTERN = /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/;
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
 const LENGTH = 8;
 // The largest multiple of the alphabet size that fits in a byte: bytes at or above it are dropped, so that

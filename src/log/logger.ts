@@ -23,5 +23,3 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
   const scrubbingSink = { write: (line: string) => sink.write(options.scrubber.scrub(line, 'log')) };
   return pino({ level: options.level, base: { name: 'mcp-keyproxy' } }, scrubbingSink);
 }
-
-export type { Logger };

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { isSecretName } from '../config/names.js';
+import { isSecretName, SECRET_NAME_RULE } from '../config/names.js';
 import { KeyproxyError } from '../errors.js';
+import { secretsSetCommand } from './hints.js';
 
 /** Joins a secret name and a chunk number in a chunk account name: `NAME#1` (`#` never occurs in a secret name). */
-export const CHUNK_SEPARATOR = '#';
+const CHUNK_SEPARATOR = '#';
 
 /** What the main account of a chunked value starts with. */
 export const CHUNK_HEADER_PREFIX = 'mcp-keyproxy:chunked:v1:';
@@ -24,31 +25,34 @@ export interface ChunkHeader {
 }
 
 const headerPattern = /^mcp-keyproxy:chunked:v1:([1-9][0-9]{0,8}):([0-9a-f]{16})$/;
-const chunkAccountPattern = /^([A-Za-z_][A-Za-z0-9_.-]*)#([1-9][0-9]*)$/;
 
 /** Throws SECRET_INVALID unless `name` is a valid secret name. */
 export function assertSecretName(name: string): void {
   if (!isSecretName(name)) {
-    throw new KeyproxyError(
-      'SECRET_INVALID',
-      `Invalid secret name "${name}": use letters, digits, "_", "." or "-", starting with a letter or "_".`,
-    );
+    throw new KeyproxyError('SECRET_INVALID', `Invalid secret name "${name}": ${SECRET_NAME_RULE}.`);
   }
 }
 
 /** The account that holds chunk `index` (1-based) of secret `name`. */
-export function chunkAccount(name: string, index: number): string {
+function chunkAccount(name: string, index: number): string {
   return `${name}${CHUNK_SEPARATOR}${index}`;
+}
+
+/** The secret whose chunk `account` holds (`NAME` of `NAME#3`), or undefined when it holds no chunk. */
+function chunkOwner(account: string): string | undefined {
+  const at = account.lastIndexOf(CHUNK_SEPARATOR);
+  const name = account.slice(0, at);
+  return at > 0 && isSecretName(name) && /^[1-9][0-9]*$/.test(account.slice(at + 1)) ? name : undefined;
 }
 
 /** True for the accounts that hold chunks, which `list` must hide. */
 export function isChunkAccount(account: string): boolean {
-  return chunkAccountPattern.test(account);
+  return chunkOwner(account) !== undefined;
 }
 
 /** True when `account` holds a chunk of secret `name`. */
 export function isChunkAccountOf(account: string, name: string): boolean {
-  return chunkAccountPattern.exec(account)?.[1] === name;
+  return chunkOwner(account) === name;
 }
 
 /** The header stored in the main account, or null when `stored` is a plain value. */
@@ -95,7 +99,7 @@ function corrupted(name: string, why: string): KeyproxyError {
   return new KeyproxyError(
     'KEYCHAIN_FAILED',
     `The stored value of secret ${name} is incomplete or corrupted (${why}). Store it again with ` +
-      `\`mcp-keyproxy secrets set <server> ${name}\`.`,
+      `\`${secretsSetCommand(undefined, name)}\`.`,
   );
 }
 

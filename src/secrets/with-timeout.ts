@@ -1,10 +1,11 @@
 import { KeyproxyError } from '../errors.js';
+import { withDeadline } from '../timing/deadline.js';
 
 /** How long one keychain call may take before it counts as locked or not answering. */
 export const KEYCHAIN_TIMEOUT_MS = 5000;
 
 /** The error a keychain call turns into when it does not answer in time. */
-export function keychainTimeoutError(ms: number = KEYCHAIN_TIMEOUT_MS): KeyproxyError {
+function keychainTimeoutError(ms: number = KEYCHAIN_TIMEOUT_MS): KeyproxyError {
   const seconds = Number((ms / 1000).toFixed(3));
   return new KeyproxyError(
     'KEYCHAIN_LOCKED',
@@ -16,21 +17,9 @@ export function keychainTimeoutError(ms: number = KEYCHAIN_TIMEOUT_MS): Keyproxy
 /** Settles like `promise`, or rejects with a KEYCHAIN_LOCKED error after `ms` milliseconds. */
 export function withTimeout<T>(promise: Promise<T>, ms: number = KEYCHAIN_TIMEOUT_MS): Promise<T> {
   // A locked Secret Service with a display waits on its unlock prompt forever and ignores AbortSignal: the timer
-  // is the only way out, and the late settlement of the abandoned call must not become an unhandled rejection.
-  promise.catch(() => undefined);
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(keychainTimeoutError(ms)), ms);
-    // The proxy must be able to exit while a keychain call hangs.
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
+  // is the only way out (unref'd: the proxy must be able to exit while a keychain call hangs), and the late
+  // settlement of the abandoned call must not become an unhandled rejection.
+  return withDeadline(promise, ms, () => {
+    throw keychainTimeoutError(ms);
   });
 }

@@ -16,7 +16,7 @@ import {
   type Request,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../wire/json-rpc.js';
+import { JsonRpcErrorCode } from '../wire/json-rpc.js';
 import type { Router } from '../core/router.js';
 import { rpcError, type RpcError } from '../wire/rpc-error.js';
 import { PROXY_CAPABILITIES } from '../setup/setup-server.js';
@@ -24,9 +24,6 @@ import type { Catalog } from './catalog.js';
 import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
 import { OWN_PREFIX, STATUS_TOOL, statusResult, statusTool } from './status-tool.js';
-
-/** Name of the aggregate's own link in the router. */
-export const AGGREGATE_LINK = 'mcp-keyproxy';
 
 /** What the aggregate's own server works with. */
 export interface AggregateServerOptions {
@@ -166,11 +163,11 @@ export class AggregateServer {
     const member = parsed && this.options.members.get(parsed.server);
     if (member && member.state() !== 'ready') {
       return rpcError(
-        ErrorCode.InvalidParams,
+        JsonRpcErrorCode.InvalidParams,
         `The ${what} "${name}" is not available: server "${member.name}" is ${member.state()}${member.detail() ? ` (${member.detail()})` : ''}.`,
       );
     }
-    return rpcError(ErrorCode.InvalidParams, `Unknown ${what} "${name}". Call ${this.statusName} to see which servers are ready.`);
+    return rpcError(JsonRpcErrorCode.InvalidParams, `Unknown ${what} "${name}". Call ${this.statusName} to see which servers are ready.`);
   }
 }
 

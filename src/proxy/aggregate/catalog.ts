@@ -4,9 +4,10 @@ import type { ListKind } from '../setup/gated-server.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
 import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
+import { withDeadline } from '../../timing/deadline.js';
 
 /** The list requests the aggregate merges, with the result field and the capability each needs. */
-export const LISTS = {
+const LISTS = {
   'tools/list': { key: 'tools', capability: 'tools', kind: 'tools' },
   'prompts/list': { key: 'prompts', capability: 'prompts', kind: 'prompts' },
   'resources/list': { key: 'resources', capability: 'resources', kind: 'resources' },
@@ -49,10 +50,7 @@ export class Catalog {
     const pending =
       cursor === undefined ? new Map([...this.members.keys()].map((name) => [name, undefined])) : decodeCursor(method, cursor);
     if (cursor === undefined)
-      await settledWithin(
-        [...this.members.values()].map((member) => member.settled),
-        LIST_WAIT_MS,
-      );
+      await withDeadline(Promise.all([...this.members.values()].map((member) => member.settled)), LIST_WAIT_MS, () => undefined);
     for (const name of this.members.keys()) {
       const served = this.servedSinceChange.get(name) ?? new Set<ListKind>();
       this.servedSinceChange.set(name, served.add(spec.kind));
@@ -149,12 +147,6 @@ export class Catalog {
     const order = [...this.members.keys()];
     return order.indexOf(a) < order.indexOf(b);
   }
-}
-
-async function settledWithin(promises: Array<Promise<void>>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** True when `uri` could come from the RFC 6570 template (each `{…}` expression matches any run of characters). */

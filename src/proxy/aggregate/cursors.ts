@@ -1,4 +1,4 @@
-import { ErrorCode } from '../wire/json-rpc.js';
+import { JsonRpcErrorCode } from '../wire/json-rpc.js';
 import { rpcError } from '../wire/rpc-error.js';
 
 /** The downstream cursors still to follow, by server; `undefined` means "from its first page". */
@@ -36,7 +36,7 @@ export function decodeCursor(method: string, cursor: string): CursorState {
     servers === null ||
     Object.values(servers).some((value) => typeof value !== 'string')
   ) {
-    throw rpcError(ErrorCode.InvalidParams, `Invalid cursor for ${method}.`);
+    throw rpcError(JsonRpcErrorCode.InvalidParams, `Invalid cursor for ${method}.`);
   }
   return new Map(Object.entries(servers).map(([server, value]) => [server, value === '' ? undefined : value]));
 }

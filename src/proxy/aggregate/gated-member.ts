@@ -1,9 +1,8 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Downstream } from '../downstream/downstream.js';
-import type { Link } from '../core/link.js';
+import { PROXY_LINK, type Link } from '../core/link.js';
 import { GatedServer, type GatedState } from '../setup/gated-server.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
-import { SETUP_LINK } from '../setup/setup-server.js';
 import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
 
 /**
@@ -23,7 +22,7 @@ export class GatedMember implements Member {
     private readonly initial: GatedState,
   ) {
     this.gated = new GatedServer(options, deps, () => host.changed(this));
-    this.setupLink = `${SETUP_LINK}/${options.serverName}`;
+    this.setupLink = `${PROXY_LINK}/${options.serverName}`;
   }
 
   /** The server's name. */

@@ -1,7 +1,7 @@
 /** First delay before a crashed server is started again. */
-export const RESTART_MIN_MS = 1000;
+const RESTART_MIN_MS = 1000;
 /** Longest delay between two restarts. */
-export const RESTART_MAX_MS = 60_000;
+const RESTART_MAX_MS = 60_000;
 /** A server up this long counts as healthy: its next crash starts again from the first delay. */
 export const HEALTHY_AFTER_MS = 60_000;
 

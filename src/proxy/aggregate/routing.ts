@@ -19,7 +19,7 @@ type Params = Record<string, unknown>;
 
 /**
  * Picks the downstream of a client request and rewrites it for that server (prefix stripped). Calls, reads,
- * prompts, subscriptions and completions are forwarded as they are; anything else — `initialize`, `ping`, the list
+ * prompts, subscriptions and completions go to the server they name; anything else — `initialize`, `ping`, the list
  * requests, `logging/setLevel`, the status tool, and whatever names no running server — goes to the aggregate's
  * own server, which answers or reports the error.
  */

@@ -4,7 +4,8 @@ import type { ServerConfig } from '../../config/schema.js';
 import { Router } from '../core/router.js';
 import { superviseRouter, type RunningProxy } from '../core/supervise.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
-import { AGGREGATE_LINK, AggregateServer } from './aggregate-server.js';
+import { AggregateServer } from './aggregate-server.js';
+import { PROXY_LINK } from '../core/link.js';
 import type { AggregateOptions } from './options.js';
 import { Catalog } from './catalog.js';
 import { GatedMember } from './gated-member.js';
@@ -48,7 +49,7 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
   const names = new PrefixedNames([...members.keys()], options.separator);
   const front = await deps.openFront();
   // The catalog needs the router and the router needs the route: routing reads the catalog when a request comes.
-  const context: RoutingContext = { members, names, toolAllowed, ownLink: AGGREGATE_LINK, catalog: undefined as unknown as Catalog };
+  const context: RoutingContext = { members, names, toolAllowed, ownLink: PROXY_LINK, catalog: undefined as unknown as Catalog };
   const route = routeAggregate(context);
   const router = new Router(front, {
     scrubber: deps.scrubber,
@@ -63,7 +64,7 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
   const catalog = new Catalog(members, names, router, toolAllowed, deps.logger);
   context.catalog = catalog;
   const aggregate = new AggregateServer({ version: options.version, members, names, catalog, router, toolAllowed, logger: deps.logger });
-  router.attach(AGGREGATE_LINK, aggregate.transport);
+  router.attach(PROXY_LINK, aggregate.transport);
   await aggregate.transport.start();
   deps.logger.info({ servers: [...members.keys()] }, 'serving every server behind one endpoint');
 

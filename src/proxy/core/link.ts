@@ -1,11 +1,12 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { PendingCalls } from './pending-calls.js';
 
-/** A request the proxy itself sent to a downstream (e.g. one page of a merged list), waiting for its answer. */
-export interface ProxyCall {
-  resolve(result: Record<string, unknown>): void;
-  reject(error: Error): void;
-}
+/** The name of the proxy's own link in the router: its setup server, or the aggregate's own server. */
+export const PROXY_LINK = 'mcp-keyproxy';
+
+/** Marks an id in a link's id space as a request the proxy itself sent (e.g. one page of a merged list). */
+export const PROXY_CALL: unique symbol = Symbol('proxy call');
 
 /**
  * Allocates request ids in one peer's id space. An incoming id is kept when it is free there, so a single
@@ -61,9 +62,11 @@ export class IdSpace<T> {
 export class Link {
   /**
    * Requests in flight at this server, keyed by the id used downstream: the client's id for a forwarded request,
-   * or the pending call for one the proxy sent itself.
+   * or `PROXY_CALL` for one the proxy sent itself.
    */
-  readonly requests = new IdSpace<RequestId | ProxyCall>('mcp-keyproxy-');
+  readonly requests = new IdSpace<RequestId | typeof PROXY_CALL>('mcp-keyproxy-');
+  /** The requests the proxy sent itself, waiting for their results. */
+  readonly calls = new PendingCalls<Record<string, unknown>>();
 
   constructor(
     readonly name: string,

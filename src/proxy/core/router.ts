@@ -13,14 +13,14 @@ import type { Logger } from 'pino';
 import type { Scrubber } from '../../log/scrubber.js';
 import { keepLineOnlyIfClean } from '../wire/original-line.js';
 import {
-  ErrorCode,
+  JsonRpcErrorCode,
   isInitializeRequest,
   isJSONRPCErrorResponse,
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
 } from '../wire/json-rpc.js';
-import { Link, type ProxyCall } from './link.js';
+import { Link, PROXY_CALL } from './link.js';
 import { rpcError } from '../wire/rpc-error.js';
 import type { MessageGuard } from './pattern-guard.js';
 import { ServerRequests } from './server-requests.js';
@@ -108,40 +108,30 @@ export class Router {
     { timeoutMs = 30_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<Record<string, unknown>> {
     // No code is standard for a cancelled request; the client that cancelled it expects no answer anyway.
-    const cancelled = () => rpcError(ErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`);
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(cancelled());
-      const settle = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', cancel);
-      };
-      const call: ProxyCall = {
-        resolve: (result) => (settle(), resolve(result)),
-        reject: (error) => (settle(), reject(error)),
-      };
-      const id = link.requests.reserve(`mcp-keyproxy-call-${++this.nextCallId}`, call);
-      const timer =
-        timeoutMs === Infinity
-          ? undefined
-          : setTimeout(() => {
-              if (link.requests.take(id))
-                call.reject(rpcError(ErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`));
-            }, timeoutMs).unref();
-      const cancel = (): void => {
-        if (!link.requests.take(id)) return;
+    const cancelled = () => rpcError(JsonRpcErrorCode.RequestTimeout, `The ${method} request to server "${link.name}" was cancelled.`);
+    if (signal?.aborted) return Promise.reject(cancelled());
+    const id = link.requests.reserve(`mcp-keyproxy-call-${++this.nextCallId}`, PROXY_CALL);
+    const answer = link.calls.register(id, {
+      timeoutMs,
+      onTimeout: () => rpcError(JsonRpcErrorCode.RequestTimeout, `Server "${link.name}" did not answer ${method} in time.`),
+      signal,
+      onAbort: () => {
         this.sendToLink(link, {
           jsonrpc: '2.0',
           method: 'notifications/cancelled',
           params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') },
         });
-        call.reject(cancelled());
-      };
-      signal?.addEventListener('abort', cancel, { once: true });
-      link.transport.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
-        if (link.requests.take(id))
-          call.reject(rpcError(ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`, { cause: String(error) }));
-      });
+        return cancelled();
+      },
+      onEnd: () => link.requests.take(id),
     });
+    link.transport.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
+      link.calls.reject(
+        id,
+        rpcError(JsonRpcErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`, { cause: String(error) }),
+      );
+    });
+    return answer;
   }
 
   /** Closes the client side; downstreams are the caller's to stop. */
@@ -167,7 +157,7 @@ export class Router {
   private forwardClientRequest(clientRequest: JSONRPCRequest): void {
     const target = this.options.route(clientRequest, this.links);
     if (!target) {
-      this.replyError(clientRequest.id, ErrorCode.MethodNotFound, `No server handles "${clientRequest.method}".`);
+      this.replyError(clientRequest.id, JsonRpcErrorCode.MethodNotFound, `No server handles "${clientRequest.method}".`);
       return;
     }
     const { link, request } = target instanceof Link ? { link: target, request: clientRequest } : target;
@@ -177,7 +167,7 @@ export class Router {
       // response that cannot be delivered is logged and dropped, as the receiving side is gone.
       link.requests.take(id);
       this.options.logger.warn({ server: link.name, err: error }, 'could not forward request');
-      this.replyError(request.id, ErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`);
+      this.replyError(request.id, JsonRpcErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`);
     });
   }
 
@@ -219,14 +209,15 @@ export class Router {
   private fromDownstream(link: Link, received: JSONRPCMessage): void {
     const message = this.options.guard ? this.options.guard.rewrite(link.name, received) : received;
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      const entry = message.id === undefined ? undefined : link.requests.take(message.id);
-      if (entry === undefined) {
+      const id = message.id;
+      const entry = id === undefined ? undefined : link.requests.take(id);
+      if (id === undefined || entry === undefined) {
         this.options.logger.debug({ server: link.name }, 'dropping response to an unknown request');
         return;
       }
-      if (typeof entry === 'object') {
-        if (isJSONRPCResultResponse(message)) entry.resolve(message.result);
-        else entry.reject(rpcError(message.error.code, message.error.message, message.error.data));
+      if (entry === PROXY_CALL) {
+        if (isJSONRPCResultResponse(message)) link.calls.resolve(id, message.result);
+        else link.calls.reject(id, rpcError(message.error.code, message.error.message, message.error.data));
         return;
       }
       this.sendToClient(entry === message.id ? message : { ...message, id: entry }, link);
@@ -248,10 +239,8 @@ export class Router {
     if (this.links.get(link.name) !== link) return;
     this.links.delete(link.name);
     const message = `Server "${link.name}" stopped before answering.`;
-    for (const entry of link.requests.drain()) {
-      if (typeof entry === 'object') entry.reject(rpcError(ErrorCode.ConnectionClosed, message));
-      else this.replyError(entry, ErrorCode.ConnectionClosed, message);
-    }
+    for (const entry of link.requests.drain()) if (entry !== PROXY_CALL) this.replyError(entry, JsonRpcErrorCode.ConnectionClosed, message);
+    link.calls.rejectAll(rpcError(JsonRpcErrorCode.ConnectionClosed, message));
     this.serverRequests.removeLink(link);
     this.onlinkclose?.(link);
   }

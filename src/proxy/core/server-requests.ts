@@ -12,7 +12,7 @@ interface Pending {
 /**
  * Server→client requests (sampling, elicitation, roots) in flight at the client. Two downstreams may use the same
  * request id or progress token: each is kept when free towards the client and remapped on collision, and mapped
- * back when the client answers, cancels or reports progress.
+ * back when the client answers or reports progress, or the server cancels.
  */
 export class ServerRequests {
   private readonly ids = new IdSpace<Pending>('mcp-keyproxy-');

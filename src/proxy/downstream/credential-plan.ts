@@ -1,6 +1,7 @@
 import { findReferences, referencedSecretNames } from '../../config/references.js';
 import type { ServerConfig } from '../../config/schema.js';
 import { KeyproxyError } from '../../errors.js';
+import { secretsSetCommand } from '../../secrets/hints.js';
 
 /** What a server start will inject, and what is missing for it. */
 export interface CredentialPlan {
@@ -38,7 +39,7 @@ export function withoutAbsent(entries: Record<string, string>, absent: ReadonlyS
 
 /** The error for missing secrets: names the server, each secret and the exact command that fixes it. */
 export function missingSecretsError(serverName: string, missing: readonly string[], note?: string): KeyproxyError {
-  const commands = missing.map((name) => `  mcp-keyproxy secrets set ${serverName} ${name}`).join('\n');
+  const commands = missing.map((name) => `  ${secretsSetCommand(serverName, name)}`).join('\n');
   const noun = missing.length === 1 ? 'secret' : 'secrets';
   return new KeyproxyError(
     'SECRET_MISSING',

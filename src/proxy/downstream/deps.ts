@@ -29,7 +29,7 @@ export interface ServeDeps {
   store: SecretStore;
   logger: Logger;
   scrubber: Scrubber;
-  /** Opens the client side, e.g. a `StdioFrontTransport` (called once the server is launched). */
+  /** Opens the client side, e.g. a `StdioFrontTransport` (called once). */
   openFront: () => Promise<Transport>;
   /** The native dialog (only used in interactive mode). */
   dialog: CredentialDialog;

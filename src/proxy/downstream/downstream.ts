@@ -25,8 +25,8 @@ export interface Downstream {
 }
 
 /**
- * Starts one kind of downstream (a local child, a remote session). A launcher does the cheap part first (spawn)
- * and may load the MCP SDK afterwards, so the server boots while the proxy loads.
+ * Starts one kind of downstream (a local child, a remote session) and resolves as soon as it runs, so the server
+ * boots while the proxy loads the rest of itself.
  */
 export type Launcher<S extends ServerConfig = ServerConfig> = (context: LaunchContext<S>) => Promise<Downstream>;
 

@@ -1,7 +1,9 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { InitializeRequest, JSONRPCMessage, RequestId, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { InitializeRequest, JSONRPCMessage, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { KeyproxyError } from '../../errors.js';
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '../wire/json-rpc.js';
+import { PendingCalls } from '../core/pending-calls.js';
+import { withDeadline } from '../../timing/deadline.js';
 
 /** What the downstream said during the handshake. */
 export interface HandshakeResult {
@@ -23,31 +25,23 @@ export async function handshake(
   describeEnd: () => string | undefined,
   timeoutMs = 30_000,
 ): Promise<HandshakeResult> {
-  const pending = new Map<RequestId, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
-  const fail = (error: Error): void => {
-    for (const entry of pending.values()) entry.reject(error);
-    pending.clear();
-  };
+  const calls = new PendingCalls<unknown>();
   transport.onmessage = (message: JSONRPCMessage) => {
     if (!(isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) || message.id === undefined) return;
-    const entry = pending.get(message.id);
-    pending.delete(message.id);
-    if (!entry) return;
-    if (isJSONRPCErrorResponse(message)) entry.reject(new Error(message.error.message));
-    else entry.resolve(message.result);
+    if (isJSONRPCErrorResponse(message)) calls.reject(message.id, new Error(message.error.message));
+    else calls.resolve(message.id, message.result);
   };
-  transport.onclose = () => fail(new Error(`it ended during start-up (${describeEnd() ?? 'connection closed'})`));
+  transport.onclose = () => calls.rejectAll(new Error(`it ended during start-up (${describeEnd() ?? 'connection closed'})`));
   transport.onerror = () => undefined;
 
-  let timer: NodeJS.Timeout | undefined;
-  const request = (id: string, method: string, params: unknown): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      transport.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage).catch(reject);
-    });
-  try {
-    timer = setTimeout(() => fail(new Error(`it did not answer initialize within ${timeoutMs / 1000} s`)), timeoutMs);
-    timer.unref();
+  let over = false;
+  const request = (id: string, method: string, params: unknown): Promise<unknown> => {
+    if (over) return Promise.reject(new Error('the handshake is over'));
+    const answer = calls.register(id);
+    transport.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage).catch((error: Error) => calls.reject(id, error));
+    return answer;
+  };
+  const steps = async (): Promise<HandshakeResult> => {
     const initialized = (await request('mcp-keyproxy-initialize', 'initialize', initialize.params)) as {
       capabilities?: ServerCapabilities;
     };
@@ -56,10 +50,17 @@ export async function handshake(
     if (!capabilities.tools) return { toolNames: [], capabilities };
     const listed = (await request('mcp-keyproxy-tools', 'tools/list', {})) as { tools?: Array<{ name: string }> };
     return { toolNames: (listed.tools ?? []).map((tool) => tool.name), capabilities };
+  };
+  try {
+    return await withDeadline(steps(), timeoutMs, () => {
+      throw new Error(`it did not answer initialize within ${timeoutMs / 1000} s`);
+    });
   } catch (error) {
     throw new KeyproxyError('DOWNSTREAM_FAILED', `The server could not start: ${(error as Error).message}.`, { cause: error });
   } finally {
-    clearTimeout(timer);
+    // After a timeout the steps still wait: end them, and send nothing more (their rejection goes nowhere).
+    over = true;
+    calls.rejectAll(new Error('the handshake is over'));
     transport.onmessage = undefined;
     transport.onclose = undefined;
   }

@@ -3,7 +3,8 @@ import type { LocalServerConfig } from '../../config/schema.js';
 import { withoutAbsent, type CredentialPlan } from '../downstream/credential-plan.js';
 
 /**
- * Parent variables a downstream server inherits: the SDK's safe list (as sudo does) plus locale and temp dir.
+ * Parent variables a downstream server inherits: the SDK's safe list (as sudo does) plus locale, time zone and temp
+ * dir (on Windows also PATHEXT and COMSPEC, to find commands).
  * Nothing else from the proxy's environment reaches the child, so a key exported in the user's shell does not
  * leak into every server.
  */

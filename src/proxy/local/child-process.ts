@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { KeyproxyError } from '../../errors.js';
 import { releaseGroup, watchGroup } from './reaper.js';
+import { withDeadline } from '../../timing/deadline.js';
 
 /** How a local downstream is launched. `env` is the complete environment (see `buildChildEnv`). */
 export interface ChildSpec {
@@ -39,7 +40,8 @@ export interface SpawnedChild {
 
 /**
  * Starts a downstream server in its own process group with stdio piped, and resolves once it runs. Kept free of
- * heavy imports: the proxy spawns the server first and loads the MCP SDK while the server boots.
+ * heavy imports: the proxy spawns the server first and loads the rest of itself (the router; for the aggregate
+ * also the MCP SDK) while the server boots.
  */
 export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
   return new Promise((resolve, reject) => {
@@ -51,7 +53,7 @@ export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
       windowsHide: true,
       shell: false,
     });
-    // Listened for from the start, so an exit while the SDK still loads is not missed.
+    // Listened for from the start, so an exit before the transport starts is not missed.
     const closed = new Promise<void>((resolveClosed) => child.once('close', () => resolveClosed()));
     child.once('spawn', () => {
       const pid = child.pid;
@@ -75,16 +77,12 @@ export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
 export async function stopChild({ process: child, closed: exited }: SpawnedChild): Promise<void> {
   const pid = child.pid;
   if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exitsWithin = async (ms: number): Promise<boolean> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-      timer.unref();
-    });
-    const done = await Promise.race([exited.then(() => true), timeout]);
-    clearTimeout(timer);
-    return done;
-  };
+  const exitsWithin = (ms: number): Promise<boolean> =>
+    withDeadline(
+      exited.then(() => true),
+      ms,
+      () => false,
+    );
   child.stdin?.end();
   if (await exitsWithin(STOP_STEP_MS)) return;
   killGroup(pid, 'SIGTERM');

@@ -1,5 +1,6 @@
 import type { JSONRPCErrorResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { httpStatusOf, isAuthStatus } from './http-errors.js';
+import { secretsSetCommand } from '../../secrets/hints.js';
 
 /** JSON-RPC error code sent to the client when the remote server refuses the configured credentials. */
 export const AUTH_REJECTED_CODE = -32030;
@@ -19,12 +20,12 @@ export function authRejectedMessage(serverName: string, status: number | undefin
     return `Server "${serverName}" rejected its credentials${http}; check the "headers" of "${serverName}" in the mcp-keyproxy config.`;
   }
   const noun = secretNames.length === 1 ? 'the API key' : 'the API keys';
-  const commands = secretNames.map((name) => `\`mcp-keyproxy secrets set ${serverName} ${name}\``).join(' or ');
+  const commands = secretNames.map((name) => `\`${secretsSetCommand(serverName, name)}\``).join(' or ');
   return `${noun.charAt(0).toUpperCase()}${noun.slice(1)} for ${serverName} ${secretNames.length === 1 ? 'was' : 'were'} rejected${http}; run ${commands} to store a valid one, then restart the server in your MCP client.`;
 }
 
 /** A short, value-free description of a transport failure, for the client. */
-export function failureSummary(error: unknown): string {
+function failureSummary(error: unknown): string {
   const status = httpStatusOf(error);
   if (status !== undefined) return `HTTP ${status}`;
   if (error instanceof Error) {
@@ -36,7 +37,7 @@ export function failureSummary(error: unknown): string {
 }
 
 /** A JSON-RPC error response for `id`. */
-export function errorResponse(id: RequestId, code: number, message: string, data?: Record<string, unknown>): JSONRPCErrorResponse {
+function errorResponse(id: RequestId, code: number, message: string, data?: Record<string, unknown>): JSONRPCErrorResponse {
   return { jsonrpc: '2.0', id, error: { code, message, ...(data ? { data } : {}) } };
 }
 

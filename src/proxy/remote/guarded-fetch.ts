@@ -1,7 +1,7 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { requestSignal } from './signal-fanout.js';
-import { assertUrlAllowed, describeUrl } from './url-policy.js';
+import { assertUrlAllowed, describeUrl } from '../../config/url-policy.js';
 
 /** What the guarded fetch needs to know about the server it talks to. */
 export interface GuardedFetchOptions {

@@ -20,7 +20,7 @@ export type SdkClientTransport = Transport & { terminateSession?: () => Promise<
  * The server's GET stream reconnects with growing delays: 0.5 s, 0.75 s, … up to 30 s, for about two minutes
  * per outage (the SDK's default gives up after two tries).
  */
-export const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
+const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
   initialReconnectionDelay: 500,
   maxReconnectionDelay: 30_000,
   reconnectionDelayGrowFactor: 1.5,

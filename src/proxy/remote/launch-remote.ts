@@ -6,7 +6,7 @@ import { secretHeaderNames } from './headers.js';
 import { withoutAbsent } from '../downstream/credential-plan.js';
 import { createInnerTransport } from './inner-transport.js';
 import { RemoteSessionTransport } from './session-transport.js';
-import { assertUrlAllowed, describeUrl, isCleartextRemote } from './url-policy.js';
+import { assertUrlAllowed, describeUrl, isCleartextRemote } from '../../config/url-policy.js';
 
 /**
  * Connects to a remote MCP server (Streamable HTTP, or SSE), its secrets sent as HTTP headers (or in the URL) and

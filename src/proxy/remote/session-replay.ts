@@ -1,5 +1,12 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  JSONRPCResultResponse,
+  RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import {
   isInitializedNotification,
   isInitializeRequest,
@@ -7,7 +14,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
 } from '../wire/json-rpc.js';
-import { ReplayWaiter } from './replay-waiter.js';
+import { PendingCalls } from '../core/pending-calls.js';
 
 /**
  * What a new session needs from the client's handshake: its `initialize` and `notifications/initialized` as they
@@ -19,7 +26,9 @@ export class SessionReplay {
   private initialized: JSONRPCNotification | undefined;
   private protocolVersion: string | undefined;
   private readonly initializeIds = new Set<RequestId>();
-  private readonly waiter = new ReplayWaiter();
+  /** The replayed `initialize`s waiting for their answers, which are kept from the client. */
+  private readonly replays = new PendingCalls<JSONRPCResultResponse | JSONRPCErrorResponse>();
+  private replayCount = 0;
 
   /** True once the client's `initialize` went out: a dropped session can then be replaced. */
   get canReplay(): boolean {
@@ -43,7 +52,7 @@ export class SessionReplay {
       this.protocolVersion = message.result.protocolVersion;
       transport.setProtocolVersion?.(this.protocolVersion);
     }
-    return this.waiter.settle(message.id, message);
+    return this.replays.resolve(message.id, message);
   }
 
   /** Forgets a request that will get no answer from the server. */
@@ -59,12 +68,19 @@ export class SessionReplay {
   /** Initializes a new session on `transport` with the client's own messages; the server's answer is kept. */
   async replay(transport: Transport, timeoutMs: number): Promise<void> {
     if (!this.initialize) throw new Error('no initialize to replay');
-    const { id, answer } = this.waiter.next(timeoutMs);
+    // Its id comes from a prefix no client uses.
+    const id = `mcp-keyproxy-replay-${++this.replayCount}`;
+    const answer = this.replays.register(id, {
+      timeoutMs,
+      onTimeout: () => new Error(`no answer to the replayed initialize within ${timeoutMs} ms`),
+    });
+    // The caller may stop waiting (the send failed): a later rejection must not become an unhandled one.
+    answer.catch(() => undefined);
     this.initializeIds.add(id);
     try {
       await transport.send({ ...this.initialize, id });
     } catch (error) {
-      this.waiter.cancel(id);
+      this.replays.reject(id, new Error('not sent'));
       throw error;
     }
     const response = await answer;
@@ -74,6 +90,6 @@ export class SessionReplay {
 
   /** Stops waiting for any replay (the session is closing). */
   cancel(reason: string): void {
-    this.waiter.cancelAll(reason);
+    this.replays.rejectAll(new Error(reason));
   }
 }

@@ -6,6 +6,7 @@ import { authRejectedMessage, failureResponse } from './failure-response.js';
 import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallbackStatus } from './http-errors.js';
 import type { RemoteKind, SdkClientTransport } from './inner-transport.js';
 import { SessionReplay } from './session-replay.js';
+import { withDeadline } from '../../timing/deadline.js';
 
 /** What the remote session transport is built from. */
 export interface RemoteSessionOptions {
@@ -89,7 +90,11 @@ export class RemoteSessionTransport implements Transport {
     this.handshake.cancel('the proxy is closing');
     const inner = this.inner;
     if (inner?.terminateSession && inner.sessionId !== undefined) {
-      await withTimeout(inner.terminateSession(), this.options.timeoutMs ?? 3000).catch((error: unknown) => {
+      const ms = this.options.timeoutMs ?? 3000;
+      const ended = withDeadline(inner.terminateSession(), ms, () => {
+        throw new Error(`no answer within ${ms} ms`);
+      });
+      await ended.catch((error: unknown) => {
         this.markHandled(error);
         this.options.logger.debug({ server: this.options.serverName, err: error }, 'could not end the remote session (DELETE)');
       });
@@ -255,13 +260,4 @@ export class RemoteSessionTransport implements Transport {
   private markHandled(error: unknown): void {
     if (typeof error === 'object' && error !== null) this.handled.add(error);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

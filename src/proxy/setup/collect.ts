@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/audit-log.js';
@@ -8,6 +7,7 @@ import { newVerificationCode } from '../../dialog/verification-code.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import { connectedText, toolText, type SetupCallExtra, type SetupServer } from './setup-server.js';
+import { withDeadline } from '../../timing/deadline.js';
 
 /** How often the code is repeated in progress notifications while the dialog is open. */
 const PROGRESS_EVERY_MS = 10_000;
@@ -29,6 +29,8 @@ export interface CollectOptions {
   stopSignal: AbortSignal;
   /** Starts the downstream once the values are stored; resolves with its tool names. */
   start: () => Promise<string[]>;
+  /** The MCP client's `clientInfo.name`, named in the dialog (untrusted; the dialog bounds it). */
+  clientName?: string;
 }
 
 /**
@@ -47,13 +49,14 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
   // of showing a code that no window on the screen displays.
   const lockPromise = acquireDialogLock(serverName, { signal: abort });
   lockPromise.catch(() => undefined);
-  const ownsDialog = await Promise.race([
+  const ownsDialog = await withDeadline(
     lockPromise.then(
       (lock) => !lock.waited,
       () => false,
     ),
-    delay(LOCK_QUICK_MS, false),
-  ]);
+    LOCK_QUICK_MS,
+    () => false,
+  );
   const tell = ownsDialog
     ? tellCode
     : `Another mcp-keyproxy process is already asking for the credentials of ${serverName} in a window on this computer; finish it there.`;
@@ -67,7 +70,7 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
       }
       logger.info({ server: serverName, secrets: options.names }, 'credential dialog shown');
       options.audit.dialogShown(serverName, options.names);
-      const values = await options.dialog.collect(serverName, options.server.secrets, options.names, code, abort);
+      const values = await options.dialog.collect(serverName, options.server.secrets, options.names, code, abort, options.clientName);
       if (values === null) {
         const by = options.stopSignal.aborted || extra.signal.aborted || dialogAbort.signal.aborted ? 'client' : 'user';
         logger.info({ server: serverName, by }, 'credential dialog cancelled');

@@ -24,6 +24,8 @@ export async function askConsent(options: {
   signal: AbortSignal;
   logger: Logger;
   audit: AuditLog;
+  /** The MCP client's `clientInfo.name`, named in the native dialog (untrusted; the dialog bounds it). */
+  clientName?: string;
 }): Promise<ConsentDecision> {
   const { serverName, secretNames, setup, logger } = options;
   let decision: ConsentDecision = 'deny';
@@ -55,7 +57,7 @@ export async function askConsent(options: {
           data: `A window "mcp-keyproxy: allow ${serverName} to use its credentials?" has opened on this computer with the code ${code}.`,
         })
         .catch(() => undefined);
-      decision = await options.dialog.confirm(serverName, secretNames, code, options.signal);
+      decision = await options.dialog.confirm(serverName, secretNames, code, options.signal, options.clientName);
     }
   } catch (error) {
     logger.warn({ server: serverName, via, err: error }, 'consent prompt failed; treating it as deny');

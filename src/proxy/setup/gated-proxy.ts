@@ -2,7 +2,7 @@ import { Router } from '../core/router.js';
 import { superviseRouter, type RunningProxy } from '../core/supervise.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { GatedServer, type GatedState } from './gated-server.js';
-import { SETUP_LINK } from './setup-server.js';
+import { PROXY_LINK } from '../core/link.js';
 
 /**
  * One gated server (`mcp-keyproxy run <server>` when its credentials are missing or their use needs consent): the
@@ -20,7 +20,7 @@ export async function serveGated(options: ServeOptions, deps: ServeDeps, initial
   const gated = new GatedServer(options, deps, (lists) => {
     for (const list of lists) router.notifyClient(`notifications/${list}/list_changed`);
   });
-  await gated.join(router, SETUP_LINK, initial);
+  await gated.join(router, PROXY_LINK, initial);
   return superviseRouter(router, deps.logger, {
     stopDownstreams: async () => gated.downstream?.transport.close(),
     beforeStop: () => gated.abort(),

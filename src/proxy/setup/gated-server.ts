@@ -20,7 +20,7 @@ export type GatedState = 'needs-credentials' | 'needs-consent' | 'denied' | 'sta
  * A server that cannot start as soon as the client connects: its credentials are missing, or the user must
  * first allow their use. Its setup server lists a `connect_<server>` tool; once the server is up the client's
  * `initialize` is replayed to it, it is attached to the router under its own name, and the change is announced.
- * Used alone (`ManagedSession`) or as one member of the aggregate.
+ * Used alone (`serveGated`) or as one member of the aggregate.
  */
 export class GatedServer {
   private current: GatedState = 'needs-credentials';
@@ -155,6 +155,7 @@ export class GatedServer {
         stopSignal: this.stopped.signal,
         // Typing the values in is the user's consent to use them.
         start: () => this.startDownstream(),
+        clientName: this.clientName(),
       },
       extra,
     );
@@ -173,6 +174,7 @@ export class GatedServer {
         signal: this.stopped.signal,
         logger: this.deps.logger,
         audit: this.deps.audit,
+        clientName: this.clientName(),
       });
       if (decision === 'deny') {
         this.current = 'denied';
@@ -186,6 +188,11 @@ export class GatedServer {
     } catch (error) {
       return toolText((error as Error).message, true);
     }
+  }
+
+  /** The name the client gave in its `initialize` (`clientInfo.name`), to show in the dialog. */
+  private clientName(): string | undefined {
+    return this.setup.server.getClientVersion()?.name ?? this.router.clientInitialize?.params.clientInfo.name;
   }
 
   /** Starts the server with what the keychain holds now, replays `initialize` and switches routing to it. */

@@ -49,9 +49,6 @@ export const PROXY_CAPABILITIES: ServerCapabilities = {
   completions: {},
 };
 
-/** Name of the proxy's own link in the router. */
-export const SETUP_LINK = 'mcp-keyproxy';
-
 /**
  * The proxy's own MCP server, used while a downstream cannot start yet (credentials missing, consent pending).
  * It answers `initialize` at once — declaring every capability a downstream may bring, with `listChanged` — and

@@ -15,7 +15,7 @@ import type {
  */
 
 /** The error codes the proxy answers with (the values of the SDK's `ErrorCode`). */
-export const ErrorCode = {
+export const JsonRpcErrorCode = {
   ConnectionClosed: -32000,
   RequestTimeout: -32001,
   ParseError: -32700,

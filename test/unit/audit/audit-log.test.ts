@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AuditLog, INVALID_NAME, MemoryAuditSink, NullAuditLog } from '../../../src/audit/audit-log.js';
+import { AuditLog, INVALID_NAME, MemoryAuditSink } from '../../../src/audit/audit-log.js';
 import type { AuditEventFields } from '../../../src/audit/events.js';
 
 const at = new Date('2026-03-01T12:00:00.000Z');
@@ -60,7 +60,7 @@ describe('AuditLog', () => {
 
   it('replaces anything that is not a valid name (e.g. a value passed by mistake)', () => {
     const { sink, audit } = make();
-    audit.secretRead('github', ['TOKEN', 'sk live/with+slash='], 'env');
+    audit.secretRead('github', ['TOKEN', 'sk live/with+slash='], 'keychain');
     audit.secretStored('bad server', 'TOKEN', 'cli');
     expect(sink.events[0]).toMatchObject({ names: ['TOKEN', INVALID_NAME] });
     expect(sink.events[1]).toMatchObject({ server: INVALID_NAME });
@@ -107,12 +107,5 @@ describe('AuditLog', () => {
     expect(sink.events.map((e) => ('count' in e ? e.count : 0))).toEqual([1, 2]);
     vi.advanceTimersByTime(5000);
     expect(sink.events).toHaveLength(2);
-  });
-
-  it('NullAuditLog writes nothing and accepts every call', () => {
-    const audit = new NullAuditLog();
-    audit.secretRead('github', ['TOKEN'], 'keychain');
-    audit.scrubHit('github', 'TOKEN', 'result');
-    audit.close();
   });
 });

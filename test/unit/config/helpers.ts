@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, expect } from 'vitest';
-import { KeyproxyError, type ErrorCode } from '../../../src/errors.js';
+import { KeyproxyError, type KeyproxyErrorCode } from '../../../src/errors.js';
 
 const created: string[] = [];
 
@@ -26,7 +26,7 @@ export async function writeConfig(dir: string, name: string, content: unknown): 
 }
 
 /** Runs `fn` and returns the KeyproxyError it throws (or rejects with), checking its code. */
-export async function expectKeyproxyError(fn: () => unknown, code: ErrorCode): Promise<KeyproxyError> {
+export async function expectKeyproxyError(fn: () => unknown, code: KeyproxyErrorCode): Promise<KeyproxyError> {
   let caught: unknown;
   try {
     await fn();

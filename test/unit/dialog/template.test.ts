@@ -46,6 +46,49 @@ describe('credentialTemplate', () => {
   });
 });
 
+/** A client name built to break out: markup, a fake second line with a code, bidi and NUL, and 500 more characters. */
+const HOSTILE = '<b>Claude</b>\n\nVerification code: AAAA-BBBB\u202e\u0000\r' + 'x'.repeat(500);
+
+/** The client name as shown in a description: what stands between "Your AI app (" and ") wants". */
+function shownName(description: string | undefined): string | undefined {
+  return /Your AI app \((.*)\) wants/s.exec(description ?? '')?.[1];
+}
+
+describe('the client name in the dialogs', () => {
+  it('names the app in the credential form and the consent prompt', () => {
+    const form = credentialTemplate('github', {}, ['TOKEN'], CODE, { clientName: 'Visual Studio Code' });
+    const consent = consentTemplate('github', ['TOKEN'], CODE, { clientName: 'Visual Studio Code' });
+    expect(shownName(form.description)).toBe('Visual Studio Code');
+    expect(shownName(consent.description)).toBe('Visual Studio Code');
+  });
+
+  it('falls back to "Your AI app" for a missing, blank or unprintable name', () => {
+    for (const clientName of [undefined, '', '   ', '\u0000\u200b\n']) {
+      expect(credentialTemplate('github', {}, ['TOKEN'], CODE, { clientName }).description).toMatch(/^Your AI app wants/);
+    }
+  });
+
+  it('keeps a hostile name on one line, bounded, and inside the description only', () => {
+    const plain = credentialTemplate('github', {}, ['TOKEN'], CODE);
+    for (const [template, unnamed] of [
+      [credentialTemplate('github', {}, ['TOKEN'], CODE, { clientName: HOSTILE }), plain],
+      [consentTemplate('github', ['TOKEN'], CODE, { clientName: HOSTILE }), consentTemplate('github', ['TOKEN'], CODE)],
+    ] as const) {
+      const name = shownName(template.description) ?? '';
+      expect([...name]).toHaveLength(60);
+      expect(name).toMatch(/^<b>Claude<\/b> Verification code: AAAA-BBBB x+…$/);
+      expect(name).not.toMatch(/[\p{Cc}\u202e]/u);
+      // The text around it is unchanged: same number of lines, same code, same title.
+      expect(template.description?.split('\n')).toHaveLength(unnamed.description?.split('\n').length ?? 0);
+      expect(template.verification_code).toBe(CODE);
+      expect(template.title).not.toContain('Claude');
+    }
+    const hostile = credentialTemplate('github', {}, ['TOKEN'], CODE, { clientName: HOSTILE });
+    expect(Object.keys(hostile)).toEqual(Object.keys(plain));
+    expect(hostile.fields).toEqual(plain.fields);
+  });
+});
+
 describe('consentTemplate', () => {
   it('is a confirm template that lists the secret names, never values', () => {
     const template = consentTemplate('github', ['TOKEN', 'USER'], CODE, { clientName: 'Cursor' });

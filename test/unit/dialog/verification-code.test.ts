@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CODE_ALPHABET, VERIFICATION_CODE_PATTERN, newVerificationCode } from '../../../src/dialog/verification-code.js';
+import { newVerificationCode } from '../../../src/dialog/verification-code.js';
+
+// Four and four characters, without 0/O, 1/I/L.
+const CODE = /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/;
 
 describe('newVerificationCode', () => {
   it('is XXXX-XXXX over the unambiguous alphabet', () => {
     for (let i = 0; i < 1000; i++) {
       const code = newVerificationCode();
-      expect(code).toMatch(VERIFICATION_CODE_PATTERN);
+      expect(code).toMatch(CODE);
       expect(code).not.toMatch(/[01OIL]/);
     }
-    expect(CODE_ALPHABET).toHaveLength(31);
-    expect(new Set(CODE_ALPHABET).size).toBe(31);
   });
 
   it('uses every character about equally often and rarely repeats a code', () => {

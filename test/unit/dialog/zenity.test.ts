@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConfirmTemplate, FormTemplate } from '../../../src/dialog/template.js';
+import { consentTemplate, credentialTemplate, type ConfirmTemplate, type FormTemplate } from '../../../src/dialog/template.js';
 import {
   ZENITY_SEPARATOR,
   invalidValue,
@@ -78,6 +78,24 @@ describe('zenity arguments', () => {
       ]),
     );
     expect(args.find((a) => a.startsWith('--text='))).toBe(`--text=Verification code: ${CODE}\n\nSecrets: TOKEN <b>`);
+  });
+});
+
+describe('zenity and the client name', () => {
+  const hostile = '<span foreground="red">Claude</span> & <b>x</b>\n\\n';
+
+  it('shows markup in the name as text in the form, on one line', () => {
+    const text = zenityFormArgs(credentialTemplate('github', {}, ['TOKEN'], CODE, { clientName: hostile }), 600).find((a) =>
+      a.startsWith('--text='),
+    );
+    expect(text).toContain('Your AI app (&lt;span foreground="red"&gt;Claude&lt;/span&gt; &amp; &lt;b&gt;x&lt;/b&gt; \\\\n) wants');
+    expect(text).not.toContain('<span foreground="red">');
+  });
+
+  it('passes the name to the question untouched, with markup off', () => {
+    const args = zenityConfirmArgs(consentTemplate('github', ['TOKEN'], CODE, { clientName: hostile }), 120);
+    expect(args).toContain('--no-markup');
+    expect(args.find((a) => a.startsWith('--text='))).toContain('Your AI app (<span foreground="red">Claude</span> & <b>x</b> \\n) wants');
   });
 });
 

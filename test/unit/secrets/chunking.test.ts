@@ -8,6 +8,7 @@ import {
   parseChunkHeader,
   splitForStorage,
 } from '../../../src/secrets/chunking.js';
+import { SECRET_NAME_RULE } from '../../../src/config/names.js';
 
 /** Round-trips through a fake keychain the way KeyringStore does: main account first, chunks on demand. */
 async function roundTrip(name: string, value: string, maxUnits?: number): Promise<string | null> {
@@ -107,5 +108,15 @@ describe('chunk accounts', () => {
     expect(isChunkAccountOf('API_KEY#3', 'API_KEY')).toBe(true);
     expect(isChunkAccountOf('API_KEY2#3', 'API_KEY')).toBe(false);
     expect(isChunkAccountOf('API#3', 'API_KEY')).toBe(false);
+  });
+
+  it('takes an account as a chunk only when its name part is a valid secret name (the rule of config/names.ts)', () => {
+    for (const account of ['#1', '1KEY#1', 'API KEY#1', 'API_KEY#0', 'API_KEY#', 'API_KEY#1x', 'A#1#2', `A${'b'.repeat(128)}#1`])
+      expect(isChunkAccount(account)).toBe(false);
+    expect(isChunkAccount(`A${'b'.repeat(127)}#1`)).toBe(true);
+  });
+
+  it('words an invalid name as the config does', () => {
+    expect(() => splitForStorage('1KEY', 'v')).toThrow(`Invalid secret name "1KEY": ${SECRET_NAME_RULE}.`);
   });
 });

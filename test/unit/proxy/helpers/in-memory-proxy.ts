@@ -33,6 +33,8 @@ export interface CollectCall {
   names: readonly string[];
   code: string;
   signal: AbortSignal;
+  /** The client app named in the dialog. */
+  app?: string;
 }
 
 /** One call of the fake dialog's consent prompt, as the proxy made it. */
@@ -41,6 +43,8 @@ export interface ConfirmCall {
   secretNames: readonly string[];
   code: string;
   signal: AbortSignal;
+  /** The client app named in the dialog. */
+  app?: string;
 }
 
 /**
@@ -64,15 +68,16 @@ export class FakeDialog implements CredentialDialog {
     names: readonly string[],
     code: string,
     signal: AbortSignal,
+    app?: string,
   ): Promise<FormValues | null> {
-    const call = { serverName, declarations, names: [...names], code, signal };
+    const call = { serverName, declarations, names: [...names], code, signal, app };
     this.collects.push(call);
     return untilAborted(signal, null, async () => this.onCollect(call));
   }
 
   /** Records the prompt and answers with `onConfirm` ('deny' when aborted first). */
-  confirm(serverName: string, secretNames: readonly string[], code: string, signal: AbortSignal): Promise<ConsentDecision> {
-    const call = { serverName, secretNames: [...secretNames], code, signal };
+  confirm(serverName: string, secretNames: readonly string[], code: string, signal: AbortSignal, app?: string): Promise<ConsentDecision> {
+    const call = { serverName, secretNames: [...secretNames], code, signal, app };
     this.confirms.push(call);
     return untilAborted<ConsentDecision>(signal, 'deny', async () => this.onConfirm(call));
   }

@@ -127,6 +127,7 @@ describe('gated server: missing credentials', () => {
     expect(dialog.collects).toHaveLength(1);
     const code = dialog.collects[0]!.code;
     expect(code).toMatch(CODE);
+    expect(dialog.collects[0]!.app).toBe('test-client');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress[0]?.message).toContain(code);
     expect(result.isError).toBeFalsy();
@@ -253,7 +254,7 @@ describe('gated server: consent for stored secrets', () => {
     await vi.waitFor(() => expect(proxy.launcher.launches).toHaveLength(1), WAIT);
     expect(proxy.dialog.confirms).toHaveLength(1);
     const [asked] = proxy.dialog.confirms;
-    expect(asked).toMatchObject({ serverName: 'gh', secretNames: ['token'] });
+    expect(asked).toMatchObject({ serverName: 'gh', secretNames: ['token'], app: 'test-client' });
     expect(asked?.code).toMatch(CODE);
     const logged = JSON.stringify(client.notifications('notifications/message'));
     expect(logged).toContain(asked!.code);
