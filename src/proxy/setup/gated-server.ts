@@ -29,6 +29,10 @@ export class GatedServer {
   private running: Downstream | undefined;
   private caps: ServerCapabilities | undefined;
   private starting: Promise<string[]> | undefined;
+  /** The consent prompt (and the start after it) in progress, joined by any further ask. */
+  private allowing: Promise<CallToolResult> | undefined;
+  /** The tools of the running server, as listed when it connected. */
+  private toolNames: string[] = [];
   /** "Allow for this session": later starts in this proxy process do not ask again. */
   private allowedForSession = false;
   private readonly stopped = new AbortController();
@@ -161,8 +165,17 @@ export class GatedServer {
     );
   }
 
-  /** Asks for consent (unless allowed for the session already), then starts the server. */
-  private async allowAndStart(): Promise<CallToolResult> {
+  /**
+   * Asks for consent (unless allowed for the session already), then starts the server. While a prompt is open, a
+   * second ask (the model calling connect_<server> while the user looks at the prompt shown after `initialized`)
+   * joins it: one prompt, one code, one start.
+   */
+  private allowAndStart(): Promise<CallToolResult> {
+    this.allowing ??= this.askThenStart().finally(() => (this.allowing = undefined));
+    return this.allowing;
+  }
+
+  private async askThenStart(): Promise<CallToolResult> {
     const { serverName } = this.options;
     const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
     if (!this.allowedForSession && needsConsent(this.options, plan, fromKeychain)) {
@@ -197,6 +210,8 @@ export class GatedServer {
 
   /** Starts the server with what the keychain holds now, replays `initialize` and switches routing to it. */
   private startDownstream(): Promise<string[]> {
+    // Never a second downstream beside a running one: it would be orphaned by the router's link.
+    if (this.current === 'ready') return Promise.resolve(this.toolNames);
     this.starting ??= (async () => {
       const { serverName } = this.options;
       const { plan } = await readPlan(this.deps, serverName, this.options.server);
@@ -209,6 +224,7 @@ export class GatedServer {
         const { toolNames, capabilities } = await handshake(downstream.transport, initialize, () => downstream.endReason());
         this.running = downstream;
         this.caps = capabilities;
+        this.toolNames = toolNames;
         this.router.attach(serverName, downstream.transport);
         this.current = 'ready';
         this.note = undefined;

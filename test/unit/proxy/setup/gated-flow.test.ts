@@ -227,6 +227,25 @@ describe('gated server: consent for stored secrets', () => {
     expect(JSON.stringify(client.received)).not.toContain(STORED);
   });
 
+  it('a connect call while the first prompt is open joins it: one prompt, one consent, one start', async () => {
+    let answer!: (result: ReturnType<typeof consentAnswer>) => void;
+    const answered = new Promise<ReturnType<typeof consentAnswer>>((resolve) => (answer = resolve));
+    const { client, launcher, auditSink } = await start({ initial, elicitation: () => answered });
+
+    await vi.waitFor(() => expect(client.elicitations).toHaveLength(1), WAIT);
+    const call = client.client.callTool({ name: 'connect_gh', arguments: {} });
+    // Give a second prompt every chance to appear before the first is answered.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer(consentAnswer('once'));
+
+    const result = await call;
+    expect(result.isError).toBeFalsy();
+    expect(resultText(result)).toContain('Connected to gh');
+    expect(client.elicitations).toHaveLength(1);
+    expect(launcher.launches).toHaveLength(1);
+    expect(eventsNamed(auditSink.events, 'consent')).toHaveLength(1);
+  });
+
   it('elicitation answered "deny" keeps the connect tool, whose call says how to be asked again', async () => {
     const { client, launcher, auditSink } = await start({ initial, elicitation: () => consentAnswer('deny') });
 
