@@ -33,8 +33,8 @@ export class GatedServer {
   private allowing: Promise<CallToolResult> | undefined;
   /** The tools of the running server, as listed when it connected. */
   private toolNames: string[] = [];
-  /** "Allow for this session": later starts in this proxy process do not ask again. */
-  private allowedForSession = false;
+  /** "Allow for this session" (the consent choice): later starts until the proxy exits do not ask again. */
+  private allowedUntilExit = false;
   private readonly stopped = new AbortController();
   private readonly setup: SetupServer;
   private router!: Router;
@@ -103,7 +103,7 @@ export class GatedServer {
 
   /**
    * The server ended on its own: back to setup; the next connect_<server> call starts it again (asking for
-   * consent unless allowed for the session).
+   * consent unless allowed until the proxy exits).
    */
   downstreamEnded(reason: string): void {
     this.running = undefined;
@@ -166,7 +166,7 @@ export class GatedServer {
   }
 
   /**
-   * Asks for consent (unless allowed for the session already), then starts the server. While a prompt is open, a
+   * Asks for consent (unless allowed until the proxy exits), then starts the server. While a prompt is open, a
    * second ask (the model calling connect_<server> while the user looks at the prompt shown after `initialized`)
    * joins it: one prompt, one code, one start.
    */
@@ -178,7 +178,7 @@ export class GatedServer {
   private async askThenStart(): Promise<CallToolResult> {
     const { serverName } = this.options;
     const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
-    if (!this.allowedForSession && needsConsent(this.options, plan, fromKeychain)) {
+    if (!this.allowedUntilExit && needsConsent(this.options, plan, fromKeychain)) {
       const decision = await askConsent({
         serverName,
         secretNames: [...plan.values.keys()].filter((name) => fromKeychain.has(name)),
@@ -194,7 +194,7 @@ export class GatedServer {
         this.refreshTools(true);
         return toolText(`You denied ${serverName} the use of its stored credentials. Call connect_${serverName} to be asked again.`, true);
       }
-      this.allowedForSession = decision === 'session';
+      this.allowedUntilExit = decision === 'session';
     }
     try {
       return toolText(connectedText(serverName, await this.startDownstream()));
