@@ -358,11 +358,13 @@ describe('consent before stored secrets are used', () => {
     }
   });
 
-  it('without elicitation: asks in the dialog, in confirm mode', async () => {
+  it('without elicitation: asks in the dialog when connect is called, whose result shows the same code', async () => {
     const { client, proxyPid } = await connectThroughProxy({ config, server: consentServer, env });
     try {
       const changed = listChangedCounter(client);
+      const told = textOf(await client.callTool({ name: `connect_${consentServer}`, arguments: {} }));
       const dialog = { pid: await dialogOf(proxyPid) };
+      expect(told).toContain(`with the code ${codeShown(await driver.dump(dialog))}`);
       await driver.run(dialog, [{ op: 'press', name: 'Allow once' }]);
       expect(await waitFor(() => changed() > 0, 10_000)).toBe(true);
       expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('get-env');

@@ -2,6 +2,7 @@ import type { CallToolResult, InitializeRequest, ServerCapabilities, Tool } from
 import { referencedSecretNames } from '../../config/references.js';
 import { collectCredentials } from './collect.js';
 import { askConsent } from './consent.js';
+import { answerWithNotice, PromptNotice } from './notice.js';
 import type { Downstream } from '../downstream/downstream.js';
 import { handshake } from '../downstream/handshake.js';
 import type { Router } from '../core/router.js';
@@ -31,6 +32,8 @@ export class GatedServer {
   private starting: Promise<string[]> | undefined;
   /** The consent prompt (and the start after it) in progress, joined by any further ask. */
   private allowing: Promise<CallToolResult> | undefined;
+  /** The code of the consent dialog in progress, for every call that joins it. */
+  private readonly consentNotice = new PromptNotice();
   /** The tools of the running server, as listed when it connected. */
   private toolNames: string[] = [];
   /** "Allow for this session" (the consent choice): later starts until the proxy exits do not ask again. */
@@ -67,8 +70,11 @@ export class GatedServer {
     await this.setup.transport.start();
     if (replay) await handshake(this.setup.transport, replay, () => undefined);
     router.attach(setupLink, this.setup.transport);
+    // Asked at once only where the prompt shows in the client itself (elicitation). Without it, the native
+    // dialog's code would have nowhere to appear: the dialog opens when the model calls connect_<server>, whose
+    // result carries the code.
     const askConsentNow = (): void => {
-      if (this.current === 'needs-consent') void this.allowAndStart();
+      if (this.current === 'needs-consent' && this.setup.clientHasFormElicitation()) void this.allowAndStart();
     };
     if (replay) askConsentNow();
     else this.setup.server.oninitialized = askConsentNow;
@@ -143,7 +149,10 @@ export class GatedServer {
   private async onSetupCall(extra: SetupCallExtra): Promise<CallToolResult> {
     const { serverName } = this.options;
     if (this.current === 'starting' && this.starting) return toolText(connectedText(serverName, await this.starting));
-    if (this.current !== 'needs-credentials') return this.allowAndStart();
+    if (this.current !== 'needs-credentials') {
+      const whenDone = `The tools of ${serverName} will appear when you have answered there.`;
+      return answerWithNotice(extra, this.consentNotice, this.allowAndStart(), whenDone);
+    }
     const { plan } = await readPlan(this.deps, serverName, this.options.server);
     // After a rejected key every secret is asked again, not only the missing ones.
     const names = plan.missing.length > 0 ? plan.missing : referencedSecretNames(this.options.server);
@@ -171,7 +180,10 @@ export class GatedServer {
    * joins it: one prompt, one code, one start.
    */
   private allowAndStart(): Promise<CallToolResult> {
-    this.allowing ??= this.askThenStart().finally(() => (this.allowing = undefined));
+    this.allowing ??= this.askThenStart().finally(() => {
+      this.allowing = undefined;
+      this.consentNotice.clear();
+    });
     return this.allowing;
   }
 
@@ -179,7 +191,7 @@ export class GatedServer {
     const { serverName } = this.options;
     const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
     if (!this.allowedUntilExit && needsConsent(this.options, plan, fromKeychain)) {
-      const decision = await askConsent({
+      const outcome = await askConsent({
         serverName,
         secretNames: [...plan.values.keys()].filter((name) => fromKeychain.has(name)),
         setup: this.setup,
@@ -187,8 +199,17 @@ export class GatedServer {
         signal: this.stopped.signal,
         logger: this.deps.logger,
         audit: this.deps.audit,
+        tell: (notice) => this.consentNotice.set(notice),
         clientName: this.clientName(),
       });
+      if ('unanswered' in outcome) {
+        // Not a denial: nobody answered. The state stays, and the reason says what to do instead.
+        this.note = `The consent prompt for ${serverName} got no answer: ${outcome.unanswered}`;
+        this.refreshTools(true);
+        return toolText(`${this.note} Call connect_${serverName} to be asked again.`, true);
+      }
+      const { decision } = outcome;
+      this.note = undefined;
       if (decision === 'deny') {
         this.current = 'denied';
         this.refreshTools(true);
@@ -225,7 +246,7 @@ export class GatedServer {
         this.running = downstream;
         this.caps = capabilities;
         this.toolNames = toolNames;
-        this.router.attach(serverName, downstream.transport);
+        this.router.attach(serverName, downstream.transport, () => downstream.endReason());
         this.current = 'ready';
         this.note = undefined;
         this.refreshTools(false);

@@ -264,21 +264,62 @@ describe('gated server: consent for stored secrets', () => {
     expect(await toolNames(client)).toEqual(['connect_gh']);
   });
 
-  it('without elicitation asks the native dialog, whose code the client sees in a log message', async () => {
+  it('without elicitation waits for connect, whose result shows the code of the dialog it opens', async () => {
     const proxy = inMemoryDeps({ initial });
-    proxy.dialog.onConfirm = () => 'once';
+    let allow!: (decision: 'once') => void;
+    proxy.dialog.onConfirm = () => new Promise((resolve) => (allow = resolve));
     running = await serveServer(serveOptions('gh', SERVER), proxy.deps);
     client = await connectClient(proxy.clientTransport);
+    expect(await toolNames(client)).toEqual(['connect_gh']);
+    expect(proxy.dialog.confirms).toHaveLength(0);
 
-    await vi.waitFor(() => expect(proxy.launcher.launches).toHaveLength(1), WAIT);
+    const result = await client.client.callTool({ name: 'connect_gh', arguments: {} });
     expect(proxy.dialog.confirms).toHaveLength(1);
     const [asked] = proxy.dialog.confirms;
     expect(asked).toMatchObject({ serverName: 'gh', secretNames: ['token'], app: 'test-client' });
     expect(asked?.code).toMatch(CODE);
-    const logged = JSON.stringify(client.notifications('notifications/message'));
-    expect(logged).toContain(asked!.code);
+    expect(resultText(result)).toContain(`with the code ${asked!.code}`);
+    expect(resultText(result)).toContain('will appear');
+    expect(proxy.launcher.launches).toHaveLength(0);
+
+    allow('once');
+    await vi.waitFor(() => expect(proxy.launcher.launches).toHaveLength(1), WAIT);
+    await vi.waitFor(() => expect(client!.notifications('notifications/tools/list_changed').length).toBeGreaterThan(0), WAIT);
     expect(proxy.dialog.collects).toHaveLength(0);
     expect(eventsNamed(proxy.auditSink.events, 'consent')).toEqual([expect.objectContaining({ decision: 'once' })]);
+  });
+
+  it('without elicitation, a call with a progress token gets the code as progress and the result when answered', async () => {
+    const proxy = inMemoryDeps({ initial });
+    proxy.dialog.onConfirm = () => 'session';
+    running = await serveServer(serveOptions('gh', SERVER), proxy.deps);
+    client = await connectClient(proxy.clientTransport);
+    const progress: Array<{ message?: string }> = [];
+
+    const result = await client.client.callTool({ name: 'connect_gh', arguments: {} }, undefined, {
+      onprogress: (update) => void progress.push(update),
+    });
+    expect(progress[0]?.message).toContain(`with the code ${proxy.dialog.confirms[0]!.code}`);
+    expect(resultText(result)).toBe('Connected to gh. Its 2 tools are now available: echo, leak_token.');
+  });
+
+  it('a dialog that cannot be shown is no denial: the state stays, the reason says what to do, no consent is recorded', async () => {
+    const proxy = inMemoryDeps({ initial });
+    proxy.dialog.onConfirm = () => {
+      throw new KeyproxyError('DIALOG_UNAVAILABLE', 'Cannot ask for consent: no display. Use "confirm": false on the server.');
+    };
+    running = await serveServer(serveOptions('gh', SERVER), proxy.deps);
+    client = await connectClient(proxy.clientTransport);
+
+    const result = await client.client.callTool({ name: 'connect_gh', arguments: {} }, undefined, { onprogress: () => undefined });
+    expect(result.isError).toBe(true);
+    expect(resultText(result)).toContain('no display');
+    expect(resultText(result)).not.toContain('denied');
+    expect(eventsNamed(proxy.auditSink.events, 'consent')).toEqual([]);
+    const [tool] = await listTools(client);
+    expect(tool?.description).toContain('got no answer: Cannot ask for consent: no display');
+    expect(tool?.description).not.toContain('denied');
+    expect(proxy.launcher.launches).toHaveLength(0);
   });
 
   it('"session": after the server ends, connect starts it again without asking', async () => {
