@@ -31,7 +31,7 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
     guard: deps.guard,
     route: (_request, links) => links.get(serverName),
   });
-  router.attach(serverName, downstream.transport);
+  router.attach(serverName, downstream.transport, () => downstream.endReason());
   await downstream.transport.start();
   return superviseRouter(router, deps.logger, {
     stopDownstreams: () => downstream.transport.close(),

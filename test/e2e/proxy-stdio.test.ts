@@ -191,13 +191,37 @@ describe('run: lifecycle', () => {
     }
   });
 
+  it('says why a server died at start-up, to the client and on stderr at the default level: exit code and last output', async () => {
+    const dying = `${server}-dying`;
+    const dyingConfig = await writeConfig({
+      [dying]: {
+        command: process.execPath,
+        args: ['-e', "console.error('npm error 404 Not Found - GET https://registry.npmjs.org/@example%2fnope'); process.exit(1)"],
+        confirm: false,
+      },
+    });
+    const proxy = spawn(process.execPath, [binPath, 'run', dying, '--config', dyingConfig], { env: inheritedEnv() });
+    let stdout = '';
+    let stderr = '';
+    proxy.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    proxy.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proxy.once('exit', resolve));
+    proxy.stdin.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`,
+    );
+    expect(await exited).toBe(1);
+    const reply = JSON.parse(stdout.trim().split('\n')[0] ?? '{}') as { error?: { message: string } };
+    expect(reply.error?.message).toMatch(/stopped before answering \(exit code 1; its last output: npm error 404 Not Found/);
+    expect(stderr).toMatch(/ended unexpectedly \(exit code 1; its last output: npm error 404 Not Found/);
+  });
+
   it('exits non-zero and says so on stderr when the server dies', async () => {
     const { client, proxyPid, stderr, transport } = await connectThroughProxy({ config, server });
     const exited = new Promise<void>((resolve) => (transport.onclose = resolve));
     const [childPid] = await descendantsOf(proxyPid);
     process.kill(childPid!, 'SIGKILL');
     await exited;
-    expect(stderr()).toContain('ended unexpectedly (killed by SIGKILL)');
+    expect(stderr()).toMatch(/ended unexpectedly \(killed by SIGKILL/);
     expect(await waitFor(async () => !(await isAlive(proxyPid)), 5000)).toBe(true);
     await client.close();
   });

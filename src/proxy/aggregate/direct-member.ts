@@ -70,7 +70,7 @@ export class DirectMember implements Member {
       const { capabilities, toolNames } = await handshake(downstream.transport, initialize, endReason);
       if (this.stopped) throw new Error('the proxy is stopping');
       this.caps = capabilities;
-      this.host.router.attach(this.name, downstream.transport);
+      this.host.router.attach(this.name, downstream.transport, endReason);
       this.current = 'ready';
       this.reason = undefined;
       this.backoff.up();

@@ -75,13 +75,16 @@ export class Router {
     return this.front.start();
   }
 
-  /** Adds a started downstream. Messages from it flow to the client from now on. */
-  attach(name: string, transport: Transport): Link {
+  /**
+   * Adds a started downstream. Messages from it flow to the client from now on. `describeEnd` says why it ended,
+   * for the errors that answer its requests in flight when it does.
+   */
+  attach(name: string, transport: Transport, describeEnd?: () => string | undefined): Link {
     const link = new Link(name, transport, this.initializeRequest !== undefined);
     this.links.set(name, link);
     transport.onmessage = (message) => this.fromDownstream(link, message);
     transport.onerror = (error) => this.options.logger.warn({ server: name, err: error }, 'downstream error');
-    transport.onclose = () => this.detach(link);
+    transport.onclose = () => this.detach(link, describeEnd?.());
     return link;
   }
 
@@ -235,10 +238,10 @@ export class Router {
     }
   }
 
-  private detach(link: Link): void {
+  private detach(link: Link, reason: string | undefined): void {
     if (this.links.get(link.name) !== link) return;
     this.links.delete(link.name);
-    const message = `Server "${link.name}" stopped before answering.`;
+    const message = `Server "${link.name}" stopped before answering${reason ? ` (${reason})` : ''}.`;
     for (const entry of link.requests.drain()) if (entry !== PROXY_CALL) this.replyError(entry, JsonRpcErrorCode.ConnectionClosed, message);
     link.calls.rejectAll(rpcError(JsonRpcErrorCode.ConnectionClosed, message));
     this.serverRequests.removeLink(link);

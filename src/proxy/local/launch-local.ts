@@ -14,14 +14,26 @@ export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, ser
   );
   if (plan.values.size > 0) audit.injection(serverName, [...plan.values.keys()], 'env');
   const transport = new StdioChildTransport(spawned);
-  transport.onstderr = (line) => logger.debug({ server: serverName, stderr: line }, 'server stderr');
+  const tail: string[] = [];
+  transport.onstderr = (line) => {
+    logger.debug({ server: serverName, stderr: line }, 'server stderr');
+    if (line.trim() === '') return;
+    tail.push(line.length > TAIL_LINE_CHARS ? `${line.slice(0, TAIL_LINE_CHARS)}…` : line);
+    if (tail.length > TAIL_LINES) tail.shift();
+  };
   return {
     transport,
     pid: spawned.process.pid,
     endReason: () => {
       const exit = transport.exit;
       if (!exit) return undefined;
-      return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      // Why a server died is usually in its last words (npx's E404, a missing module, a rejected key).
+      return tail.length === 0 ? how : `${how}; its last output: ${tail.join(' | ')}`;
     },
   };
 };
+
+/** How much of a server's stderr its end reason quotes: the last lines, each cut to a length. */
+const TAIL_LINES = 3;
+const TAIL_LINE_CHARS = 200;
