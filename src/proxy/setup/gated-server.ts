@@ -153,9 +153,15 @@ export class GatedServer {
       const whenDone = `The tools of ${serverName} will appear when you have answered there.`;
       return answerWithNotice(extra, this.consentNotice, this.allowAndStart(), whenDone);
     }
-    const { plan } = await readPlan(this.deps, serverName, this.options.server);
-    // After a rejected key every secret is asked again, not only the missing ones.
-    const names = plan.missing.length > 0 ? plan.missing : referencedSecretNames(this.options.server);
+    const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
+    const referenced = referencedSecretNames(this.options.server);
+    // The missing ones, and the optional ones not stored yet (the dialog marks them optional); after a rejected key,
+    // every secret again.
+    const optional = (name: string): boolean => this.options.server.secrets[name]?.required === false;
+    const names =
+      plan.missing.length > 0
+        ? referenced.filter((name) => plan.missing.includes(name) || (optional(name) && !fromKeychain.has(name)))
+        : referenced;
     return collectCredentials(
       {
         ...this.options,

@@ -359,6 +359,24 @@ describe('gated server: consent for stored secrets', () => {
   });
 });
 
+describe('gated server: optional secrets', () => {
+  it('the dialog offers the optional secrets not stored yet beside the missing ones, marked optional; a blank one is not stored', async () => {
+    const server = {
+      command: 'srv',
+      env: { TOKEN: '${secret:token}', REGION: '${secret:region}', ORG: '${secret:org}' },
+      secrets: { token: {}, region: { required: false, default: 'eu-west-1', field_type: 'text' }, org: { required: false } },
+    };
+    const { client, dialog, store } = await start({ server, initial: { gh: { org: 'stored-org-name' } } });
+    dialog.onCollect = () => ({ token: SECRET, region: '' });
+
+    await client.client.callTool({ name: 'connect_gh', arguments: {} }, undefined, { onprogress: () => undefined });
+    expect(dialog.collects[0]?.names).toEqual(['token', 'region']);
+    expect(dialog.collects[0]?.declarations['region']).toMatchObject({ required: false, default: 'eu-west-1' });
+    expect(await store.get('gh', 'token')).toBe(SECRET);
+    expect(await store.get('gh', 'region')).toBeNull();
+  });
+});
+
 describe('gated server: a rejected key', () => {
   it('brings the connect tool back, says the key may be rejected, and asks for every secret again', async () => {
     const server = {
