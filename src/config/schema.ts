@@ -58,6 +58,12 @@ export const localServerSchema = z
       .default({})
       .describe('Environment of the child; values may contain ${secret:NAME} and ${env:VAR} ("$${" is a literal "${").'),
     cwd: z.string().optional(),
+    inherit_env: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'))
+      .default([])
+      .describe(
+        "Variables of the proxy's own environment this server also gets (e.g. JAVA_HOME), beside the allowlist (HOME, PATH, locale, proxies, CA certificates, SSH agent).",
+      ),
     ...commonServerFields,
   })
   .strict();

@@ -29,4 +29,23 @@ describe('buildChildEnv', () => {
       HOME_COPY: '/home/u',
     });
   });
+
+  it("passes the network variables (proxies, CA certificates, SSH agent) and the server's own inherit_env, nothing else", () => {
+    const server = localServerSchema.parse({ command: 'srv', inherit_env: ['JAVA_HOME'] });
+    const parent = {
+      HTTPS_PROXY: 'http://proxy:3128',
+      NO_PROXY: 'localhost',
+      NODE_EXTRA_CA_CERTS: '/etc/ca.pem',
+      SSH_AUTH_SOCK: '/run/agent',
+      JAVA_HOME: '/opt/java',
+      GITHUB_TOKEN: 'not-for-this-server',
+    };
+    expect(childEnvironment(server, planCredentials(server, new Map()), parent)).toEqual({
+      HTTPS_PROXY: 'http://proxy:3128',
+      NO_PROXY: 'localhost',
+      NODE_EXTRA_CA_CERTS: '/etc/ca.pem',
+      SSH_AUTH_SOCK: '/run/agent',
+      JAVA_HOME: '/opt/java',
+    });
+  });
 });
