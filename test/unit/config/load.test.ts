@@ -66,6 +66,7 @@ describe('parseConfig', () => {
       command: 'node',
       args: [],
       env: {},
+      inherit_env: [],
       secrets: {},
       confirm: true,
       enabled: true,
