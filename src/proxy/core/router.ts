@@ -13,7 +13,9 @@ import type { Logger } from 'pino';
 import type { Scrubber } from '../../log/scrubber.js';
 import { keepLineOnlyIfClean } from '../wire/original-line.js';
 import {
+  InvalidFrameError,
   JsonRpcErrorCode,
+  invalidFrameReply,
   isInitializeRequest,
   isJSONRPCErrorResponse,
   isJSONRPCNotification,
@@ -61,7 +63,7 @@ export class Router {
     private readonly options: RouterOptions,
   ) {
     front.onmessage = (message) => this.fromClient(message);
-    front.onerror = (error) => options.logger.warn({ err: error }, 'client connection error');
+    front.onerror = (error) => this.clientError(error);
     front.onclose = () => void this.close();
   }
 
@@ -145,13 +147,24 @@ export class Router {
     this.onclose?.();
   }
 
+  private clientError(error: Error): void {
+    if (!(error instanceof InvalidFrameError)) {
+      this.options.logger.warn({ err: error }, 'client connection error');
+      return;
+    }
+    // Every frame gets an answer, as JSON-RPC 2.0 asks: the client learns that its message was not read instead of
+    // waiting for a reply that never comes. Only the client is answered; a server's junk is logged (attach).
+    this.options.logger.warn({ err: error }, 'answered an invalid message from the client with an error');
+    this.sendToClient(invalidFrameReply(error));
+  }
+
   private fromClient(message: JSONRPCMessage): void {
     if (isJSONRPCRequest(message)) {
       if (isInitializeRequest(message)) this.initializeRequest = message;
       this.forwardClientRequest(message);
     } else if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      // An error without an id answers nothing the proxy sent (a parse error report): nothing to route.
-      if (message.id !== undefined) this.forwardClientResponse({ ...message, id: message.id });
+      // An error without an id answers nothing the proxy sent (a parse error report): nothing to route, nor to answer.
+      if (message.id != null) this.forwardClientResponse({ ...message, id: message.id });
     } else if (isJSONRPCNotification(message)) {
       this.forwardClientNotification(message);
     }
@@ -164,7 +177,11 @@ export class Router {
       return;
     }
     const { link, request } = target instanceof Link ? { link: target, request: clientRequest } : target;
-    const id = link.requests.reserve(request.id, request.id);
+    // SDK servers, the proxy's own among them, drop a request whose id is a fraction or beyond 2^53 unanswered
+    // (their schema wants a safe integer): such an id goes downstream as one of the proxy's, and comes back as sent.
+    const preferred =
+      typeof request.id === 'number' && !Number.isSafeInteger(request.id) ? `mcp-keyproxy-id-${++this.nextCallId}` : request.id;
+    const id = link.requests.reserve(preferred, request.id);
     link.transport.send(id === request.id ? request : { ...request, id }).catch((error: unknown) => {
       // Only a request gets an answer when forwarding fails: the client is waiting for one. A notification or
       // response that cannot be delivered is logged and dropped, as the receiving side is gone.
@@ -213,8 +230,8 @@ export class Router {
     const message = this.options.guard ? this.options.guard.rewrite(link.name, received) : received;
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       const id = message.id;
-      const entry = id === undefined ? undefined : link.requests.take(id);
-      if (id === undefined || entry === undefined) {
+      const entry = id == null ? undefined : link.requests.take(id);
+      if (id == null || entry === undefined) {
         this.options.logger.debug({ server: link.name }, 'dropping response to an unknown request');
         return;
       }

@@ -1,5 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { toJSONRPCMessage } from './json-rpc.js';
+import { InvalidFrameError, JsonRpcErrorCode, toJSONRPCMessage } from './json-rpc.js';
 import { rememberLine } from './original-line.js';
 
 /**
@@ -11,7 +11,8 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /**
  * Splits a byte stream into newline-delimited JSON-RPC messages. The pieces of a line are only joined once its
  * end has arrived (one copy, however many chunks a large message comes in). A line that is not JSON-RPC (a
- * server printing logs to stdout) is reported with `onerror` and skipped.
+ * server printing logs to stdout, a client's malformed frame) is reported with `onerror` as an `InvalidFrameError`,
+ * which the client side answers, and skipped; blank lines are skipped silently.
  */
 export class JsonLineReader {
   private pieces: Buffer[] = [];
@@ -56,7 +57,8 @@ export class JsonLineReader {
     }
     this.clear();
     this.skipping = true;
-    this.onerror(new Error(`a message longer than ${MAX_LINE_BYTES / 1024 / 1024} MB was dropped`));
+    const dropped = `a message longer than ${MAX_LINE_BYTES / 1024 / 1024} MB was dropped`;
+    this.onerror(new InvalidFrameError(JsonRpcErrorCode.InvalidRequest, dropped, dropped));
   }
 
   private read(bytes: Buffer): void {
@@ -65,13 +67,14 @@ export class JsonLineReader {
     let message: JSONRPCMessage;
     try {
       message = toJSONRPCMessage(JSON.parse(text));
+      rememberLine(message, text, bytes);
     } catch (error) {
       // JSON.parse quotes the text around a syntax error: only the kind of fault is reported, never the line.
-      const fault = error instanceof SyntaxError ? 'it is not JSON' : (error as Error).message;
-      this.onerror(new Error(`skipped a line that is not JSON-RPC: ${fault}`));
+      this.onerror(
+        error instanceof InvalidFrameError ? error : new InvalidFrameError(JsonRpcErrorCode.ParseError, 'the line is not valid JSON'),
+      );
       return;
     }
-    rememberLine(message, text, bytes);
     this.onmessage(message);
   }
 }

@@ -1,4 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { InvalidFrameError, JsonRpcErrorCode } from './json-rpc.js';
 
 /**
  * The one rule for forwarding a message as the bytes it arrived in. Reusing the line saves the serialise step,
@@ -22,11 +23,19 @@ export interface LineCheck {
 const lines = new WeakMap<object, OriginalLine>();
 
 /**
+ * How deeply a message may nest objects and arrays. Scrubbing and serialising recurse once per level: a frame of
+ * `[[[[…` a hundred thousand deep would overflow the stack and end the proxy. No MCP message comes near this.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
  * Ties `message` to the line it was parsed from, and freezes it (deeply): an edit in place would then throw
- * instead of going out as the old bytes, so every rewrite has to make a new object, which has no line.
+ * instead of going out as the old bytes, so every rewrite has to make a new object, which has no line. The freeze
+ * visits every value anyway, so it also refuses (with an `InvalidFrameError`) a message nested deeper than
+ * `MAX_JSON_DEPTH`.
  */
 export function rememberLine(message: JSONRPCMessage, text: string, bytes: Buffer): void {
-  deepFreeze(message);
+  deepFreeze(message, 1);
   lines.set(message, { text, bytes });
 }
 
@@ -53,12 +62,15 @@ export function hasOriginalLine(message: JSONRPCMessage): boolean {
   return lines.has(message);
 }
 
-function deepFreeze(value: unknown): void {
+function deepFreeze(value: unknown, depth: number): void {
   if (typeof value !== 'object' || value === null) return;
+  if (depth > MAX_JSON_DEPTH) {
+    throw new InvalidFrameError(JsonRpcErrorCode.InvalidRequest, `it nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   Object.freeze(value);
   if (Array.isArray(value)) {
-    for (const item of value) deepFreeze(item);
+    for (const item of value) deepFreeze(item, depth + 1);
   } else {
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key], depth + 1);
   }
 }

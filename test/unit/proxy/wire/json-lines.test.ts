@@ -54,9 +54,9 @@ describe('JsonLineReader', () => {
     lines.push(Buffer.from('{"jsonrpc":"2.0","method":"ok"}\n'));
     expect(messages).toEqual([{ jsonrpc: '2.0', method: 'ok' }]);
     expect(errors.map((error) => error.message)).toEqual([
-      'skipped a line that is not JSON-RPC: it is not JSON',
-      'skipped a line that is not JSON-RPC: not a JSON-RPC 2.0 message (a request, notification, result or error)',
-      'skipped a line that is not JSON-RPC: not a JSON-RPC 2.0 message (a request, notification, result or error)',
+      'skipped a line that is not JSON-RPC: the line is not valid JSON',
+      'skipped a line that is not JSON-RPC: the "jsonrpc" member is not "2.0"',
+      'skipped a line that is not JSON-RPC: a batch (a JSON array): MCP has no batches since 2025-06-18, send one message per line',
     ]);
     expect(errors.join(' ')).not.toContain('sk-live');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  InvalidFrameError,
   isInitializeRequest,
   isJSONRPCErrorResponse,
   isJSONRPCNotification,
@@ -28,14 +29,13 @@ describe('JSON-RPC guards', () => {
       'x',
       { id: 1, method: 'x' },
       { jsonrpc: '1.0', id: 1, method: 'x' },
-      { jsonrpc: '2.0', id: 1.5, method: 'x' },
       { jsonrpc: '2.0', id: null, method: 'x' },
       { jsonrpc: '2.0', id: 1, method: 'x', params: [1] },
       { jsonrpc: '2.0', id: 1, result: 'text' },
       { jsonrpc: '2.0', id: 1, error: { message: 'no code' } },
     ]) {
       expect(kinds(value), JSON.stringify(value)).toEqual([]);
-      expect(() => toJSONRPCMessage(value)).toThrow('not a JSON-RPC 2.0 message');
+      expect(() => toJSONRPCMessage(value)).toThrow(InvalidFrameError);
     }
   });
 
