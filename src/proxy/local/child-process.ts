@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { KeyproxyError } from '../../errors.js';
-import { releaseGroup, watchGroup } from './reaper.js';
+import { ProcessGroup, STOP_STEP_MS } from './process-group.js';
 import { withDeadline } from '../../timing/deadline.js';
 
 /** How a local downstream is launched. `env` is the complete environment (see `buildChildEnv`). */
@@ -11,31 +11,11 @@ export interface ChildSpec {
   cwd?: string;
 }
 
-/** Grace periods of the stepwise stop: stdin closed, then SIGTERM, then SIGKILL. */
-const STOP_STEP_MS = 2000;
-
-/**
- * Process groups still running, killed on the way out even if the proxy ends abruptly; the reaper covers the end
- * no code of the proxy sees (SIGKILL).
- */
-const liveGroups = new Set<number>();
-process.once('exit', () => {
-  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-});
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    // The child leads its own process group, so wrappers such as `npx` or `sh -c` take their children along.
-    process.kill(process.platform === 'win32' ? pid : -pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** A started child and a promise that settles once it has exited and its stdio has closed. */
+/** A started child, a promise that settles once it has exited and its stdio has closed, and its process group. */
 export interface SpawnedChild {
   process: ChildProcess;
   closed: Promise<void>;
+  group?: ProcessGroup;
 }
 
 /**
@@ -55,17 +35,10 @@ export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
     });
     // Listened for from the start, so an exit before the transport starts is not missed.
     const closed = new Promise<void>((resolveClosed) => child.once('close', () => resolveClosed()));
+    const exited = new Promise<void>((resolveExited) => child.once('exit', () => resolveExited()));
     child.once('spawn', () => {
       const pid = child.pid;
-      if (pid !== undefined) {
-        liveGroups.add(pid);
-        watchGroup(pid);
-        child.once('exit', () => {
-          liveGroups.delete(pid);
-          releaseGroup(pid);
-        });
-      }
-      resolve({ process: child, closed });
+      resolve({ process: child, closed, group: pid === undefined ? undefined : new ProcessGroup(pid, exited) });
     });
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (child.pid === undefined) reject(spawnError(spec.command, error));
@@ -73,22 +46,22 @@ export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
   });
 }
 
-/** Stops a child in steps (stdin closed, SIGTERM, SIGKILL to its group) and resolves once it has exited. */
-export async function stopChild({ process: child, closed: exited }: SpawnedChild): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exitsWithin = (ms: number): Promise<boolean> =>
-    withDeadline(
-      exited.then(() => true),
-      ms,
-      () => false,
-    );
-  child.stdin?.end();
-  if (await exitsWithin(STOP_STEP_MS)) return;
-  killGroup(pid, 'SIGTERM');
-  if (await exitsWithin(STOP_STEP_MS)) return;
-  killGroup(pid, 'SIGKILL');
-  await exited;
+/**
+ * Stops a child in steps — stdin closed, then SIGTERM, then SIGKILL, both to its whole process group — and resolves
+ * once no process of the group is left (or SIGKILL has had its grace period) and the child's stdio has closed.
+ */
+export async function stopChild({ process: child, closed, group }: SpawnedChild): Promise<void> {
+  if (!group) return;
+  if (child.exitCode === null && child.signalCode === null) {
+    child.stdin?.end();
+    // The leader exiting ends the rest of its group at once (see ProcessGroup); a leader still running gets SIGTERM.
+    await group.emptyWithin(STOP_STEP_MS);
+  }
+  await group.end();
+  // A process that left the group may still hold the child's stdout: the proxy does not wait for it.
+  await withDeadline(closed, STOP_STEP_MS, () => {
+    for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+  });
 }
 
 function spawnError(command: string, error: NodeJS.ErrnoException): KeyproxyError {

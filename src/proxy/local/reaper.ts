@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
  * A safety net for the servers the proxy starts: a `/bin/sh` in a process group of its own that outlives the proxy.
- * The proxy tells it each process group it starts (`+pgid`) and each that has ended (`-pgid`); when its stdin closes
- * — the proxy is gone, however it ended, SIGKILL included — it sends SIGTERM to the groups still running, and
- * SIGKILL 2 s later. A normal stop has ended every group before that, so then it just exits.
+ * The proxy tells it each process group it starts (`+pgid`) and each that has no process left (`-pgid`; not when
+ * the leader exits); when its stdin closes — the proxy is gone, however it ended, SIGKILL included — it sends SIGTERM
+ * to the groups still running, and SIGKILL 2 s later. A normal stop has emptied every group before that, so then it
+ * just exits.
  */
 const REAPER_SCRIPT = `
 groups=" "
@@ -53,7 +54,7 @@ export function watchGroup(pgid: number): void {
   tell(`+${pgid}`);
 }
 
-/** The process group `pgid` has ended; its number may be reused. */
+/** No process of the group `pgid` is left (its leader exiting is not enough); its number may be reused. */
 export function releaseGroup(pgid: number): void {
   tell(`-${pgid}`);
 }

@@ -7,8 +7,8 @@ import { encodeLine } from '../wire/original-line.js';
 
 /**
  * SDK `Transport` over the stdio of a downstream server already started by `spawnChild` (newline-delimited JSON-RPC).
- * Unlike the SDK's `StdioClientTransport` the child runs in its own process group (nothing it starts outlives the
- * proxy), its stderr is handed over line by line, and its exit status is kept.
+ * Unlike the SDK's `StdioClientTransport` the child runs in its own process group (nothing it starts outlives its
+ * stop, its crash or the proxy), its stderr is handed over line by line, and its exit status is kept.
  */
 export class StdioChildTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -53,7 +53,7 @@ export class StdioChildTransport implements Transport {
     });
   }
 
-  /** Stops the child in steps and resolves once it has exited. */
+  /** Stops the child and its process group in steps and resolves once the group is empty. */
   close(): Promise<void> {
     return stopChild(this.spawned);
   }
