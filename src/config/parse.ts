@@ -2,15 +2,11 @@ import { KeyproxyError } from '../errors.js';
 import { checkServer } from './checks.js';
 import { lintServerCredentials } from './credential-lint.js';
 import { formatFinding, type ConfigFinding } from './findings.js';
-import { jsonErrorOffset } from './json-position.js';
+import { jsonErrorOffset, jsonKeyProblems, lineColumn, type JsonKeyProblem } from './json-position.js';
+import { SERVER_NAME_RULE } from './names.js';
 import { proxyConfigSchema } from './schema.js';
 import type { LoadedConfig } from './types.js';
 import { zodIssuesToFindings } from './zod-issues.js';
-
-function lineColumn(text: string, position: number): { line: number; column: number } {
-  const before = text.slice(0, position).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
-}
 
 function parseJson(text: string, file: string): unknown {
   try {
@@ -32,6 +28,30 @@ function parseJson(text: string, file: string): unknown {
   }
 }
 
+/** A finding for a key JSON.parse would not keep as written: read on, the config would silently lose an entry. */
+function keyFinding(text: string, problem: JsonKeyProblem): ConfigFinding {
+  const { path, kind } = problem;
+  const key = JSON.stringify(String(path.at(-1)));
+  const line = lineColumn(text, problem.offset).line;
+  const server = path.length === 2 && (path[0] === 'servers' || path[0] === 'mcpServers');
+  if (kind === 'proto') {
+    return {
+      path,
+      message: server
+        ? `"__proto__" cannot be a server name: it would be dropped when the config is read (line ${line}). Rename the server: ${SERVER_NAME_RULE}`
+        : `the key "__proto__" would be dropped when the config is read (line ${line}); rename or remove it`,
+    };
+  }
+  const firstLine = lineColumn(text, problem.firstOffset ?? 0).line;
+  const lines = firstLine === line ? `line ${line}` : `lines ${firstLine} and ${line}`;
+  return {
+    path,
+    message: server
+      ? `server ${key} is defined twice (${lines}); only the last would be used and the other ignored. Remove one, or give it another name`
+      : `${key} appears twice in the same object (${lines}); only the last would be used. Remove one`,
+  };
+}
+
 function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyError {
   const lines = findings.map((finding) => formatFinding(file, finding)).join('\n');
   const hint =
@@ -41,7 +61,10 @@ function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyErro
 
 /** Validates the text of a config file; `file` is only used in messages and `LoadedConfig.path`. */
 export function parseConfig(text: string, file: string): LoadedConfig {
-  const input = parseJson(text.replace(/^\uFEFF/, ''), file);
+  const source = text.replace(/^\uFEFF/, '');
+  const input = parseJson(source, file);
+  const keyFindings = jsonKeyProblems(source).map((problem) => keyFinding(source, problem));
+  if (keyFindings.length > 0) throw invalid(file, keyFindings);
   const parsed = proxyConfigSchema.safeParse(input);
   if (!parsed.success) throw invalid(file, zodIssuesToFindings(parsed.error.issues, input));
   const { servers, mcpServers, tool_separator: toolSeparator } = parsed.data;

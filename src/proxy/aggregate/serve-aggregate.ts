@@ -6,6 +6,7 @@ import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
 import type { RunningProxy } from '../core/supervise.js';
 import type { MemberStart } from './member.js';
+import { clashFreeSeparator, nameClashes, type ReservedName } from './names.js';
 import type { AggregateOptions } from './options.js';
 import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
 
@@ -22,6 +23,7 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
       `a server named "${OWN_PREFIX}" cannot join the aggregate: its tools would clash with the proxy's own (${OWN_PREFIX}${options.separator}${STATUS_TOOL}). Rename it in the config, or serve it alone: mcp-keyproxy run ${OWN_PREFIX}.`,
     );
   }
+  refuseAmbiguousNames(options);
   const starts = await Promise.all(options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)));
   const failures = starts.flatMap((start) => (start.kind === 'failed' ? [start.error] : []));
   if (failures.length === starts.length) {
@@ -31,6 +33,34 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
   }
   const { startAggregate } = await import('./start-aggregate.js');
   return startAggregate(options, deps, starts);
+}
+
+/** The names the aggregate lists that are not prefixed: its own tools and each gated server's setup tool. */
+function reservedNames(servers: readonly string[], separator: string): ReservedName[] {
+  return [
+    { name: `${OWN_PREFIX}${separator}${STATUS_TOOL}`, what: "the proxy's own status tool" },
+    // A gated server lists only connect_<server>, unprefixed; once it runs, only its own tools.
+    ...servers.map((server) => ({ name: `connect_${server}`, what: `the tool that connects server "${server}"`, server })),
+  ];
+}
+
+/**
+ * Refuses (CONFIG_INVALID, exit 78) server names under which two tools would get one prefixed name: one of them
+ * would be listed but unreachable. Checked on the names alone, before any server starts, so the outcome does not
+ * depend on which tools a server happens to list today.
+ */
+function refuseAmbiguousNames(options: AggregateOptions): void {
+  const servers = options.servers.map(([name]) => name);
+  const clashes = nameClashes(servers, options.separator, reservedNames(servers, options.separator));
+  if (clashes.length === 0) return;
+  const separator = clashFreeSeparator(servers, (candidate) => reservedNames(servers, candidate));
+  const change = separator === undefined ? '' : `, or set "tool_separator": "${separator}" in the config`;
+  throw new KeyproxyError(
+    'CONFIG_INVALID',
+    `these server names make the tool names of \`mcp-keyproxy run\` (every server behind one endpoint, "<server>${options.separator}<tool>") ambiguous:\n` +
+      clashes.map((clash) => `  ${clash}`).join('\n') +
+      `\nRename one of the servers in the config${change}.`,
+  );
 }
 
 /** Decides how a server starts: spawned at once, behind its setup tool, or not at all (headless without secrets). */

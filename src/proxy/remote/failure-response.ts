@@ -54,3 +54,20 @@ export function failureResponse(id: RequestId, error: unknown, context: FailureC
     data,
   );
 }
+
+/**
+ * The answer to a request whose answer was due on an event stream that broke or closed first: nothing else will
+ * answer it. The server may have carried it out, so retrying is the caller's call.
+ */
+export function streamEndedResponse(id: RequestId, serverName: string, error: unknown): JSONRPCErrorResponse {
+  const how =
+    error === undefined
+      ? 'the server closed the response stream before answering'
+      : `the connection broke before the answer arrived (${failureSummary(error)})`;
+  return errorResponse(
+    id,
+    REMOTE_FAILED_CODE,
+    `Server "${serverName}": ${how}. The request may or may not have been carried out; retry it if that is safe.`,
+    { server: serverName, reason: 'stream-ended' },
+  );
+}

@@ -1,5 +1,6 @@
 import type { StreamableHTTPReconnectionOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { watchEventStreams, type StreamEnd } from './stream-watch.js';
 
 /** The wire protocol of one remote session. */
 export type RemoteKind = 'http' | 'sse';
@@ -11,6 +12,8 @@ export interface InnerTransportOptions {
   headers: Record<string, string>;
   fetch: FetchLike;
   reconnection?: StreamableHTTPReconnectionOptions;
+  /** Told when an event stream of this transport ends (see `watchEventStreams`). */
+  onStreamEnd?: (end: StreamEnd) => void;
 }
 
 /** An SDK client transport, with the Streamable HTTP session extras when it has them. */
@@ -29,7 +32,8 @@ const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
 
 /** Creates (not starts) an SDK client transport of `kind`. SSE is loaded only when used: it is rarely needed. */
 export async function createInnerTransport(kind: RemoteKind, options: InnerTransportOptions): Promise<SdkClientTransport> {
-  const common = { requestInit: { headers: options.headers }, fetch: options.fetch, redirectPolicy: 'follow' as const };
+  const fetch = options.onStreamEnd ? watchEventStreams(options.fetch, options.onStreamEnd) : options.fetch;
+  const common = { requestInit: { headers: options.headers }, fetch, redirectPolicy: 'follow' as const };
   if (kind === 'http') {
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     return new StreamableHTTPClientTransport(options.url, { ...common, reconnectionOptions: options.reconnection ?? DEFAULT_RECONNECTION });

@@ -36,7 +36,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     logger,
     secretNames: referencedSecretNames(server),
     onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
-    create: (kind) => createInnerTransport(kind, { url, headers: resolved.headers, fetch }),
+    create: (kind, onStreamEnd) => createInnerTransport(kind, { url, headers: resolved.headers, fetch, onStreamEnd }),
   });
   logger.info(
     {

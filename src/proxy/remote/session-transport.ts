@@ -2,11 +2,16 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '../wire/json-rpc.js';
 import type { Logger } from 'pino';
-import { authRejectedMessage, failureResponse } from './failure-response.js';
+import { authRejectedMessage, failureResponse, streamEndedResponse } from './failure-response.js';
 import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallbackStatus } from './http-errors.js';
 import type { RemoteKind, SdkClientTransport } from './inner-transport.js';
+import { InFlightRequests } from './in-flight.js';
 import { SessionReplay } from './session-replay.js';
+import type { StreamEnd } from './stream-watch.js';
 import { withDeadline } from '../../timing/deadline.js';
+
+/** How long after an event stream ended its unanswered requests fail: the SDK may still be parsing its last bytes. */
+const STREAM_END_GRACE_MS = 20;
 
 /** What the remote session transport is built from. */
 export interface RemoteSessionOptions {
@@ -16,8 +21,8 @@ export interface RemoteSessionOptions {
   logger: Logger;
   /** Names of the secrets the headers or url carry: the rejected-key message names the commands that fix them. */
   secretNames: readonly string[];
-  /** Creates (does not start) an SDK client transport of `kind`. */
-  create: (kind: RemoteKind) => Promise<SdkClientTransport>;
+  /** Creates (does not start) an SDK client transport of `kind` that reports the end of each event stream. */
+  create: (kind: RemoteKind, onStreamEnd: (end: StreamEnd) => void) => Promise<SdkClientTransport>;
   /** Called when the server rejects the credentials (401/403), e.g. to write the audit log. */
   onAuthRejected?: (status: number) => void;
   /** Limit for a replayed `initialize` and for the DELETE on close. */
@@ -29,7 +34,8 @@ export interface RemoteSessionOptions {
  * router, plus what the SDK leaves to its `Client`, which the proxy does not use because it forwards the client's
  * own messages: the protocol version header after `initialize`, the fallback to SSE, a transparent new session
  * (the client's `initialize` replayed) when the server drops one, a JSON-RPC error instead of a rejected send for a
- * request whose HTTP exchange failed (401/403 with the fix), and DELETE of the session on close.
+ * request whose HTTP exchange failed (401/403 with the fix) or whose answer was due on a stream that ended first,
+ * and DELETE of the session on close.
  */
 export class RemoteSessionTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -40,6 +46,7 @@ export class RemoteSessionTransport implements Transport {
   private inner: SdkClientTransport | undefined;
   private opening: Promise<SdkClientTransport> | undefined;
   private readonly handshake = new SessionReplay();
+  private readonly inFlight = new InFlightRequests();
   private reinitializing: Promise<void> | undefined;
   /** Errors a failed send already dealt with: the SDK reports them to onerror too. */
   private readonly handled = new WeakSet<object>();
@@ -73,6 +80,7 @@ export class RemoteSessionTransport implements Transport {
     if (this.closed) throw new Error(`the session with server "${this.options.serverName}" is closed`);
     if (this.reinitializing) await this.reinitializing.catch(() => undefined);
     this.handshake.outgoing(message);
+    options = this.inFlight.sent(message, options);
     let used: SdkClientTransport | undefined;
     try {
       used = await this.current();
@@ -113,7 +121,7 @@ export class RemoteSessionTransport implements Transport {
   }
 
   private async open(kind: RemoteKind): Promise<SdkClientTransport> {
-    const transport = await this.options.create(kind);
+    const transport: SdkClientTransport = await this.options.create(kind, (end) => this.streamEnded(transport, end));
     this.kind = kind;
     this.inner = transport;
     transport.onmessage = (message) => this.fromServer(transport, message);
@@ -137,7 +145,8 @@ export class RemoteSessionTransport implements Transport {
   }
 
   private fromServer(transport: SdkClientTransport, message: JSONRPCMessage): void {
-    if (transport !== this.inner || this.handshake.incoming(message, transport)) return;
+    // A late answer to a request the proxy failed already (its stream had ended) is dropped.
+    if (transport !== this.inner || this.handshake.incoming(message, transport) || !this.inFlight.delivers(message)) return;
     this.onmessage?.(message);
   }
 
@@ -181,6 +190,7 @@ export class RemoteSessionTransport implements Transport {
     if (isAuthStatus(status)) this.logAuthRejected(status);
     if (!isJSONRPCRequest(message)) throw error;
     this.handshake.forget(message.id);
+    this.inFlight.failed(message.id);
     if (!isAuthStatus(status)) {
       this.options.logger.warn(
         { server: this.options.serverName, method: message.method, err: error },
@@ -231,6 +241,30 @@ export class RemoteSessionTransport implements Transport {
         this.onerror?.(error);
       }
     });
+  }
+
+  /**
+   * An event stream ended: the requests whose answers it should have carried fail (the SDK resumes only a stream
+   * with event ids), a moment later so that the answers it did carry pass first. An SSE session's one event stream
+   * carried every answer: the session is replaced, so that the next request works.
+   */
+  private streamEnded(transport: SdkClientTransport, end: StreamEnd): void {
+    const sseStream = this.kind === 'sse' && end.method === 'GET';
+    if (end.method === 'GET' && !sseStream) return;
+    setTimeout(() => {
+      if (transport !== this.inner || this.closed) return;
+      const lost = this.inFlight.takeLost(sseStream ? undefined : end.ids);
+      if (lost.length > 0) {
+        const { serverName, logger } = this.options;
+        logger.warn({ server: serverName, requests: lost.length, err: end.error }, 'a stream ended before the answers it carried');
+      }
+      for (const id of lost) this.onmessage?.(streamEndedResponse(id, this.options.serverName, end.error));
+      if (sseStream && this.handshake.canReplay && !this.reinitializing) {
+        this.reinitialize().catch((error: unknown) => {
+          this.options.logger.warn({ server: this.options.serverName, err: error }, 'could not start a new remote session');
+        });
+      }
+    }, STREAM_END_GRACE_MS).unref();
   }
 
   private innerClosed(transport: SdkClientTransport): void {
