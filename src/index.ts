@@ -1,4 +1,6 @@
 import { runCli } from './cli/program.js';
+import { ExitCode } from './errors.js';
+import { Scrubber } from './log/scrubber.js';
 import type { SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
@@ -6,14 +8,26 @@ import { nativeCredentialDialog } from './dialog/credential-dialog.js';
 /** The process entry: runs the CLI against the real process and keychain, then exits with its code. */
 export async function main(argv: readonly string[]): Promise<never> {
   let store: SecretStore | undefined;
-  const code = await runCli(argv, {
-    env: process.env,
-    cwd: process.cwd(),
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    openStore: () => (store ??= new KeyringStore()),
-    openDialog: () => nativeCredentialDialog(),
+  // One scrubber for every line this process prints: runCli feeds it every value the store handles.
+  const scrubber = new Scrubber();
+  // Node's own report of an uncaught error would print its message raw; an error can quote a value.
+  process.on('uncaughtException', (error: unknown) => {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(scrubber.scrub(`mcp-keyproxy: unexpected error: ${text}\n`, 'stderr'));
+    process.exit(ExitCode.failure);
   });
+  const code = await runCli(
+    argv,
+    {
+      env: process.env,
+      cwd: process.cwd(),
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      openStore: () => (store ??= new KeyringStore()),
+      openDialog: () => nativeCredentialDialog(),
+    },
+    scrubber,
+  );
   process.exit(code);
 }

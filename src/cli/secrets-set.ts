@@ -4,6 +4,7 @@ import { openCliAuditLog } from './audit.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
 import { readSecretValue } from './read-secret.js';
+import { assertInjectableValue } from '../secrets/value-rules.js';
 
 /** `mcp-keyproxy secrets set <server> <name>`: stores a value read from a hidden prompt or stdin, never argv. */
 export function secretsSetCommand(ctx: CliContext): Command {
@@ -23,6 +24,7 @@ export function secretsSetCommand(ctx: CliContext): Command {
         );
       }
       const value = await readSecretValue(ctx, `${declared?.label ?? name} for ${server} (input hidden): `);
+      assertInjectableValue(name, value);
       const store = ctx.openStore();
       await store.set(server, name, value);
       openCliAuditLog(ctx).secretStored(server, name, 'cli');

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { KeyproxyError } from '../errors.js';
@@ -66,17 +67,58 @@ async function locateConfig(options: LoadConfigOptions = {}): Promise<string> {
   throw new KeyproxyError('CONFIG_NOT_FOUND', message);
 }
 
+/** Largest config file read: a config is a few kilobytes; far more is a mistake, not a config. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The text of the config file. A FIFO, socket or device is refused at once instead of hanging on a read: checked
+ * before opening (so a device is never opened), and again on the handle, opened without blocking, so nothing can
+ * be swapped in between. Reads at most MAX_CONFIG_BYTES.
+ */
+async function readConfigText(file: string): Promise<string> {
+  const refuse = (why: string, cause?: unknown): KeyproxyError =>
+    new KeyproxyError('CONFIG_INVALID', `cannot read config file ${file}: ${why}`, { cause });
+  const tooBig = (): KeyproxyError =>
+    refuse(`it is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most a config may be. Check the path, or shorten the file.`);
+  const check = (info: Stats): void => {
+    if (info.isDirectory()) throw refuse('it is a directory');
+    if (!info.isFile()) throw refuse('it is not a regular file (a FIFO, socket or device). Point --config at a JSON file.');
+    if (info.size > MAX_CONFIG_BYTES) throw tooBig();
+  };
+  const failed = (error: unknown): never => {
+    if (error instanceof KeyproxyError) throw error;
+    throw refuse((error as NodeJS.ErrnoException).code ?? 'unknown error', error);
+  };
+  check(await stat(file).catch(failed));
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. Not defined on Windows.
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(failed);
+  try {
+    const info = await handle.stat();
+    check(info);
+    // The file may grow after the stat: read into a buffer one byte longer than it was, growing up to the limit.
+    let buffer = Buffer.allocUnsafe(info.size + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES) throw tooBig();
+      if (length === buffer.length) {
+        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_CONFIG_BYTES + 1));
+        buffer.copy(larger);
+        buffer = larger;
+      }
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Finds, reads and validates the config (see `configCandidates` for the discovery order). */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const file = await locateConfig(options);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EISDIR' ? 'it is a directory' : (code ?? 'unknown error');
-    throw new KeyproxyError('CONFIG_INVALID', `cannot read config file ${file}: ${why}`, { cause: error });
-  }
+  const text = await readConfigText(file);
   const cacheDir = path.join(
     platformStateDir(options.platform ?? process.platform, options.env ?? process.env, options.homedir ?? homedir()),
     'config-cache',

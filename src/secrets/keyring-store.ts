@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { isChunkAccount, isChunkAccountOf, joinFromStorage, splitForStorage, assertSecretName } from './chunking.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  assertSecretName,
+  chunkGeneration,
+  isChunkAccount,
+  isChunkAccountOf,
+  isIncompleteRead,
+  joinFromStorage,
+  MAX_CHUNK_UNITS,
+  newGeneration,
+  splitForStorage,
+} from './chunking.js';
 import { napiKeyringBackend, type KeyringBackend, type KeyringEntry } from './keyring-backend.js';
 import { mapKeyringError } from './keyring-errors.js';
 import { keychainService, type ProbeResult, type SecretStore } from './store.js';
+import { assertInjectableValue, assertStoredValueUsable } from './value-rules.js';
 import { KEYCHAIN_TIMEOUT_MS, withTimeout } from './with-timeout.js';
+import { fileWriteLock, type SecretWriteLock } from './write-lock.js';
 
 /** Options of KeyringStore. */
 export interface KeyringStoreOptions {
@@ -11,76 +24,120 @@ export interface KeyringStoreOptions {
   backend?: KeyringBackend;
   /** Timeout of every keychain call in milliseconds; defaults to 5000. */
   timeoutMs?: number;
+  /** Serialises writes of one secret across processes; defaults to a proper-lockfile lock in the runtime dir. */
+  writeLock?: SecretWriteLock;
 }
 
 /** Service under which `probe` reads and writes its throwaway entry (outside `mcp-keyproxy/<server>`). */
 export const PROBE_SERVICE = 'mcp-keyproxy-probe';
+
+/** How many times a read is tried when a write in another process replaced the chunks it was reading. */
+const READ_ATTEMPTS = 4;
+const READ_RETRY_MS = 25;
+
+/**
+ * True when a keychain call failed because an item it had found was deleted before it could be read: the Secret
+ * Service answers `UnknownMethod` / `UnknownObject` for the vanished object path. Reading again sees the new state.
+ */
+function isVanishedItem(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error && /UnknownMethod|UnknownObject|Object does not exist/.test(cause.message);
+}
 
 /** The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager) through @napi-rs/keyring. */
 export class KeyringStore implements SecretStore {
   readonly backend: string;
   readonly #lib: KeyringBackend;
   readonly #timeoutMs: number;
+  readonly #writeLock: SecretWriteLock;
   readonly #entries = new Map<string, KeyringEntry>();
 
   constructor(options: KeyringStoreOptions = {}) {
     this.#lib = options.backend ?? napiKeyringBackend();
     this.#timeoutMs = options.timeoutMs ?? KEYCHAIN_TIMEOUT_MS;
+    this.#writeLock = options.writeLock ?? fileWriteLock();
     this.backend = this.#lib.name;
   }
 
   /** The value of one secret (joined from its chunks when long), or null when absent. */
   async get(server: string, name: string): Promise<string | null> {
     const service = keychainService(server);
-    const stored = await this.#call(() => this.#entry(service, name).getPassword());
-    return joinFromStorage(name, stored, (account) => this.#call(() => this.#entry(service, account).getPassword()));
+    const value = await this.#retryRead(async () => {
+      const stored = await this.#call(() => this.#entry(service, name).getPassword());
+      return joinFromStorage(name, stored, (account) => this.#call(() => this.#entry(service, account).getPassword()));
+    });
+    if (value !== null) assertStoredValueUsable(server, name, value);
+    return value;
   }
 
-  /** Every secret of one server, from a single findCredentials call. */
+  /** Every secret of one server, from a single findCredentials call (more only while another process writes). */
   async getAll(server: string): Promise<Map<string, string>> {
-    const stored = await this.#findAll(server);
-    const result = new Map<string, string>();
-    for (const [account, value] of stored) {
-      if (isChunkAccount(account)) continue;
-      const joined = await joinFromStorage(account, value, (chunk) => stored.get(chunk) ?? null);
-      if (joined !== null) result.set(account, joined);
-    }
-    return result;
-  }
-
-  /** Stores chunks first and the header last; on failure restores every credential it touched. */
-  async set(server: string, name: string, value: string): Promise<void> {
-    const service = keychainService(server);
-    const items = splitForStorage(name, value);
-    const redact = [value, ...items.map((item) => item.value)];
-    const before = await this.#findAll(server);
-    const written: string[] = [];
-    try {
-      for (const item of items) {
-        written.push(item.account);
-        await this.#call(() => this.#entry(service, item.account).setPassword(item.value), redact);
+    return this.#retryRead(async () => {
+      const stored = await this.#findAll(server);
+      const result = new Map<string, string>();
+      for (const [account, value] of stored) {
+        if (isChunkAccount(account)) continue;
+        const joined = await joinFromStorage(account, value, (chunk) => stored.get(chunk) ?? null);
+        if (joined === null) continue;
+        assertStoredValueUsable(server, account, joined);
+        result.set(account, joined);
       }
-    } catch (error) {
-      await this.#restore(service, written.reverse(), before);
-      throw mapKeyringError(error, redact);
-    }
-    const kept = new Set(items.map((item) => item.account));
-    const stale = [...before.keys()].filter((account) => isChunkAccountOf(account, name) && !kept.has(account));
-    // The new value is complete and its header no longer points at these; a failed cleanup only leaves hidden
-    // leftovers that the next set or delete removes, so it must not turn a successful set into an error.
-    await Promise.allSettled(stale.map((account) => this.#call(() => this.#entry(service, account).deleteCredential())));
+      return result;
+    });
   }
 
-  /** Removes one secret and its chunks; resolves false when it was not there. */
+  /**
+   * Under the secret's cross-process write lock: writes the chunks under a fresh generation, then the header that
+   * names it, then deletes every older chunk. A failure (or a crash) at any step leaves the old or the new value
+   * readable, never a mix; a failed set removes the chunks it wrote.
+   */
+  async set(server: string, name: string, value: string): Promise<void> {
+    assertSecretName(name);
+    assertInjectableValue(name, value);
+    await this.#locked(server, name, async () => {
+      const service = keychainService(server);
+      const before = await this.#findAll(server);
+      const items = splitForStorage(name, value, MAX_CHUNK_UNITS, this.#unusedGeneration(before, name));
+      const header = items.at(-1);
+      const chunks = items.slice(0, -1);
+      const redact = [value, ...items.map((item) => item.value)];
+      const written: string[] = [];
+      try {
+        for (const chunk of chunks) {
+          written.push(chunk.account);
+          await this.#call(() => this.#entry(service, chunk.account).setPassword(chunk.value), redact);
+        }
+      } catch (error) {
+        await this.#forget(service, written);
+        throw mapKeyringError(error, redact);
+      }
+      if (header) {
+        const outcome = await this.#write(service, header.account, header.value, redact);
+        if (outcome.error) {
+          // A header write that timed out may still land: its chunks must then be there for it.
+          if (!outcome.unanswered) await this.#forget(service, written);
+          throw outcome.error;
+        }
+      }
+      const stale = [...before.keys()].filter((account) => isChunkAccountOf(account, name));
+      // The new header no longer points at these; a failed cleanup only leaves hidden leftovers that the next set
+      // or delete removes, so it must not turn a successful set into an error.
+      await this.#forget(service, stale);
+    });
+  }
+
+  /** Removes one secret and its chunks (under its write lock); resolves false when it was not there. */
   async delete(server: string, name: string): Promise<boolean> {
     assertSecretName(name);
-    const service = keychainService(server);
-    const before = await this.#findAll(server);
-    // The main account goes first so the secret disappears at once even if a chunk deletion fails.
-    const existed = await this.#call(() => this.#entry(service, name).deleteCredential());
-    const chunks = [...before.keys()].filter((account) => isChunkAccountOf(account, name));
-    for (const account of chunks) await this.#call(() => this.#entry(service, account).deleteCredential());
-    return existed;
+    return this.#locked(server, name, async () => {
+      const service = keychainService(server);
+      const before = await this.#findAll(server);
+      // The main account goes first so the secret disappears at once even if a chunk deletion fails.
+      const existed = await this.#call(() => this.#entry(service, name).deleteCredential());
+      const chunks = [...before.keys()].filter((account) => isChunkAccountOf(account, name));
+      for (const account of chunks) await this.#call(() => this.#entry(service, account).deleteCredential());
+      return existed;
+    });
   }
 
   /** Names of the secrets stored for one server, sorted, without chunk accounts. */
@@ -131,18 +188,64 @@ export class KeyringStore implements SecretStore {
     }
   }
 
+  /** One write under the timeout, telling a failure from a call that never answered (and may still land). */
+  async #write(
+    service: string,
+    account: string,
+    value: string,
+    redact: readonly string[],
+  ): Promise<{ error?: Error; unanswered?: boolean }> {
+    let answered = false;
+    const call = Promise.resolve()
+      .then(() => this.#entry(service, account).setPassword(value))
+      .finally(() => {
+        answered = true;
+      });
+    try {
+      await this.#call(() => call, redact);
+      return {};
+    } catch (error) {
+      return { error: error as Error, unanswered: !answered };
+    }
+  }
+
+  async #locked<T>(server: string, name: string, run: () => Promise<T>): Promise<T> {
+    const release = await this.#writeLock(server, name);
+    try {
+      return await run();
+    } finally {
+      // A lock that cannot be removed is judged stale by the next writer; the write itself is done.
+      await release().catch(() => undefined);
+    }
+  }
+
+  /** Runs a read again (a bounded number of times) when a write in another process changed what it was reading. */
+  async #retryRead<T>(read: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await read();
+      } catch (error) {
+        if (attempt >= READ_ATTEMPTS || !(isIncompleteRead(error) || isVanishedItem(error))) throw error;
+        await sleep(READ_RETRY_MS);
+      }
+    }
+  }
+
+  /** A generation no chunk of `name` uses yet. */
+  #unusedGeneration(before: ReadonlyMap<string, string>, name: string): string {
+    const used = new Set([...before.keys()].filter((account) => isChunkAccountOf(account, name)).map(chunkGeneration));
+    let generation = newGeneration();
+    while (used.has(generation)) generation = newGeneration();
+    return generation;
+  }
+
   async #findAll(server: string): Promise<Map<string, string>> {
     const credentials = await this.#call(() => this.#lib.findCredentials(keychainService(server)));
     return new Map(credentials.map((c) => [c.account, c.password]));
   }
 
-  async #restore(service: string, accounts: readonly string[], before: ReadonlyMap<string, string>): Promise<void> {
-    for (const account of accounts) {
-      const previous = before.get(account);
-      const undo = (): Promise<unknown> =>
-        previous === undefined ? this.#entry(service, account).deleteCredential() : this.#entry(service, account).setPassword(previous);
-      // Best effort: the original error is what the caller needs; a failed undo of one item must not stop the rest.
-      await this.#call(undo).catch(() => undefined);
-    }
+  /** Deletes accounts nothing points at, best effort: the caller's own outcome is what matters. */
+  async #forget(service: string, accounts: readonly string[]): Promise<void> {
+    await Promise.allSettled(accounts.map((account) => this.#call(() => this.#entry(service, account).deleteCredential())));
   }
 }

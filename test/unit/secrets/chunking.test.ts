@@ -3,11 +3,15 @@ import {
   CHUNK_HEADER_PREFIX,
   MAX_CHUNK_UNITS,
   isChunkAccount,
+  chunkGeneration,
   isChunkAccountOf,
+  isIncompleteRead,
   joinFromStorage,
   parseChunkHeader,
   splitForStorage,
 } from '../../../src/secrets/chunking.js';
+
+const GEN = '0123456789ab';
 import { SECRET_NAME_RULE } from '../../../src/config/names.js';
 
 /** Round-trips through a fake keychain the way KeyringStore does: main account first, chunks on demand. */
@@ -53,18 +57,51 @@ describe('splitForStorage / joinFromStorage', () => {
     expect(splitForStorage('TOKEN', 'abc')).toEqual([{ account: 'TOKEN', value: 'abc' }]);
   });
 
-  it('writes chunks NAME#1..n first and the header last', () => {
-    const items = splitForStorage('TOKEN', 'q'.repeat(2500));
-    expect(items.map((item) => item.account)).toEqual(['TOKEN#1', 'TOKEN#2', 'TOKEN#3', 'TOKEN']);
+  it('writes chunks NAME#<generation>.1..n first and the header, which names the generation, last', () => {
+    const items = splitForStorage('TOKEN', 'q'.repeat(2500), undefined, GEN);
+    expect(items.map((item) => item.account)).toEqual([`TOKEN#${GEN}.1`, `TOKEN#${GEN}.2`, `TOKEN#${GEN}.3`, 'TOKEN']);
+    expect(items.at(-1)?.value).toMatch(new RegExp(`^mcp-keyproxy:chunked:v2:${GEN}:3:[0-9a-f]{16}$`));
     const header = parseChunkHeader(items.at(-1)?.value ?? '');
-    expect(header).toEqual({ count: 3, digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(header).toEqual({ generation: GEN, count: 3, digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  });
+
+  it('puts every write of a long value under a fresh generation', () => {
+    const generations = new Set(
+      Array.from({ length: 50 }, () => chunkGeneration(splitForStorage('T', 'q'.repeat(2500))[0]?.account ?? '')),
+    );
+    expect(generations.size).toBe(50);
+    for (const generation of generations) expect(generation).toMatch(/^[0-9a-f]{12}$/);
   });
 
   it('stores a short value that looks like a header as one chunk plus a real header', () => {
-    const value = `${CHUNK_HEADER_PREFIX}1:0000000000000000`;
-    const items = splitForStorage('TOKEN', value);
-    expect(items.map((item) => item.account)).toEqual(['TOKEN#1', 'TOKEN']);
+    const value = `${CHUNK_HEADER_PREFIX}v2:${GEN}:1:0000000000000000`;
+    const items = splitForStorage('TOKEN', value, undefined, GEN);
+    expect(items.map((item) => item.account)).toEqual([`TOKEN#${GEN}.1`, 'TOKEN']);
     expect(items[0]?.value).toBe(value);
+  });
+
+  it('still reads the v1 format (chunks NAME#1..n, no generation) that earlier versions wrote', async () => {
+    const value = 'v1-'.repeat(1000);
+    const v2 = splitForStorage('K', value, undefined, GEN);
+    const digest = parseChunkHeader(v2.at(-1)?.value ?? '')?.digest;
+    const stored = new Map(v2.slice(0, -1).map((item, i) => [`K#${i + 1}`, item.value]));
+    const header = `mcp-keyproxy:chunked:v1:${stored.size}:${digest}`;
+    expect(parseChunkHeader(header)).toEqual({ generation: null, count: 3, digest });
+    expect(await joinFromStorage('K', header, (a) => stored.get(a) ?? null)).toBe(value);
+  });
+
+  it("reads only the header's generation: chunks of another write are never joined in", async () => {
+    const old = splitForStorage('K', 'o'.repeat(2500), undefined, GEN);
+    const next = splitForStorage('K', 'n'.repeat(2500), undefined, 'ba9876543210');
+    // Every chunk of both writes is present: the new header must take only its own.
+    const stored = new Map([...old, ...next].map((item) => [item.account, item.value]));
+    const header = next.at(-1)?.value ?? null;
+    expect(await joinFromStorage('K', header, (a) => stored.get(a) ?? null)).toBe('n'.repeat(2500));
+    // The new header before its chunks exist (as a reader racing a writer would see it): incomplete, not a mix.
+    for (const item of next.slice(0, -1)) stored.delete(item.account);
+    const error = await joinFromStorage('K', header, (a) => stored.get(a) ?? null).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'KEYCHAIN_FAILED', message: expect.stringContaining('chunk 1 of 3 is missing') });
+    expect(isIncompleteRead(error)).toBe(true);
   });
 
   it('never splits a surrogate pair', () => {
@@ -74,15 +111,15 @@ describe('splitForStorage / joinFromStorage', () => {
   });
 
   it('rejects a missing chunk and a checksum mismatch with KEYCHAIN_FAILED', async () => {
-    const items = splitForStorage('K', 'v'.repeat(2500));
+    const items = splitForStorage('K', 'v'.repeat(2500), undefined, GEN);
     const stored = new Map(items.map((item) => [item.account, item.value]));
     const header = stored.get('K') ?? null;
-    stored.delete('K#2');
+    stored.delete(`K#${GEN}.2`);
     await expect(joinFromStorage('K', header, (a) => stored.get(a) ?? null)).rejects.toMatchObject({
       code: 'KEYCHAIN_FAILED',
       message: expect.stringContaining('chunk 2 of 3 is missing'),
     });
-    stored.set('K#2', 'w'.repeat(1000));
+    stored.set(`K#${GEN}.2`, 'w'.repeat(1000));
     await expect(joinFromStorage('K', header, (a) => stored.get(a) ?? null)).rejects.toMatchObject({
       code: 'KEYCHAIN_FAILED',
       message: expect.stringContaining('checksum mismatch'),
@@ -108,6 +145,13 @@ describe('chunk accounts', () => {
     expect(isChunkAccountOf('API_KEY#3', 'API_KEY')).toBe(true);
     expect(isChunkAccountOf('API_KEY2#3', 'API_KEY')).toBe(false);
     expect(isChunkAccountOf('API#3', 'API_KEY')).toBe(false);
+    expect(isChunkAccount(`API_KEY#${GEN}.1`)).toBe(true);
+    expect(isChunkAccountOf(`API_KEY#${GEN}.12`, 'API_KEY')).toBe(true);
+    expect(chunkGeneration(`API_KEY#${GEN}.12`)).toBe(GEN);
+    expect(chunkGeneration('API_KEY#12')).toBeNull();
+    expect(chunkGeneration('API_KEY')).toBeUndefined();
+    for (const account of [`API_KEY#${GEN}.0`, `API_KEY#${GEN}.`, `API_KEY#${GEN}`, 'API_KEY#ABCDEF012345.1', 'API_KEY#abc.1'])
+      expect(isChunkAccount(account)).toBe(false);
   });
 
   it('takes an account as a chunk only when its name part is a valid secret name (the rule of config/names.ts)', () => {

@@ -1,62 +1,24 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyproxyError } from '../../../src/errors.js';
 import { CHUNK_HEADER_PREFIX } from '../../../src/secrets/chunking.js';
-import type { KeyringBackend, KeyringEntry } from '../../../src/secrets/keyring-backend.js';
 import { backendNameFor } from '../../../src/secrets/keyring-backend.js';
 import { KeyringStore } from '../../../src/secrets/keyring-store.js';
+import { FakeKeyring, long, napi } from './fake-keyring.js';
 
-type Op = 'get' | 'set' | 'delete';
-
-/** An in-memory stand-in for @napi-rs/keyring with failure injection. */
-class FakeKeyring implements KeyringBackend {
-  readonly name = 'fake';
-  readonly items = new Map<string, string>();
-  entriesOpened = 0;
-  finds = 0;
-  /** Return an Error to make that call reject, 'hang' to make it never settle. */
-  failOn: (op: Op, account: string, value?: string) => Error | 'hang' | undefined = () => undefined;
-  throwOnOpen: Error | undefined;
-
-  entry(service: string, account: string): KeyringEntry {
-    if (this.throwOnOpen) throw this.throwOnOpen;
-    this.entriesOpened += 1;
-    const key = `${service}|${account}`;
-    const guard = async (op: Op, value?: string): Promise<void> => {
-      const failure = this.failOn(op, account, value);
-      if (failure === 'hang') await new Promise(() => undefined);
-      if (failure) throw failure;
-    };
-    return {
-      getPassword: async () => (await guard('get'), this.items.get(key) ?? null),
-      setPassword: async (value) => {
-        await guard('set', value);
-        this.items.set(key, value);
-      },
-      deleteCredential: async () => (await guard('delete'), this.items.delete(key)),
-    };
-  }
-
-  async findCredentials(service: string): Promise<Array<{ account: string; password: string }>> {
-    this.finds += 1;
-    return [...this.items]
-      .filter(([key]) => key.startsWith(`${service}|`))
-      .map(([key, password]) => ({ account: key.slice(service.length + 1), password }));
-  }
-
-  accounts(server: string): string[] {
-    return [...this.items.keys()]
-      .filter((k) => k.startsWith(`mcp-keyproxy/${server}|`))
-      .map((k) => k.split('|')[1] ?? '')
-      .sort();
-  }
-}
-
-const napi = (message: string): Error => Object.assign(new Error(message), { code: 'GenericFailure' });
-const long = (seed: string, n = 2500): string => seed.repeat(Math.ceil(n / seed.length)).slice(0, n);
+// The write lock lives in the runtime dir: keep it out of the user's.
+const runtime = mkdtempSync(join(tmpdir(), 'keyproxy-store-run-'));
+afterAll(() => rmSync(runtime, { recursive: true, force: true }));
 
 describe('KeyringStore', () => {
+  beforeEach(() => {
+    vi.stubEnv('MCP_KEYPROXY_RUNTIME_DIR', runtime);
+  });
   afterEach(() => {
     vi.useRealTimers();
+    vi.unstubAllEnvs();
   });
 
   it('stores under mcp-keyproxy/<server>, reuses entries, and round-trips short and chunked values', async () => {
@@ -65,7 +27,7 @@ describe('KeyringStore', () => {
     expect(store.backend).toBe('fake');
     await store.set('gh', 'TOKEN', 'short');
     await store.set('gh', 'BIG', long('abc'));
-    expect(fake.accounts('gh')).toEqual(['BIG', 'BIG#1', 'BIG#2', 'BIG#3', 'TOKEN']);
+    expect(fake.accounts('gh')).toEqual(['BIG', 'BIG#<g>.1', 'BIG#<g>.2', 'BIG#<g>.3', 'TOKEN']);
     expect(fake.items.get('mcp-keyproxy/gh|TOKEN')).toBe('short');
     const opened = fake.entriesOpened;
     expect(await store.get('gh', 'TOKEN')).toBe('short');
@@ -97,9 +59,9 @@ describe('KeyringStore', () => {
     const fake = new FakeKeyring();
     const store = new KeyringStore({ backend: fake });
     await store.set('s', 'K', long('1', 3500));
-    expect(fake.accounts('s')).toEqual(['K', 'K#1', 'K#2', 'K#3', 'K#4']);
+    expect(fake.accounts('s')).toEqual(['K', 'K#<g>.1', 'K#<g>.2', 'K#<g>.3', 'K#<g>.4']);
     await store.set('s', 'K', long('2', 1500));
-    expect(fake.accounts('s')).toEqual(['K', 'K#1', 'K#2']);
+    expect(fake.accounts('s')).toEqual(['K', 'K#<g>.1', 'K#<g>.2']);
     await store.set('s', 'K', 'tiny');
     expect(fake.accounts('s')).toEqual(['K']);
     expect(await store.get('s', 'K')).toBe('tiny');
@@ -117,13 +79,14 @@ describe('KeyringStore', () => {
     expect(fake.accounts('s')).toEqual(['KEEP']);
   });
 
-  it('set is all-or-nothing: a failed chunk write restores the previous chunked value', async () => {
+  it('set is all-or-nothing: a failed chunk write leaves the previous chunked value as it was', async () => {
     const fake = new FakeKeyring();
     const store = new KeyringStore({ backend: fake });
     const previous = long('old', 2500);
     await store.set('s', 'K', previous);
     const snapshot = new Map(fake.items);
-    fake.failOn = (op, account) => (op === 'set' && account === 'K#3' ? napi('Secret Service: unlock prompt was dismissed') : undefined);
+    fake.failOn = (op, account) =>
+      op === 'set' && /^K#[0-9a-f]{12}\.3$/.test(account) ? napi('Secret Service: unlock prompt was dismissed') : undefined;
     await expect(store.set('s', 'K', long('new', 3500))).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
     fake.failOn = () => undefined;
     expect(fake.items).toEqual(snapshot);
