@@ -4,9 +4,12 @@ import { Scrubber } from './log/scrubber.js';
 import type { SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
+import { disableCoreDumps } from './hardening/core-dumps.js';
 
 /** The process entry: runs the CLI against the real process and keychain, then exits with its code. */
 export async function main(argv: readonly string[]): Promise<never> {
+  // Before any secret is in memory: a crash must not write one into a core file.
+  disableCoreDumps();
   let store: SecretStore | undefined;
   // One scrubber for every line this process prints: runCli feeds it every value the store handles.
   const scrubber = new Scrubber();
