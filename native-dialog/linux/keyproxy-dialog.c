@@ -5,12 +5,16 @@
  * (bad template, no display, timeout) with a message on stderr. Confirm mode prints {"decision": ...}.
  * The protocol is described in ../README.md. Template text is always shown as plain text, never as markup. */
 #include <gtk/gtk.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #define MAX_TEMPLATE_BYTES (64 * 1024)
 #define MAX_FIELDS 32
@@ -22,6 +26,8 @@ typedef struct {
   const char *name, *label, *default_value, *help_text;
   FieldType type;
   gboolean required;
+  glong min_length;          /* fewest characters a non-empty value may have; 0: any */
+  char *min_length_problem;  /* the inline message when it has fewer */
   GtkWidget *entry, *error;
 } Field;
 
@@ -94,6 +100,13 @@ static void parse_field(JsonNode *node, guint index, Field *f) {
   f->help_text = string_member(obj, "help_text", FALSE, where);
   JsonNode *req = member(obj, "required", G_TYPE_BOOLEAN, where);
   f->required = req ? json_node_get_boolean(req) : FALSE;
+  JsonNode *min = member(obj, "min_length", G_TYPE_DOUBLE, where);
+  if (min != NULL) {
+    double n = json_node_get_double(min);
+    if (!(n >= 0 && n <= 4096)) fail("bad template: min_length out of range");
+    f->min_length = (glong)n;
+    f->min_length_problem = g_strdup_printf("Enter at least %ld characters", f->min_length);
+  }
   const char *type = string_member(obj, "field_type", FALSE, where);
   if (type == NULL || strcmp(type, "text") == 0) f->type = FIELD_TEXT;
   else if (strcmp(type, "password") == 0) f->type = FIELD_PASSWORD;
@@ -160,6 +173,7 @@ static gboolean check_field(Field *f) {
   const char *problem = NULL;
   if (*text != '\0' && f->type == FIELD_URL && !is_http_url(text)) problem = "Enter an http:// or https:// URL";
   if (*text != '\0' && f->type == FIELD_EMAIL && !is_email(text)) problem = "Enter an email address";
+  if (problem == NULL && *text != '\0' && g_utf8_strlen(text, -1) < f->min_length) problem = f->min_length_problem;
   gtk_label_set_text(GTK_LABEL(f->error), problem ? problem : "");
   gtk_widget_set_visible(f->error, problem != NULL);
   return problem == NULL && !(f->required && *text == '\0');
@@ -369,7 +383,20 @@ static GtkWidget *build_window(void) {
   return window;
 }
 
+/* The typed values live in this process's memory, so a core file of it would hold them. RLIMIT_CORE 0: no core
+ * file (a core_pattern pipe such as systemd-coredump is handed the limit and keeps none). Linux: not dumpable, so
+ * no core at all (fs.suid_dumpable 0, the default), and other processes of the user can neither attach to it nor
+ * read its memory (ptrace, /proc/<pid>/mem). Lowering a limit and clearing dumpable never fail. */
+static void disable_core_dumps(void) {
+  const struct rlimit none = {0, 0};
+  (void)setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 int main(int argc, char **argv) {
+  disable_core_dumps();
   if (argc > 1) fail("takes no arguments: the template is read from stdin (see native-dialog/README.md)");
   char *text = read_stdin();
   parse_template(text);

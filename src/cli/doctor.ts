@@ -7,7 +7,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { isLocalServer } from '../config/types.js';
 import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
-import { MIN_SCRUB_LENGTH } from '../log/scrubber.js';
+import { characterLength, MIN_SCRUB_LENGTH, MIN_STORED_LENGTH } from '../log/scrubber.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { openCliAuditLog } from './audit.js';
@@ -103,10 +103,15 @@ async function checkServer(
         status: optional ? 'warn' : 'fail',
         what: `${name}: secret ${secret} is missing${optional ? ' (optional)' : ''}; run \`${secretsSetCommand(name, secret)}\``,
       });
-    } else if (value.length < MIN_SCRUB_LENGTH) {
+    } else if (characterLength(value) < MIN_SCRUB_LENGTH) {
+      report({
+        status: 'fail',
+        what: `${name}: secret ${secret} is shorter than ${MIN_SCRUB_LENGTH} characters, too short to scrub, so it is not injected; store a longer one: \`${secretsSetCommand(name, secret)}\``,
+      });
+    } else if (characterLength(value) < MIN_STORED_LENGTH) {
       report({
         status: 'warn',
-        what: `${name}: secret ${secret} is shorter than ${MIN_SCRUB_LENGTH} characters, so it cannot be scrubbed from logs and results`,
+        what: `${name}: secret ${secret} is shorter than ${MIN_STORED_LENGTH} characters; a value this short is refused when stored now, so store a longer one: \`${secretsSetCommand(name, secret)}\``,
       });
     } else {
       report({ status: 'ok', what: `${name}: secret ${secret} is stored` });

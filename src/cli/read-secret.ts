@@ -1,16 +1,23 @@
 import { KeyproxyError } from '../errors.js';
+import { characterLength, MIN_STORED_LENGTH } from '../log/scrubber.js';
 import type { CliContext } from './context.js';
 
 const MAX_SECRET_BYTES = 1024 * 1024;
 
 /**
  * Reads a secret value: a hidden prompt on a terminal, otherwise all of stdin (one trailing newline dropped, as
- * `echo` adds it). Never from argv. Refuses an empty value.
+ * `echo` adds it). Never from argv. Refuses an empty value, and one shorter than {@link MIN_STORED_LENGTH} characters.
  */
 export async function readSecretValue(ctx: CliContext, prompt: string): Promise<string> {
   const value = ctx.stdin.isTTY ? await promptHidden(ctx, prompt) : await readAll(ctx.stdin);
   if (value.length === 0) {
     throw new KeyproxyError('SECRET_INVALID', 'The value is empty; nothing was stored. Type or pipe the secret value.');
+  }
+  if (characterLength(value) < MIN_STORED_LENGTH) {
+    throw new KeyproxyError(
+      'SECRET_INVALID',
+      `The value is shorter than ${MIN_STORED_LENGTH} characters; nothing was stored. The proxy replaces every value it injects in what servers send back, and a value this short would match ordinary text. Type or pipe the whole value (at least ${MIN_STORED_LENGTH} characters).`,
+    );
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import type { SecretDeclaration } from '../config/schema.js';
+import { MIN_STORED_LENGTH } from '../log/scrubber.js';
 
 /** How a dialog field is shown and validated (native-dialog/README.md). */
 export type DialogFieldType = 'text' | 'password' | 'url' | 'email';
@@ -9,6 +10,8 @@ export interface DialogField {
   label?: string;
   field_type?: DialogFieldType;
   required?: boolean;
+  /** Fewest characters a non-empty value may have: shorter, the dialog says so under the field and OK stays off. */
+  min_length?: number;
   /** Prefilled value; the builders never set it on password fields. */
   default?: string;
   help_text?: string;
@@ -99,6 +102,8 @@ function fieldFor(name: string, declaration: Partial<SecretDeclaration> | undefi
     label: declaration?.label || name,
     field_type: fieldType,
     required: declaration?.required ?? true,
+    // A stored value must be long enough to scrub (README "Audit log and leak guards").
+    min_length: MIN_STORED_LENGTH,
   };
   // A prefilled password would sit in the window for anyone looking at the screen.
   if (fieldType !== 'password' && declaration?.default !== undefined) field.default = declaration.default;

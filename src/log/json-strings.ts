@@ -1,20 +1,23 @@
+/** What a number becomes: itself when unchanged, else any JSON value (the scrubber puts a string in its place). */
+export type NumberMap = (value: number) => unknown;
+
 /**
  * `value` with `map` applied to every string in it, object keys included; strings shorter than `minLength` are
- * left alone without a call. Unchanged parts are shared, not copied, and when `map` changes nothing the very same
- * value comes back: the common case costs one walk and no allocation.
+ * left alone without a call; `mapNumber`, when given, sees every number. Unchanged parts are shared, not copied,
+ * and when nothing changes the very same value comes back: the common case costs one walk and no allocation.
  */
-export function mapJsonStrings<T>(value: T, map: (text: string) => string, minLength = 0): T {
-  return mapValue(value, map, minLength) as T;
+export function mapJsonStrings<T>(value: T, map: (text: string) => string, minLength = 0, mapNumber?: NumberMap): T {
+  return mapValue(value, map, minLength, mapNumber) as T;
 }
 
-function mapValue(value: unknown, map: (text: string) => string, minLength: number): unknown {
+function mapValue(value: unknown, map: (text: string) => string, minLength: number, mapNumber: NumberMap | undefined): unknown {
   if (typeof value === 'string') return value.length < minLength ? value : map(value);
-  if (value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return mapNumber !== undefined && typeof value === 'number' ? mapNumber(value) : value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      const mapped = mapValue(item, map, minLength);
+      const mapped = mapValue(item, map, minLength, mapNumber);
       if (mapped !== item) (copy ??= value.slice())[i] = mapped;
     }
     return copy ?? value;
@@ -23,7 +26,7 @@ function mapValue(value: unknown, map: (text: string) => string, minLength: numb
   if (typeof toJSON === 'function') {
     // toJSON decides what is serialised (e.g. Date): scrub that, as JSON.stringify would see it.
     const serialised: unknown = toJSON.call(value);
-    const mapped = mapValue(serialised, map, minLength);
+    const mapped = mapValue(serialised, map, minLength, mapNumber);
     return mapped === serialised ? value : mapped;
   }
   const record = value as Record<string, unknown>;
@@ -33,7 +36,7 @@ function mapValue(value: unknown, map: (text: string) => string, minLength: numb
   for (const key in record) {
     const item = record[key];
     const mappedKey = key.length < minLength ? key : map(key);
-    const mapped = mapValue(item, map, minLength);
+    const mapped = mapValue(item, map, minLength, mapNumber);
     if (copy) {
       setOwn(copy, mappedKey, mapped);
     } else if (mappedKey !== key || mapped !== item) {

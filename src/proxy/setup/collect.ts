@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServerConfig } from '../../config/schema.js';
 import { acquireDialogLock } from '../../dialog/lock.js';
+import { characterLength, MIN_STORED_LENGTH } from '../../log/scrubber.js';
 import { newVerificationCode } from '../../dialog/verification-code.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
@@ -82,6 +83,14 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
         serverName,
         entered.map(([name]) => name),
       );
+      // The dialog asks for min_length too; a fallback dialog (zenity, macOS, Windows) may not, so this is the rule.
+      const tooShort = entered.filter(([, value]) => characterLength(value) < MIN_STORED_LENGTH).map(([name]) => name);
+      if (tooShort.length > 0) {
+        return toolText(
+          `Nothing was stored: the value for ${tooShort.join(', ')} is shorter than ${MIN_STORED_LENGTH} characters, too short to scrub from what ${serverName} sends back. Call connect_${serverName} and enter the whole value.`,
+          true,
+        );
+      }
       for (const [name, value] of entered) {
         await options.store.set(serverName, name, value);
         options.audit.secretStored(serverName, name, 'dialog');

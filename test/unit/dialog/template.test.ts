@@ -19,9 +19,9 @@ describe('credentialTemplate', () => {
     });
     expect(isConfirmTemplate(template)).toBe(false);
     expect(template.fields).toEqual([
-      { name: 'URL', label: 'Endpoint', field_type: 'url', required: true },
-      { name: 'TOKEN', label: 'API token', field_type: 'password', required: true, help_text: 'From the settings page' },
-      { name: 'REGION', label: 'REGION', field_type: 'text', required: false, default: 'eu-west-1' },
+      { name: 'URL', label: 'Endpoint', field_type: 'url', required: true, min_length: 8 },
+      { name: 'TOKEN', label: 'API token', field_type: 'password', required: true, min_length: 8, help_text: 'From the settings page' },
+      { name: 'REGION', label: 'REGION', field_type: 'text', required: false, min_length: 8, default: 'eu-west-1' },
     ]);
   });
 
@@ -33,7 +33,7 @@ describe('credentialTemplate', () => {
 
   it('asks for an undeclared name with a required password field labelled by its name', () => {
     const template = credentialTemplate('s', {}, ['API_KEY'], CODE);
-    expect(template.fields).toEqual([{ name: 'API_KEY', label: 'API_KEY', field_type: 'password', required: true }]);
+    expect(template.fields).toEqual([{ name: 'API_KEY', label: 'API_KEY', field_type: 'password', required: true, min_length: 8 }]);
   });
 
   it('says who asks and that the code must match the AI app', () => {

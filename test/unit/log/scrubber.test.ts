@@ -27,11 +27,12 @@ describe('Scrubber', () => {
     expect(leaked).toEqual({ result: { text: 'token is [REDACTED:github/TOKEN]' } });
   });
 
-  it('ignores values shorter than 8 characters', () => {
+  it('scrubs values of 4 to 7 characters too, and refuses shorter ones (spellings.test.ts has the rest)', () => {
     const short = new Scrubber();
     short.add('s/short', 'abc1234');
-    expect(short.active).toBe(false);
-    expect(short.scrub('abc1234')).toBe('abc1234');
+    expect(short.active).toBe(true);
+    expect(short.scrub('x abc1234 y')).toBe('x [REDACTED:s/short] y');
+    expect(() => short.add('s/tiny', 'abc')).toThrow(/shorter than 4 characters/);
   });
 
   it('prefers the longer of two overlapping secrets', () => {
