@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { LoadedConfig } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import type { SecretStore } from '../secrets/store.js';
+import { configuredServer } from '../config/load.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
@@ -47,7 +48,7 @@ export function secretsListCommand(ctx: CliContext): Command {
 
 async function listServer(store: SecretStore, config: LoadedConfig | undefined, server: string): Promise<SecretListing[]> {
   const stored = new Set(await store.list(server));
-  const declarations = config?.servers[server]?.secrets ?? {};
+  const declarations = configuredServer(config, server)?.secrets ?? {};
   const names = [...new Set([...Object.keys(declarations), ...stored])].sort();
   return names.map((name) => ({
     server,

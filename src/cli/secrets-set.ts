@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { checkName } from './check-name.js';
 import { openCliAuditLog } from './audit.js';
+import { configuredServer } from '../config/load.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
 import { readSecretValue } from './read-secret.js';
@@ -16,7 +17,8 @@ export function secretsSetCommand(ctx: CliContext): Command {
     .action(async (server: string, name: string, options: { config?: string }) => {
       checkName(server, name);
       const config = await loadConfigIfPresent(ctx, options.config);
-      const declared = config?.servers[server]?.secrets[name];
+      const secrets = configuredServer(config, server)?.secrets;
+      const declared = secrets && Object.hasOwn(secrets, name) ? secrets[name] : undefined;
       if (config && !declared) {
         writeLine(
           ctx.stderr,

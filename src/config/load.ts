@@ -133,6 +133,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   return config;
 }
 
+/** The named server of a loaded config, or undefined (never an inherited property such as `toString`). */
+export function configuredServer(config: LoadedConfig | undefined, name: string): ServerConfig | undefined {
+  return config && Object.hasOwn(config.servers, name) ? config.servers[name] : undefined;
+}
+
 /** The named server of a loaded config; throws `SERVER_UNKNOWN` listing the known names. */
 export function findServer(config: LoadedConfig, name: string): ServerConfig {
   if (Object.hasOwn(config.servers, name)) return config.servers[name] as ServerConfig;

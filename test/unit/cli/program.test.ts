@@ -39,6 +39,20 @@ async function configDir(servers: Record<string, unknown>): Promise<string> {
 }
 
 describe('mcp-keyproxy CLI', () => {
+  it('secrets set and list treat a name like toString or constructor as unknown, not as an inherited property', async () => {
+    const cwd = await configDir({ github: { command: 'gh', env: { T: '${secret:TOKEN}' }, secrets: { TOKEN: {} } } });
+    for (const [server, name] of [
+      ['toString', 'TOKEN'],
+      ['github', 'constructor'],
+    ] as const) {
+      const result = await cli(['secrets', 'set', server, name], { input: 'long-enough-value\n', cwd });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(`does not declare secret "${name}" for server "${server}"`);
+    }
+    const listed = await cli(['secrets', 'list', 'toString'], { cwd });
+    expect(listed.code).toBe(0);
+  });
+
   it('secrets set reads the value from stdin, drops one trailing newline, and never prints it', async () => {
     const result = await cli(['secrets', 'set', 'github', 'TOKEN'], { input: 'value-from-stdin\n' });
     expect(result.code).toBe(0);
