@@ -124,7 +124,7 @@ describe('dialog driver with the GTK dialog', () => {
       ['Region', 'eu-west-1', false],
     ]);
     await atspi.run(dialog, [
-      { op: 'type', text: 'sk-a|b "c" é' },
+      { op: 'set-focused', text: 'sk-a|b "c" é' },
       { op: 'press', name: 'OK' },
     ]);
     expect(await p.outcome).toEqual({ kind: 'submitted', values: { TOKEN: 'sk-a|b "c" é', REGION: 'eu-west-1' } });
@@ -230,7 +230,7 @@ describe('dialog driver with the zenity fallback', () => {
     expect(text(again)).toContain('Fill in "API token".');
     expect(text(again)).toContain(`Verification code: ${CODE}\n`);
     await atspi.run(second, [
-      { op: 'type', text: 'sk-x|y é' },
+      { op: 'set-focused', text: 'sk-x|y é' },
       { op: 'press', name: 'OK' },
     ]);
     expect(await p.outcome).toEqual({ kind: 'submitted', values: { TOKEN: 'sk-x|y é', REGION: 'eu-west-1' } });

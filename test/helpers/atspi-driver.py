@@ -123,6 +123,13 @@ def run_step(pid, frame, step):
         return dump(frame)
     if op == "set":
         return Atspi.EditableText.set_text_contents(find(frame, step["name"], ENTRY_ROLES), step["text"])
+    if op == "set-focused":
+        # Sets the focused entry's text through AT-SPI: typing a character the keymap lacks (é) with xdotool remaps
+        # a spare key for a moment, and on a busy machine the dialog can read the key after the mapping is gone.
+        for node in walk(frame):
+            if node.get_role() in ENTRY_ROLES and has_state(node, Atspi.StateType.FOCUSED):
+                return Atspi.EditableText.set_text_contents(node, step["text"])
+        raise DriverError("no focused entry")
     if op == "press":
         button = find(frame, step["name"], (Atspi.Role.PUSH_BUTTON,))
         try:

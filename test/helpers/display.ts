@@ -68,6 +68,7 @@ export type Step =
   | { op: 'focus'; name: string }
   | { op: 'key'; keys: string[] }
   | { op: 'type'; text: string }
+  | { op: 'set-focused'; text: string }
   | { op: 'sleep'; ms: number };
 
 /** What the driver reads from the dialog window. */
