@@ -7,11 +7,10 @@ import { characterLength, MIN_STORED_LENGTH } from '../../log/scrubber.js';
 import { newVerificationCode } from '../../dialog/verification-code.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
+import { answerWithNotice, PromptNotice } from './notice.js';
 import { connectedText, toolText, type SetupCallExtra, type SetupServer } from './setup-server.js';
 import { withDeadline } from '../../timing/deadline.js';
 
-/** How often the code is repeated in progress notifications while the dialog is open. */
-const PROGRESS_EVERY_MS = 10_000;
 /** How long to wait for the dialog lock before telling the user another process is asking. */
 const LOCK_QUICK_MS = 300;
 
@@ -105,23 +104,14 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
   if (options.setup.clientHasFormElicitation()) {
     return withElicitation(options, extra, tell, finish, () => dialogAbort.abort());
   }
-  const progressToken = extra._meta?.progressToken;
-  if (progressToken === undefined) {
-    // Nothing can keep the user informed during the call: show the code now and finish in the background;
-    // the server's tools are announced with tools/list_changed when the dialog is done.
-    void finish().catch((error: unknown) => logger.warn({ server: serverName, err: error }, 'credential flow failed'));
-    return toolText(`${tell} The tools of ${serverName} will appear when you are done.`);
-  }
-  let progress = 0;
-  const notify = (): void =>
-    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message: tell } });
-  notify();
-  const timer = setInterval(notify, PROGRESS_EVERY_MS);
-  try {
-    return await finish();
-  } finally {
-    clearInterval(timer);
-  }
+  const notice = new PromptNotice();
+  notice.set(tell);
+  // A failure after the dialog (the keychain, or a server that rejects its key) is the call's error result.
+  const pending = finish().catch((error: unknown) => {
+    logger.warn({ server: serverName, err: error }, 'credential flow failed');
+    return toolText(error instanceof Error ? error.message : String(error), true);
+  });
+  return answerWithNotice(extra, notice, pending, `The tools of ${serverName} will appear when you are done.`);
 }
 
 /** Runs the dialog while an elicitation shows the code; whichever side is cancelled cancels the other. */
