@@ -18,9 +18,10 @@ export class PromptNotice {
     for (const waiter of this.waiters.splice(0)) waiter(text);
   }
 
-  /** The prompt is over. */
+  /** The prompt is over: the calls still waiting for its notice will not get one. */
   clear(): void {
     this.text = undefined;
+    this.waiters = [];
   }
 
   /** Resolves with the notice once there is one. */
@@ -48,7 +49,10 @@ export async function answerWithNotice(
   }
   let progress = 0;
   let timer: NodeJS.Timeout | undefined;
+  let done = false;
   void notice.next().then((text) => {
+    // The notice may come after the call ended (a later prompt): no progress for a finished call.
+    if (done) return;
     const send = (): void =>
       void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message: text } });
     send();
@@ -58,6 +62,7 @@ export async function answerWithNotice(
   try {
     return await pending;
   } finally {
+    done = true;
     clearInterval(timer);
   }
 }
