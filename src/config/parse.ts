@@ -1,8 +1,10 @@
 import { KeyproxyError } from '../errors.js';
 import { checkServer } from './checks.js';
+import { normalizeClientEntries } from './client-entries.js';
 import { lintServerCredentials } from './credential-lint.js';
 import { formatFinding, type ConfigFinding } from './findings.js';
 import { jsonErrorOffset, jsonKeyProblems, lineColumn, type JsonKeyProblem } from './json-position.js';
+import { blankJsoncSyntax } from './jsonc.js';
 import { SERVER_NAME_RULE } from './names.js';
 import { proxyConfigSchema } from './schema.js';
 import type { LoadedConfig } from './types.js';
@@ -21,10 +23,7 @@ function parseJson(text: string, file: string): unknown {
     const offset = jsonErrorOffset(text);
     const at = offset === undefined ? undefined : lineColumn(text, offset);
     const where = at ? `:${at.line}:${at.column}` : '';
-    throw new KeyproxyError(
-      'CONFIG_INVALID',
-      `${file}${where}: not valid JSON (${reason}). Fix the syntax (no comments or trailing commas in JSON).`,
-    );
+    throw new KeyproxyError('CONFIG_INVALID', `${file}${where}: not valid JSON (${reason}). Fix the syntax.`);
   }
 }
 
@@ -59,12 +58,22 @@ function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyErro
   return new KeyproxyError('CONFIG_INVALID', `invalid config ${file}:\n${lines}\n${hint}`);
 }
 
-/** Validates the text of a config file; `file` is only used in messages and `LoadedConfig.path`. */
+/**
+ * Validates the text of a config file; `file` is only used in messages and `LoadedConfig.path`. Comments and
+ * trailing commas are allowed (VS Code's files have them), and so is a client's file as it is (see
+ * `normalizeClientEntries`).
+ */
 export function parseConfig(text: string, file: string): LoadedConfig {
-  const source = text.replace(/^\uFEFF/, '');
+  const source = blankJsoncSyntax(text.replace(/^\uFEFF/, ''));
   const input = parseJson(source, file);
   const keyFindings = jsonKeyProblems(source).map((problem) => keyFinding(source, problem));
   if (keyFindings.length > 0) throw invalid(file, keyFindings);
+  return validateConfig(input, file);
+}
+
+/** Validates a config given as a parsed value (a file's JSON, or the server built by inline `run`). */
+export function validateConfig(given: unknown, file: string): LoadedConfig {
+  const { input, warnings: clientWarnings } = normalizeClientEntries(given);
   const parsed = proxyConfigSchema.safeParse(input);
   if (!parsed.success) throw invalid(file, zodIssuesToFindings(parsed.error.issues, input));
   const { servers, mcpServers, tool_separator: toolSeparator } = parsed.data;
@@ -81,7 +90,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     ]);
   }
   const errors: ConfigFinding[] = [];
-  const warnings: ConfigFinding[] = [];
+  const warnings: ConfigFinding[] = [...clientWarnings];
   for (const [name, server] of Object.entries(entries)) {
     const result = checkServer([key, name], name, server);
     errors.push(...result.errors);

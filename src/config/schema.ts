@@ -48,6 +48,7 @@ const commonServerFields = {
 /** A local server launched as a stdio child: Claude Desktop's `mcpServers` entry shape plus `secrets`. */
 export const localServerSchema = z
   .object({
+    type: z.literal('stdio').optional().describe('As MCP clients write it; a local server is always stdio.'),
     command: z.string().min(1).describe('Executable to launch. May contain ${env:VAR}, never ${secret:…}.'),
     args: z
       .array(z.string())
@@ -76,6 +77,10 @@ export const remoteServerSchema = z
       .describe('Server endpoint. https unless loopback or allow_http. A ${secret:NAME} here is allowed but warned about.'),
     headers: z.record(z.string(), z.string()).default({}).describe('HTTP headers; values may contain ${secret:NAME} and ${env:VAR}.'),
     transport: z.enum(['auto', 'http', 'sse']).default('auto'),
+    type: z
+      .enum(['http', 'streamable-http', 'streamableHttp', 'sse'])
+      .optional()
+      .describe('As MCP clients write it: "http" (Streamable HTTP) or "sse" sets the transport when "transport" is not given.'),
     allow_http: z.boolean().default(false).describe('Allow a plain http:// URL to a non-loopback host.'),
     ...commonServerFields,
   })
