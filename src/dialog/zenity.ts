@@ -7,6 +7,14 @@ const ZENITY_TIMEOUT_EXIT = 5;
 const SESSION_LABEL = 'Allow for session';
 const DEFAULT_TIMEOUT_S = 3600;
 const WIDTH = '480';
+/**
+ * zenity sizes its window to the longest line of its text (forms do not wrap at all, and --width is only a
+ * minimum), so a paragraph of description made it 1,500 px wide and pushed OK off a 1280 px screen. Texts are
+ * wrapped here at this many characters, which stays within {@link WIDTH} pixels in the default font.
+ */
+export const WRAP_COLUMNS = 56;
+/** Longer field labels are cut: zenity puts them in one column beside the entries. */
+const MAX_LABEL = 48;
 
 // zenity takes its texts on argv (only labels and the code, never a value); control characters there would be
 // rejected by spawn (NUL) or break the markup parser.
@@ -14,9 +22,36 @@ const WIDTH = '480';
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
 const clean = (text: string): string => text.replace(CONTROL, ' ');
 
+/**
+ * Wraps each line of `text` at spaces to at most `columns` characters (code points); a word longer than that is
+ * cut. Existing line breaks are kept.
+ */
+export function wrapText(text: string, columns = WRAP_COLUMNS): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const lines: string[] = [];
+      let current = '';
+      for (const word of line.split(' ').filter(Boolean)) {
+        const chars = Array.from(word);
+        for (let start = 0; start < chars.length; start += columns) {
+          const piece = chars.slice(start, start + columns).join('');
+          if (current === '') current = piece;
+          else if (Array.from(current).length + 1 + Array.from(piece).length <= columns) current += ` ${piece}`;
+          else {
+            lines.push(current);
+            current = piece;
+          }
+        }
+      }
+      return [...lines, current].join('\n');
+    })
+    .join('\n');
+}
+
 /** Text for zenity's forms `--text`, which it unescapes (g_strcompress) and then parses as Pango markup. */
 export function zenityMarkup(text: string): string {
-  const markup = clean(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const markup = wrapText(clean(text)).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return markup.replace(/\\/g, '\\\\');
 }
 
@@ -25,7 +60,8 @@ function fieldLabel(field: DialogField): string {
   if (field.required) label += ' *';
   // zenity cannot prefill an entry, so the default is applied when the entry is left empty (see parseZenityForm).
   if (field.default !== undefined && field.field_type !== 'password') label += ` (empty: ${field.default})`;
-  return clean(label);
+  const chars = Array.from(clean(label));
+  return chars.length > MAX_LABEL ? `${chars.slice(0, MAX_LABEL - 1).join('')}…` : chars.join('');
 }
 
 /** The argv of a zenity form for the template; `problem` is shown above the fields after an invalid submit. */
@@ -57,7 +93,7 @@ export function zenityConfirmArgs(template: ConfirmTemplate, timeoutS: number): 
     '--question',
     '--no-markup',
     `--title=${clean(template.title)}`,
-    `--text=${clean(text)}`,
+    `--text=${wrapText(clean(text))}`,
     '--ok-label=Allow once',
     `--extra-button=${SESSION_LABEL}`,
     '--cancel-label=Deny',

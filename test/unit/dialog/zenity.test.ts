@@ -11,6 +11,8 @@ import {
   zenityConfirmArgs,
   zenityFormArgs,
   zenityMarkup,
+  wrapText,
+  WRAP_COLUMNS,
 } from '../../../src/dialog/zenity.js';
 
 const FAKE = join(import.meta.dirname, 'fixtures', 'fake-zenity.mjs');
@@ -48,7 +50,7 @@ async function prompt(template: FormTemplate | ConfirmTemplate, answers: { stdou
 
 describe('zenity arguments', () => {
   it('escapes markup and backslashes in the form text, which zenity unescapes and parses as markup', () => {
-    expect(zenityMarkup('a <b> & "c" \\n \x00')).toBe('a &lt;b&gt; &amp; "c" \\\\n  ');
+    expect(zenityMarkup('a <b> & "c" \\n \x00 d')).toBe('a &lt;b&gt; &amp; "c" \\\\n d');
   });
 
   it('puts labels and the code on argv, never a value, and asks for a control-character separator', () => {
@@ -88,14 +90,43 @@ describe('zenity and the client name', () => {
     const text = zenityFormArgs(credentialTemplate('github', {}, ['TOKEN'], CODE, { clientName: hostile }), 600).find((a) =>
       a.startsWith('--text='),
     );
-    expect(text).toContain('Your AI app (&lt;span foreground="red"&gt;Claude&lt;/span&gt; &amp; &lt;b&gt;x&lt;/b&gt; \\\\n) wants');
+    // Wrapped for the window's width (see wrapText): compare with the line breaks as spaces.
+    expect(text?.replace(/\n/g, ' ')).toContain(
+      'Your AI app (&lt;span foreground="red"&gt;Claude&lt;/span&gt; &amp; &lt;b&gt;x&lt;/b&gt; \\\\n) wants',
+    );
     expect(text).not.toContain('<span foreground="red">');
   });
 
   it('passes the name to the question untouched, with markup off', () => {
     const args = zenityConfirmArgs(consentTemplate('github', ['TOKEN'], CODE, { clientName: hostile }), 120);
     expect(args).toContain('--no-markup');
-    expect(args.find((a) => a.startsWith('--text='))).toContain('Your AI app (<span foreground="red">Claude</span> & <b>x</b> \\n) wants');
+    const text = args.find((a) => a.startsWith('--text='));
+    expect(text?.replace(/\n/g, ' ')).toContain('Your AI app (<span foreground="red">Claude</span> & <b>x</b> \\n) wants');
+  });
+});
+
+describe('wrapText', () => {
+  it('wraps at spaces, keeps line breaks, cuts a word longer than a line and counts code points', () => {
+    expect(wrapText('aa bb cc\ndd', 5)).toBe('aa bb\ncc\ndd');
+    expect(wrapText('abcdefghij k', 4)).toBe('abcd\nefgh\nij k');
+    expect(wrapText('éééé ü', 6)).toBe('éééé ü');
+    expect(wrapText('', 5)).toBe('');
+  });
+
+  it("keeps every line of zenity's texts within WRAP_COLUMNS, so the window fits a small screen", () => {
+    const long = { label: 'Token', help_text: `${'word '.repeat(40)}https://example.com/${'x'.repeat(80)}` };
+    const template = credentialTemplate('github', { TOKEN: long }, ['TOKEN'], CODE, { clientName: 'client '.repeat(20) });
+    const texts = [zenityFormArgs(template, 600), zenityConfirmArgs(consentTemplate('github', ['TOKEN'], CODE), 600)].map(
+      (args) => args.find((a) => a.startsWith('--text='))?.slice('--text='.length) ?? '',
+    );
+    for (const text of texts) {
+      const plain = text.replace(/<[^>]*>/g, '').replace(/&[a-z]+;/g, '&');
+      for (const line of plain.split('\n')) expect(Array.from(line).length).toBeLessThanOrEqual(WRAP_COLUMNS);
+    }
+    const label = zenityFormArgs(credentialTemplate('github', { T: { label: 'L'.repeat(100) } }, ['T'], CODE), 600).find((a) =>
+      a.startsWith('--add-'),
+    );
+    expect(Array.from(label ?? '').length).toBeLessThan(70);
   });
 });
 
