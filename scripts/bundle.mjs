@@ -28,6 +28,8 @@ const result = await build({
   // Everything else is bundled. pino is safe to bundle because src/log/logger.ts writes through pino.destination,
   // never a transport: transports start worker threads from pino's own files, which a bundle does not have.
   external: ['@napi-rs/keyring'],
+  // A package's ES module build first: jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow.
+  mainFields: ['module', 'main'],
   // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module esbuild's
   // require shim needs a real `require` in scope to do that.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },

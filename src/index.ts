@@ -5,9 +5,15 @@ import type { SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
 import { disableCoreDumps } from './hardening/core-dumps.js';
+import { markStartup } from './timing/startup-trace.js';
 
-/** The process entry: runs the CLI against the real process and keychain, then exits with its code. */
-export async function main(argv: readonly string[]): Promise<never> {
+/**
+ * The process entry: runs the CLI against the real process and keychain, then exits with its code. `binStart` is
+ * when bin/ began (`performance.now()`), for the start-up trace.
+ */
+export async function main(argv: readonly string[], binStart?: number): Promise<never> {
+  markStartup('binStart', binStart);
+  markStartup('bundleEvaluated');
   // Before any secret is in memory: a crash must not write one into a core file.
   disableCoreDumps();
   let store: SecretStore | undefined;

@@ -12,6 +12,7 @@ import { launchDownstream } from '../proxy/launch.js';
 import type { ServeDeps } from '../proxy/downstream/deps.js';
 import { serveServer } from '../proxy/serve.js';
 import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
+import { markStartup } from '../timing/startup-trace.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
@@ -42,7 +43,9 @@ export function runCommand(ctx: CliContext, setExitCode: (code: number) => void)
 async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions): Promise<number> {
   const scrubber = new Scrubber();
   const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber });
+  markStartup('configStart');
   const config = await loadConfig({ configPath: options.config, env: ctx.env, cwd: ctx.cwd });
+  markStartup('configRead');
   for (const warning of config.warnings) logger.warn(warning);
   if (serverName !== undefined && options.only !== undefined) {
     throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');

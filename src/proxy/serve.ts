@@ -3,6 +3,7 @@ import { missingSecretsError } from './downstream/credential-plan.js';
 import type { ServeDeps, ServeOptions } from './downstream/deps.js';
 import { startDownstream } from './downstream/start.js';
 import { superviseRouter, type RunningProxy } from './core/supervise.js';
+import { markStartup } from '../timing/startup-trace.js';
 
 /**
  * Serves one server. When its secrets are present and no consent is needed it is transparent: the server starts
@@ -14,7 +15,9 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   const { serverName, server } = options;
   // The keychain answers from another thread: a remote server's transport (the heaviest code the proxy runs) is
   // loaded meanwhile.
+  markStartup('keychainStart');
   const [{ plan, fromKeychain }] = await Promise.all([readPlan(deps, serverName, server), deps.launcher.preload?.(server)]);
+  markStartup('keychainDone');
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
   if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { KeyproxyError } from '../../errors.js';
 import { ProcessGroup, STOP_STEP_MS } from './process-group.js';
 import { withDeadline } from '../../timing/deadline.js';
+import { markStartup } from '../../timing/startup-trace.js';
 
 /** How a local downstream is launched. `env` is the complete environment (see `buildChildEnv`). */
 export interface ChildSpec {
@@ -25,6 +26,7 @@ export interface SpawnedChild {
  */
 export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
   return new Promise((resolve, reject) => {
+    markStartup('spawnStart');
     const child = spawn(spec.command, [...spec.args], {
       env: spec.env,
       cwd: spec.cwd,
@@ -37,6 +39,7 @@ export function spawnChild(spec: ChildSpec): Promise<SpawnedChild> {
     const closed = new Promise<void>((resolveClosed) => child.once('close', () => resolveClosed()));
     const exited = new Promise<void>((resolveExited) => child.once('exit', () => resolveExited()));
     child.once('spawn', () => {
+      markStartup('spawned');
       const pid = child.pid;
       resolve({ process: child, closed, group: pid === undefined ? undefined : new ProcessGroup(pid, exited) });
     });

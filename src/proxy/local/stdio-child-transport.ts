@@ -4,6 +4,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { stopChild, type SpawnedChild } from './child-process.js';
 import { JsonLineReader } from '../wire/json-lines.js';
 import { encodeLine } from '../wire/original-line.js';
+import { markStartup } from '../../timing/startup-trace.js';
 
 /**
  * SDK `Transport` over the stdio of a downstream server already started by `spawnChild` (newline-delimited JSON-RPC).
@@ -38,7 +39,10 @@ export class StdioChildTransport implements Transport {
     this.started = true;
     const child = this.spawned.process;
     void this.spawned.closed.then(() => this.onclose?.());
-    child.stdout?.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      markStartup('childFirstByte');
+      this.reader.push(chunk);
+    });
     child.stdin?.on('error', (error) => this.onerror?.(error));
     if (child.stderr) {
       createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => this.onstderr?.(line));

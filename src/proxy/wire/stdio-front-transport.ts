@@ -2,6 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { JsonLineReader } from './json-lines.js';
 import { encodeLine } from './original-line.js';
+import { markStartup, startupFinished } from '../../timing/startup-trace.js';
 
 /**
  * The client side of the proxy: newline-delimited JSON-RPC on its stdin and stdout, as the SDK's
@@ -16,7 +17,10 @@ export class StdioFrontTransport implements Transport {
     (message) => this.onmessage?.(message),
     (error) => this.onerror?.(error),
   );
-  private readonly ondata = (chunk: Buffer): void => this.reader.push(chunk);
+  private readonly ondata = (chunk: Buffer): void => {
+    markStartup('clientFirstByte');
+    this.reader.push(chunk);
+  };
   private readonly onstreamerror = (error: Error): void => this.onerror?.(error);
   /** The client is gone (EPIPE): reported, and the transport closes, which stops the proxy. */
   private readonly onoutputerror = (error: Error): void => {
@@ -41,6 +45,7 @@ export class StdioFrontTransport implements Transport {
 
   /** Resolves once the line is written, or handed to the stream when it has room again. */
   send(message: JSONRPCMessage): Promise<void> {
+    startupFinished();
     return new Promise((resolve) => {
       if (this.output.write(encodeLine(message))) resolve();
       else this.output.once('drain', resolve);

@@ -1,0 +1,44 @@
+/**
+ * Where start-up time goes, recorded only when `MCP_KEYPROXY_TRACE_STARTUP=1`: each stage's first moment (ms since
+ * the process began, as `performance.now()` counts), printed as one JSON line on stderr once the first byte has gone
+ * to the client. Otherwise every call returns after one boolean test: nothing is timed, kept or printed.
+ * bench/startup.mjs reads the line.
+ */
+
+/** The stages, in the order they happen on the `run <server>` path of a local server. */
+export type StartupStage =
+  | 'binStart'
+  | 'bundleEvaluated'
+  | 'configStart'
+  | 'configRead'
+  | 'keychainStart'
+  | 'keychainDone'
+  | 'spawnStart'
+  | 'spawned'
+  | 'clientFirstByte'
+  | 'childFirstByte'
+  | 'firstByteOut';
+
+/** Read once: the flag cannot change for a running process. */
+const enabled = process.env.MCP_KEYPROXY_TRACE_STARTUP === '1';
+const marks: Partial<Record<StartupStage, number>> = {};
+let printed = false;
+
+/** True when start-up is being traced (a caller may skip building what it would only trace). */
+export const tracingStartup = enabled;
+
+/** Records the first time `stage` is reached (`at`: a `performance.now()` taken earlier, e.g. by bin/). */
+export function markStartup(stage: StartupStage, at?: number): void {
+  if (!enabled || marks[stage] !== undefined) return;
+  marks[stage] = at ?? performance.now();
+}
+
+/** Records the first byte sent to the client and prints the trace (once): start-up ends there. */
+export function startupFinished(): void {
+  if (!enabled || printed) return;
+  printed = true;
+  markStartup('firstByteOut');
+  const { bootstrapComplete, environment } = performance.nodeTiming;
+  const line = { startupTrace: { ...marks, nodeEnvironment: environment, nodeBootstrapComplete: bootstrapComplete } };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
