@@ -7,6 +7,7 @@ import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { patternGuard } from '../proxy/core/pattern-guard.js';
+import { enterProxyChain } from '../proxy/core/proxy-chain.js';
 import { systemClock } from '../proxy/core/clock.js';
 import { launchDownstream } from '../proxy/launch.js';
 import type { ServeDeps } from '../proxy/downstream/deps.js';
@@ -49,6 +50,8 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
   const config = await configForRun(ctx, serverName, options, command);
   markStartup('configRead');
   for (const warning of config.warnings) logger.warn(warning);
+  // Before anything starts: a server entry that runs this very proxy again is refused here, once.
+  const parentEnv = enterProxyChain(ctx.env, `${config.path}#${serverName ?? (options.only ? `only:${options.only}` : '*')}`);
   if (serverName !== undefined && options.only !== undefined) {
     throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
   }
@@ -69,7 +72,7 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
     launcher: launchDownstream,
     clock: systemClock,
   };
-  const common = { headless, parentEnv: ctx.env, version: packageVersion };
+  const common = { headless, parentEnv, version: packageVersion };
   const proxy =
     serverName === undefined
       ? await (

@@ -1,5 +1,6 @@
 import { resolveServerEnv } from '../../config/references.js';
 import type { LocalServerConfig } from '../../config/schema.js';
+import { CHAIN_VARIABLE } from '../core/proxy-chain.js';
 import { withoutAbsent, type CredentialPlan } from '../downstream/credential-plan.js';
 
 /**
@@ -67,7 +68,8 @@ export function buildChildEnv(
   inherited: readonly string[] = [],
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of [...INHERITED_ENV_VARS, ...NETWORK_ENV_VARS, ...inherited]) {
+  // The chain of proxies above the server passes too, so a server that is mcp-keyproxy again can tell it loops.
+  for (const name of [...INHERITED_ENV_VARS, ...NETWORK_ENV_VARS, CHAIN_VARIABLE, ...inherited]) {
     const value = parentEnv[name];
     // Exported shell functions ("() { …") are a known injection vector (Shellshock); never pass them on.
     if (value === undefined || value.startsWith('()')) continue;
