@@ -1,5 +1,6 @@
 import { KeyproxyError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import type { DisplayLookup, DisplaySearch } from './display.js';
 import { linuxDialogs, type LinuxDialogs } from './linux.js';
 import { macosDialog } from './macos.js';
 import { runDialogProgram, type ProgramOutcome, type ProgramSpec, type PromptOptions } from './program.js';
@@ -32,6 +33,8 @@ export interface DialogDriverOptions {
   env?: NodeJS.ProcessEnv;
   /** The folder holding `native-dialog/` (the npm package root). */
   packageRoot?: string;
+  /** Where to look for the user's display when the environment names none (tests hand in a folder). */
+  display?: DisplaySearch;
 }
 
 /** The error for a request no dialog can show; it says how to enter the secrets (or consent) without one. */
@@ -40,7 +43,8 @@ export function dialogUnavailableError(reason: string, template: DialogTemplate,
     return new KeyproxyError(
       'DIALOG_UNAVAILABLE',
       `Cannot ask for consent to use the secrets of "${server}": ${reason}. Use an AI app that supports ` +
-        `elicitation, or turn the question off with "confirm": false on the server or MCP_BYPASS_SECRET_USE_CONFIRM=true.`,
+        `elicitation, or turn the question off with "confirm": false on the server, MCP_BYPASS_SECRET_USE_CONFIRM=true ` +
+        `or --headless.`,
     );
   }
   const commands = template.fields.map((f) => secretsSetCommand(server, f.name));
@@ -96,16 +100,52 @@ class LinuxDriver implements DialogDriver {
   }
 }
 
-/** Picks the dialog program for the platform once; never throws (see {@link DialogDriver.unavailable}). */
-export function createDialogDriver(options: DialogDriverOptions = {}): DialogDriver {
+type Choice =
+  | { kind: 'linux'; found: LinuxDialogs }
+  | { kind: 'program'; name: DialogDriverName; spec: ProgramSpec }
+  | { kind: 'none'; unavailable: string };
+
+/** The one place that decides which program shows the dialogs on this platform. */
+function choose(options: DialogDriverOptions): Choice {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
   const root = options.packageRoot ?? packageRoot;
   if (platform === 'darwin' || platform === 'win32') {
     const spec = platform === 'darwin' ? macosDialog(env, root) : windowsDialog(env, root);
-    if ('unavailable' in spec) return unavailableDriver(spec.unavailable);
-    return programDriver(platform === 'darwin' ? 'osascript' : 'powershell', spec);
+    if ('unavailable' in spec) return { kind: 'none', unavailable: spec.unavailable };
+    return { kind: 'program', name: platform === 'darwin' ? 'osascript' : 'powershell', spec };
   }
-  const found = linuxDialogs(env, root);
+  return { kind: 'linux', found: linuxDialogs(env, root, options.display) };
+}
+
+/** Picks the dialog program for the platform once; never throws (see {@link DialogDriver.unavailable}). */
+export function createDialogDriver(options: DialogDriverOptions = {}): DialogDriver {
+  const choice = choose(options);
+  if (choice.kind === 'none') return unavailableDriver(choice.unavailable);
+  if (choice.kind === 'program') return programDriver(choice.name, choice.spec);
+  const { found } = choice;
   return found.unavailable !== undefined ? unavailableDriver(found.unavailable) : new LinuxDriver(found);
+}
+
+/** Which dialog would be shown and why, for `doctor`; names and paths only. */
+export interface DialogReport {
+  driver: DialogDriverName;
+  /** The program run for each dialog. */
+  program?: string;
+  /** Why no dialog can be shown. */
+  unavailable?: string;
+  /** Why the GTK dialog is not the one used (Linux). */
+  gtkSkipped?: string;
+  /** The display the dialogs open on (Linux). */
+  display?: DisplayLookup;
+}
+
+/** Reports the choice {@link createDialogDriver} makes, without showing anything. */
+export function dialogReport(options: DialogDriverOptions = {}): DialogReport {
+  const choice = choose(options);
+  if (choice.kind === 'none') return { driver: 'none', unavailable: choice.unavailable };
+  if (choice.kind === 'program') return { driver: choice.name, program: choice.spec.file };
+  const { display, gtkSkipped, unavailable, gtk, zenity } = choice.found;
+  if (unavailable !== undefined) return { driver: 'none', unavailable, gtkSkipped, display };
+  return { driver: gtk ? 'gtk' : 'zenity', program: (gtk ?? zenity)?.file, gtkSkipped, display };
 }

@@ -263,11 +263,13 @@ describe('dialog driver with the zenity fallback', () => {
 
 describe('no dialog possible', () => {
   it('fails with DIALOG_UNAVAILABLE naming `mcp-keyproxy secrets set` without a display and zenity', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: noBinaryRoot, DISPLAY: '', WAYLAND_DISPLAY: '' };
-    const driver = createDialogDriver({ packageRoot: root, env });
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: noBinaryRoot, DISPLAY: '', WAYLAND_DISPLAY: '', XDG_RUNTIME_DIR: '' };
+    // No socket of this user either: the X socket of this run's Xvfb would otherwise be found (see display.ts).
+    const display = { x11Dir: noBinaryRoot, runtimeDir: noBinaryRoot };
+    const driver = createDialogDriver({ packageRoot: root, env, display });
     const error = (await driver.prompt(form, { server: 'github' }).catch((e: unknown) => e)) as KeyproxyError;
     expect(error).toBeInstanceOf(KeyproxyError);
     expect([error.code, error.exitCode]).toEqual(['DIALOG_UNAVAILABLE', 69]);
-    expect(error.message).toMatch(/no display.*mcp-keyproxy secrets set github TOKEN/);
+    expect(error.message).toMatch(/no display.*"env" block of this server.*mcp-keyproxy secrets set github TOKEN/);
   });
 });

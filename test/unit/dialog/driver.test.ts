@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDialogDriver } from '../../../src/dialog/driver.js';
+import { createServer } from 'node:net';
+import { createDialogDriver, dialogReport } from '../../../src/dialog/driver.js';
 import { consentTemplate, credentialTemplate } from '../../../src/dialog/template.js';
 import { ZENITY_SEPARATOR } from '../../../src/dialog/zenity.js';
 import { KeyproxyError } from '../../../src/errors.js';
@@ -79,21 +80,80 @@ describe('createDialogDriver on Linux', () => {
   });
 
   it('fails with DIALOG_UNAVAILABLE (exit 69) and the secrets set commands when nothing can show a dialog', async () => {
-    const noDisplay = createDialogDriver({ platform: 'linux', env: env(zenityPath, {}), packageRoot: working });
+    // No display in the environment, and no socket of this user in (empty) X and runtime folders.
+    const display = { x11Dir: join(dir, 'no-x11'), runtimeDir: join(dir, 'no-run') };
+    const noDisplay = createDialogDriver({ platform: 'linux', env: env(zenityPath, {}), packageRoot: working, display });
     expect(noDisplay.name).toBe('none');
-    expect(noDisplay.unavailable).toMatch(/no display/);
+    expect(noDisplay.unavailable).toMatch(/no display.*add "DISPLAY".*to the "env" block of this server/);
     const error = await rejection(noDisplay.prompt(form, { server: 'github' }));
     expect(error.code).toBe('DIALOG_UNAVAILABLE');
     expect(error.exitCode).toBe(69);
     expect(error.message).toContain('mcp-keyproxy secrets set github TOKEN ; mcp-keyproxy secrets set github NOTE');
 
     const nothing = createDialogDriver({ platform: 'linux', env: env(noZenityPath), packageRoot: empty });
-    expect(nothing.unavailable).toMatch(/npm run build:dialog.*zenity is not installed/);
+    // The advice works from the npm package too: the build script ships in it, run by its absolute path.
+    expect(nothing.unavailable).toContain(`missing; build it with \`bash ${join(empty, 'scripts', 'build-dialog.sh')}\``);
+    expect(nothing.unavailable).toMatch(/zenity is not installed/);
     const consent = await rejection(nothing.prompt(consentTemplate('github', ['TOKEN'], 'KX7P-M4QZ'), { server: 'github' }));
-    expect(consent.message).toMatch(/consent.*"confirm": false/);
+    expect(consent.message).toMatch(/consent.*"confirm": false.*--headless/);
 
     const unusable = createDialogDriver({ platform: 'linux', env: env(noZenityPath), packageRoot: broken });
     expect((await rejection(unusable.prompt(form))).message).toMatch(/libgtk-3.*secrets set <server> TOKEN/);
+  });
+});
+
+describe('the display fallback and the report for doctor', () => {
+  /** A "GTK dialog" that answers with the display it was given. */
+  const showsDisplay = join(dir, 'shows-display');
+  script(join(showsDisplay, BINARY), `cat >/dev/null; printf '{"TOKEN":"%s","NOTE":"%s"}' "$DISPLAY" "$XAUTHORITY"`);
+  /** A "GTK dialog" built for another CPU: an ELF header naming a machine that is not this one. */
+  const foreign = join(dir, 'foreign');
+  const elf = Buffer.alloc(64);
+  elf.writeUInt32BE(0x7f454c46, 0);
+  elf[4] = 2;
+  elf[5] = 1;
+  elf.writeUInt16LE(process.arch === 'arm64' ? 62 : 183, 18);
+  mkdirSync(dirname(join(foreign, BINARY)), { recursive: true });
+  writeFileSync(join(foreign, BINARY), elf, { mode: 0o755 });
+
+  it("opens the dialog on the user's own X socket when the client passed no DISPLAY", async () => {
+    const x11Dir = join(dir, 'x11');
+    mkdirSync(x11Dir);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(x11Dir, 'X6'), resolve));
+    try {
+      const display = { x11Dir, runtimeDir: join(dir, 'no-run') };
+      const minimal = { PATH: noZenityPath, HOME: join(dir, 'no-home') };
+      const driver = createDialogDriver({ platform: 'linux', env: minimal, packageRoot: showsDisplay, display });
+      expect(await driver.prompt(form)).toEqual({ kind: 'submitted', values: { TOKEN: ':6', NOTE: '' } });
+      const report = dialogReport({ platform: 'linux', env: minimal, packageRoot: showsDisplay, display });
+      expect(report).toMatchObject({
+        driver: 'gtk',
+        program: join(showsDisplay, BINARY),
+        display: { source: 'x11-socket', env: { DISPLAY: ':6' } },
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('skips a GTK dialog built for another CPU up front, and says why', () => {
+    const report = dialogReport({ platform: 'linux', env: env(zenityPath), packageRoot: foreign });
+    expect(report.driver).toBe('zenity');
+    expect(report.program).toBe(join(zenityPath, 'zenity'));
+    expect(report.gtkSkipped).toMatch(/built for another CPU .*rebuild it: `bash .*build-dialog\.sh`/);
+    expect(dialogReport({ platform: 'linux', env: env(noZenityPath), packageRoot: foreign })).toMatchObject({
+      driver: 'none',
+      unavailable: expect.stringMatching(/another CPU.*zenity is not installed/),
+    });
+  });
+
+  it('reports no display as such', () => {
+    const display = { x11Dir: join(dir, 'no-x11'), runtimeDir: join(dir, 'no-run') };
+    expect(dialogReport({ platform: 'linux', env: env(zenityPath, {}), packageRoot: working, display })).toMatchObject({
+      driver: 'none',
+      display: { source: 'none' },
+    });
   });
 });
 
