@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command inside a private D-Bus session with an unlocked gnome-keyring (a real Secret Service),
-# in a fresh HOME and XDG_RUNTIME_DIR, so tests never touch the user's own keychain.
+# in a fresh HOME and XDG_RUNTIME_DIR, so tests never touch the user's own keychain. The proxy's lock folder is
+# chosen by user id, not by XDG_RUNTIME_DIR, so MCP_KEYPROXY_RUNTIME_DIR keeps a run's locks apart from others'.
 # Usage: scripts/with-keyring.sh <command> [args...]
 set -euo pipefail
 
@@ -10,6 +11,7 @@ if [ -z "${MCP_KEYPROXY_IN_KEYRING_SESSION:-}" ]; then
   chmod 700 "$sandbox/run"
   trap 'rm -rf "$sandbox"' EXIT
   export HOME="$sandbox/home" XDG_RUNTIME_DIR="$sandbox/run" MCP_KEYPROXY_IN_KEYRING_SESSION=1
+  export MCP_KEYPROXY_RUNTIME_DIR="$sandbox/run/mcp-keyproxy"
   unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL
   status=0
   dbus-run-session -- "$0" "$@" || status=$?

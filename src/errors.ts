@@ -21,6 +21,7 @@ export type KeyproxyErrorCode =
   | 'KEYCHAIN_FAILED'
   | 'DOWNSTREAM_FAILED'
   | 'DIALOG_UNAVAILABLE'
+  | 'STATE_WRITE_FAILED'
   | 'USAGE';
 
 const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
@@ -34,6 +35,7 @@ const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
   KEYCHAIN_FAILED: ExitCode.unavailable,
   DOWNSTREAM_FAILED: ExitCode.failure,
   DIALOG_UNAVAILABLE: ExitCode.unavailable,
+  STATE_WRITE_FAILED: ExitCode.failure,
   USAGE: ExitCode.usage,
 };
 

@@ -369,6 +369,7 @@ static GtkWidget *build_window(void) {
   if (tpl.confirm) {
     /* Deny comes first and takes the focus, so a stray Return or Space denies. */
     GtkWidget *deny = add_button(bar, "Deny", G_CALLBACK(on_decision), "deny");
+    add_button(bar, "Allow always", G_CALLBACK(on_decision), "always");
     add_button(bar, "Allow for session", G_CALLBACK(on_decision), "session");
     add_button(bar, "Allow once", G_CALLBACK(on_decision), "once");
     gtk_widget_grab_focus(deny);

@@ -116,7 +116,7 @@ function run() {
   error.textColor = $.NSColor.systemRedColor;
   if (t.mode !== 'confirm') views.push(error);
   // Deny is the first (default) button in confirm mode, so Return denies; Cancel gets Escape from NSAlert.
-  const buttons = t.mode === 'confirm' ? ['Deny', 'Allow for session', 'Allow once'] : ['OK', 'Cancel'];
+  const buttons = t.mode === 'confirm' ? ['Deny', 'Allow always', 'Allow for session', 'Allow once'] : ['OK', 'Cancel'];
   buttons.forEach((title) => alert.addButtonWithTitle(title));
   alert.accessoryView = stack(views);
   alert.window.level = FLOATING_LEVEL;
@@ -132,7 +132,7 @@ function run() {
     if (response === MODAL_ABORT) fail(`timed out after ${t.timeout_s} s without an answer`);
     const index = response - FIRST_BUTTON;
     if (t.mode === 'confirm') {
-      const decision = ['deny', 'session', 'once'][index];
+      const decision = ['deny', 'always', 'session', 'once'][index];
       if (!decision) $.exit(1);
       write($.NSFileHandle.fileHandleWithStandardOutput, JSON.stringify({ decision }) + '\n');
       $.exit(0);

@@ -129,6 +129,7 @@ $script:timedOut = $false
 if ($confirm) {
     # Deny comes first and takes the focus, so a stray Return or Space denies.
     $deny = Add-Button 'Deny' { $script:result = @{ decision = 'deny' }; $form.Close() }
+    Add-Button 'Allow always' { $script:result = @{ decision = 'always' }; $form.Close() } | Out-Null
     Add-Button 'Allow for session' { $script:result = @{ decision = 'session' }; $form.Close() } | Out-Null
     Add-Button 'Allow once' { $script:result = @{ decision = 'once' }; $form.Close() } | Out-Null
     $form.Add_Shown({ $deny.Focus() })

@@ -5,8 +5,8 @@ import type { SecretPatternId } from '../log/secret-patterns.js';
 export type SecretSource = 'keychain';
 /** Where a secret value was put. */
 export type InjectionTarget = 'env' | 'header';
-/** What the user (or a bypass) decided before stored secrets were injected. */
-export type AuditConsentDecision = 'once' | 'session' | 'deny' | 'bypassed';
+/** What the user (or a bypass, or an earlier "Allow always": remembered) decided before stored secrets were injected. */
+export type AuditConsentDecision = 'once' | 'session' | 'always' | 'deny' | 'bypassed' | 'remembered';
 /** Who stored or deleted a secret. */
 export type SecretChangeVia = 'cli' | 'dialog';
 /** Who ended a dialog without a value. */

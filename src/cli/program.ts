@@ -6,6 +6,7 @@ import { Scrubber } from '../log/scrubber.js';
 import { ReportingStore } from '../secrets/reporting-store.js';
 import type { SecretStore } from '../secrets/store.js';
 import { auditCommand } from './audit.js';
+import { consentCommand } from './consent.js';
 import { writeLine, type CliContext } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { runCommand } from './run.js';
@@ -42,6 +43,7 @@ export async function runCli(argv: readonly string[], given: CliContext, scrubbe
       .addCommand(secretsDeleteCommand(ctx))
       .addCommand(secretsClearCommand(ctx)),
   );
+  program.addCommand(consentCommand(ctx));
   program.addCommand(doctorCommand(ctx, setExitCode));
   program.addCommand(auditCommand(ctx));
   for (const command of [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)]) {

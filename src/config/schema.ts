@@ -35,6 +35,12 @@ const commonServerFields = {
     .default({})
     .describe('Credentials kept in the OS keychain (service mcp-keyproxy/<server>), referenced as ${secret:NAME}.'),
   confirm: z.boolean().default(true).describe('Ask before stored secrets are injected (secure by default).'),
+  consent: z
+    .enum(['auto', 'dialog'])
+    .default('auto')
+    .describe(
+      'Where consent is asked: "auto" in the MCP client (elicitation) when it can, else the native dialog; "dialog" always the native dialog, so an agent-driven client cannot answer its own consent.',
+    ),
   enabled: z.boolean().default(true).describe('false: left out when `mcp-keyproxy run` serves every server.'),
   tools: toolFilterSchema.optional().describe('Tool filter applied when this server runs behind `mcp-keyproxy run` with no server name.'),
   block_secret_patterns: z

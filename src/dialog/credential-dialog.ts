@@ -20,7 +20,7 @@ export interface CredentialDialog {
     signal: AbortSignal,
     app?: string,
   ): Promise<FormValues | null>;
-  /** Shows the Allow once / Allow for session / Deny prompt; closing it is a deny. `app` as for `collect`. */
+  /** Shows the Allow once / for session / always / Deny prompt; closing it is a deny. `app` as for `collect`. */
   confirm(serverName: string, secretNames: readonly string[], code: string, signal: AbortSignal, app?: string): Promise<ConsentDecision>;
 }
 

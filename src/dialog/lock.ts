@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { platformConfigDir } from '../config/paths.js';
+import { platformStateDir } from '../config/paths.js';
 
 /** A held dialog lock. */
 export interface DialogLock {
@@ -20,7 +20,7 @@ export interface DialogLockOptions {
   signal?: AbortSignal;
   /** How often a waiter looks at the lock again. */
   pollMs?: number;
-  /** Where `MCP_KEYPROXY_RUNTIME_DIR` and `XDG_RUNTIME_DIR` are read from. */
+  /** Where `MCP_KEYPROXY_RUNTIME_DIR` is read from (nothing else of the environment chooses the folder). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -43,15 +43,64 @@ const GUARD_STALE_MS = 5_000;
 const held = new Map<string, string>();
 let exitHookInstalled = false;
 
-/** The per-user directory for lock files (created mode 0700). */
-export function runtimeDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+/** Where {@link runtimeDir} looks; each defaults to this machine's (tests hand in temp folders). */
+export interface RuntimeDirInputs {
+  platform?: NodeJS.Platform;
+  /** This user's id; undefined on Windows. */
+  uid?: number;
+  /** The systemd runtime folders' parent (`/run/user`). */
+  runUser?: string;
+  /** The shared temp folder (`/tmp`), never `$TMPDIR`: that comes from the caller's environment. */
+  tmp?: string;
+  /** The user's home from the password database, never `$HOME`. */
+  home?: string;
+}
+
+/** True when `dir` is a real folder (not a symlink) owned by `uid` that no one else may enter. */
+function isPrivateDir(dir: string, uid: number): boolean {
+  try {
+    const info = lstatSync(dir);
+    return info.isDirectory() && info.uid === uid && (info.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** `dir`, created mode 0700 if missing, when it is (or can be made) a private folder of `uid`; else undefined. */
+function ownPrivateDir(dir: string, uid: number): string | undefined {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+  }
+  try {
+    const info = lstatSync(dir);
+    if (!info.isDirectory() || info.uid !== uid) return undefined; // a symlink, or squatted by another user
+    if ((info.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    return isPrivateDir(dir, uid) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The per-user folder for lock files. It depends on the user alone, never on the caller's environment: two MCP
+ * clients that start mcp-keyproxy with different variables (one passes `XDG_RUNTIME_DIR`, one does not) must find
+ * the same locks, or each would show its own dialog. In order: `MCP_KEYPROXY_RUNTIME_DIR` (an explicit choice);
+ * `/run/user/<uid>/mcp-keyproxy` when `/run/user/<uid>` is ours and private; `/tmp/mcp-keyproxy-<uid>` when it is
+ * (or can be made) ours and private; else `run/` in the state folder under the home the password database names.
+ */
+export function runtimeDir(env: NodeJS.ProcessEnv = process.env, inputs: RuntimeDirInputs = {}): string {
   const override = env['MCP_KEYPROXY_RUNTIME_DIR'];
   if (override) return override;
-  const xdg = env['XDG_RUNTIME_DIR'];
-  if (xdg) return join(xdg, 'mcp-keyproxy');
-  // macOS and Windows give each user a private temp folder; Linux's /tmp is shared, so use the config dir there.
-  if (platform === 'darwin' || platform === 'win32') return join(tmpdir(), 'mcp-keyproxy');
-  return join(platformConfigDir(platform, env, homedir()), 'run');
+  const platform = inputs.platform ?? process.platform;
+  const home = inputs.home ?? userInfo().homedir;
+  const fallback = join(platformStateDir(platform, {}, home), 'run');
+  const uid = inputs.uid ?? process.getuid?.();
+  if (platform === 'win32' || uid === undefined) return fallback;
+  const systemd = join(inputs.runUser ?? '/run/user', String(uid));
+  if (isPrivateDir(systemd, uid)) return join(systemd, 'mcp-keyproxy');
+  return ownPrivateDir(join(inputs.tmp ?? '/tmp', `mcp-keyproxy-${uid}`), uid) ?? fallback;
 }
 
 /** The lock file of one server's dialog. */

@@ -116,7 +116,8 @@ export function parseProgramOutput(template: DialogTemplate, stdout: string): Di
   const record = parsed as Record<string, unknown>;
   if (isConfirmTemplate(template)) {
     const decision = record['decision'];
-    if (decision === 'once' || decision === 'session' || decision === 'deny') return { kind: 'confirmed', decision };
+    if (decision === 'once' || decision === 'session' || decision === 'always' || decision === 'deny')
+      return { kind: 'confirmed', decision };
     return { kind: 'failed', message: 'the dialog printed no known decision' };
   }
   const entries: [string, string][] = [];

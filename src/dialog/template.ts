@@ -32,7 +32,7 @@ export interface FormTemplate extends TemplateBase {
   fields: DialogField[];
 }
 
-/** A dialog with three buttons: Deny, Allow for session, Allow once. */
+/** A dialog with four buttons: Deny, Allow always, Allow for session, Allow once. */
 export interface ConfirmTemplate extends TemplateBase {
   mode: 'confirm';
 }
@@ -41,7 +41,7 @@ export interface ConfirmTemplate extends TemplateBase {
 export type DialogTemplate = FormTemplate | ConfirmTemplate;
 
 /** The answer to a confirm dialog. */
-export type ConsentDecision = 'once' | 'session' | 'deny';
+export type ConsentDecision = 'once' | 'session' | 'always' | 'deny';
 
 /** What a form dialog returns: one value per field name. Holds secrets: never log it. */
 export type FormValues = Record<string, string>;
@@ -145,7 +145,8 @@ export function consentTemplate(
     description:
       `${requester(context)} wants to start the MCP server "${serverName}". mcp-keyproxy will give it these ` +
       `secrets from your OS keychain: ${secretNames.join(', ')}.\n` +
-      'Allow once: this start only. Allow for session: until mcp-keyproxy exits. Deny: the server does not start.\n' +
+      'Allow once: this start only. Allow for session: until mcp-keyproxy exits. Allow always: until this server, ' +
+      'its command or its secrets change, or you run `mcp-keyproxy consent revoke`. Deny: the server does not start.\n' +
       'Only allow if the verification code below matches the one shown in your AI app.',
     verification_code: code,
     timeout_s: CONSENT_TIMEOUT_S,

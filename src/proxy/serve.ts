@@ -1,4 +1,4 @@
-import { needsConsent, readPlan, recordBypassedConsent } from './downstream/read-plan.js';
+import { mustAskConsent, readPlan, recordConsentWithoutPrompt } from './downstream/read-plan.js';
 import { missingSecretsError } from './downstream/credential-plan.js';
 import type { ServeDeps, ServeOptions } from './downstream/deps.js';
 import { startDownstream } from './downstream/start.js';
@@ -6,10 +6,10 @@ import { superviseRouter, type RunningProxy } from './core/supervise.js';
 import { markStartup } from '../timing/startup-trace.js';
 
 /**
- * Serves one server. When its secrets are present and no consent is needed it is transparent: the server starts
- * at once and the client's own `initialize` reaches it. Otherwise the server is gated: the proxy answers
- * `initialize` itself and offers a setup tool until the credentials are entered or their use is allowed
- * (`serveGated`). Headless, a missing secret is an error before anything is said on stdout.
+ * Serves one server. When its secrets are present and no consent is needed (or an "Allow always" covers them) it
+ * is transparent: the server starts at once and the client's own `initialize` reaches it. Otherwise the server is
+ * gated: the proxy answers `initialize` itself and offers a setup tool until the credentials are entered or their
+ * use is allowed (`serveGated`). Headless, a missing secret is an error before anything is said on stdout.
  */
 export async function serveServer(options: ServeOptions, deps: ServeDeps): Promise<RunningProxy> {
   const { serverName, server } = options;
@@ -20,12 +20,12 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   markStartup('keychainDone');
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
-  if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) {
+  if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, fromKeychain)) {
     const { serveGated } = await import('./setup/gated-proxy.js');
     return serveGated(options, deps, plan.missing.length > 0 ? 'needs-credentials' : 'needs-consent');
   }
 
-  recordBypassedConsent(options, deps, fromKeychain);
+  recordConsentWithoutPrompt(options, deps, plan, fromKeychain);
   const downstream = await startDownstream(options, deps, plan);
   const [{ Router }, front] = await Promise.all([import('./core/router.js'), deps.openFront()]);
   const router = new Router(front, {

@@ -11,7 +11,8 @@ import { RestartBackoff } from './restart.js';
 
 /**
  * A server whose secrets are present and need no consent: started at once (in parallel with the others), handed
- * the client's `initialize` by the handshake, and restarted with exponential backoff when it crashes.
+ * the client's `initialize` by the handshake, and restarted with exponential backoff when it crashes, until it has
+ * failed at start-up too often in a row (then `failed`, with the last reason).
  */
 export class DirectMember implements Member {
   readonly settled: Promise<void>;
@@ -125,6 +126,15 @@ export class DirectMember implements Member {
 
   private scheduleRestart(why: string): void {
     const delay = this.backoff.nextDelay();
+    if (delay === undefined) {
+      // Its reason (exit code and the scrubbed tail of its stderr) goes to keyproxy__status and to stderr.
+      void this.fail(
+        `it failed at start-up ${this.backoff.failuresInARow} times in a row and is no longer restarted; the last time ${why}. ` +
+          'Fix its entry in the config (or what it needs), then restart the MCP client.',
+      );
+      this.host.changed(this);
+      return;
+    }
     this.current = 'restarting';
     this.reason = `${why}; next start in ${Math.round(delay / 1000)} s`;
     this.deps.logger.warn({ server: this.name, delayMs: delay }, `restarting server "${this.name}" after ${why}`);

@@ -1,5 +1,5 @@
 import { KeyproxyError } from '../../errors.js';
-import { needsConsent, readPlan, recordBypassedConsent } from '../downstream/read-plan.js';
+import { mustAskConsent, readPlan, recordConsentWithoutPrompt } from '../downstream/read-plan.js';
 import { missingSecretsError } from '../downstream/credential-plan.js';
 import type { Downstream } from '../downstream/downstream.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
@@ -70,8 +70,9 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
     if (plan.missing.length > 0 && options.headless) {
       return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing) };
     }
-    if (plan.missing.length > 0 || needsConsent(options, plan, fromKeychain)) return { kind: 'gated', missing: plan.missing.length > 0 };
-    recordBypassedConsent(options, deps, fromKeychain);
+    if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, fromKeychain))
+      return { kind: 'gated', missing: plan.missing.length > 0 };
+    recordConsentWithoutPrompt(options, deps, plan, fromKeychain);
     const launching: Promise<Downstream> = startDownstream(options, deps, plan);
     // Awaited by the member; a failed spawn is its to report.
     launching.catch(() => undefined);

@@ -13,7 +13,7 @@ export function statusTool(name: string): Tool {
     name,
     title: 'mcp-keyproxy: server status',
     description:
-      'Lists every MCP server behind mcp-keyproxy and its state: starting, ready, waiting for credentials or for permission, denied, failed (with the reason) or restarting.',
+      'Lists every MCP server behind mcp-keyproxy and its state: starting, ready, waiting for credentials or for permission, denied, restarting, or failed with the reason (a server that keeps failing at start-up is no longer restarted: its exit code and last output say why).',
     inputSchema: { type: 'object', properties: {} },
     annotations: { readOnlyHint: true, openWorldHint: false },
   };

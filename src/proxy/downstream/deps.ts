@@ -2,6 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServerConfig } from '../../config/schema.js';
+import type { ConsentStore } from '../../consent/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import type { Scrubber } from '../../log/scrubber.js';
 import type { SecretStore } from '../../secrets/store.js';
@@ -33,6 +34,8 @@ export interface ServeDeps {
   openFront: () => Promise<Transport>;
   /** The native dialog (only used in interactive mode). */
   dialog: CredentialDialog;
+  /** The "Allow always" answers kept between runs (the real one: `consent.json` in the state directory). */
+  consent: ConsentStore;
   /** Where every secret read, injection, consent decision and dialog outcome is recorded (names only). */
   audit: AuditLog;
   /** Starts a downstream of any kind (the real one: `launchDownstream` in `proxy/launch.ts`). */

@@ -1,3 +1,4 @@
+import { consentGrant, type ConsentGrant } from '../../consent/grant.js';
 import { referencedSecretNames } from '../../config/references.js';
 import type { ServerConfig } from '../../config/schema.js';
 import { planCredentials, type CredentialPlan } from './credential-plan.js';
@@ -16,12 +17,39 @@ export async function readPlan(
   return { plan: planCredentials(server, stored), fromKeychain: new Set(read) };
 }
 
-/** True when stored secrets may only be injected after the user allowed it. */
+/** True when stored secrets may only be injected after the user allowed it (now, or with an "Allow always"). */
 export function needsConsent(options: ServeOptions, plan: CredentialPlan, fromKeychain: ReadonlySet<string>): boolean {
   return !options.headless && options.server.confirm && [...plan.values.keys()].some((name) => fromKeychain.has(name));
 }
 
-/** Records that stored secrets are used without asking, because consent is bypassed for this server or run. */
-export function recordBypassedConsent(options: ServeOptions, deps: Pick<ServeDeps, 'audit'>, fromKeychain: ReadonlySet<string>): void {
-  if (fromKeychain.size > 0) deps.audit.consent(options.serverName, [...fromKeychain], 'bypassed');
+/** The stored secrets this start would inject: what a consent prompt names and an "Allow always" covers. */
+export function storedSecretNames(plan: CredentialPlan, fromKeychain: ReadonlySet<string>): string[] {
+  return [...plan.values.keys()].filter((name) => fromKeychain.has(name));
+}
+
+/** What "Allow always" for this start would cover: the server as defined now and exactly these stored secrets. */
+export function grantFor(options: ServeOptions, plan: CredentialPlan, fromKeychain: ReadonlySet<string>): ConsentGrant {
+  return consentGrant(options.serverName, options.server, storedSecretNames(plan, fromKeychain));
+}
+
+/** True when the user must be asked before this start: consent is needed and no remembered "Allow always" covers it. */
+export function mustAskConsent(
+  options: ServeOptions,
+  deps: Pick<ServeDeps, 'consent'>,
+  plan: CredentialPlan,
+  fromKeychain: ReadonlySet<string>,
+): boolean {
+  return needsConsent(options, plan, fromKeychain) && !deps.consent.allows(grantFor(options, plan, fromKeychain));
+}
+
+/** Records why stored secrets are used without a prompt: consent is bypassed, or an "Allow always" covers them. */
+export function recordConsentWithoutPrompt(
+  options: ServeOptions,
+  deps: Pick<ServeDeps, 'audit'>,
+  plan: CredentialPlan,
+  fromKeychain: ReadonlySet<string>,
+): void {
+  if (fromKeychain.size === 0) return;
+  const why = needsConsent(options, plan, fromKeychain) ? 'remembered' : 'bypassed';
+  deps.audit.consent(options.serverName, why === 'remembered' ? storedSecretNames(plan, fromKeychain) : [...fromKeychain], why);
 }

@@ -6,7 +6,7 @@ import { answerWithNotice, PromptNotice } from './notice.js';
 import type { Downstream } from '../downstream/downstream.js';
 import { handshake } from '../downstream/handshake.js';
 import type { Router } from '../core/router.js';
-import { needsConsent, readPlan } from '../downstream/read-plan.js';
+import { grantFor, needsConsent, readPlan, storedSecretNames } from '../downstream/read-plan.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
 import { connectedText, SetupServer, toolText, type SetupCallExtra } from './setup-server.js';
@@ -70,11 +70,11 @@ export class GatedServer {
     await this.setup.transport.start();
     if (replay) await handshake(this.setup.transport, replay, () => undefined);
     router.attach(setupLink, this.setup.transport);
-    // Asked at once only where the prompt shows in the client itself (elicitation). Without it, the native
-    // dialog's code would have nowhere to appear: the dialog opens when the model calls connect_<server>, whose
-    // result carries the code.
+    // Asked at once only where the prompt shows in the client itself (elicitation). Without it, or when the server
+    // wants the native dialog ("consent": "dialog"), the dialog's code would have nowhere to appear: the dialog opens
+    // when the model calls connect_<server>, whose result carries the code.
     const askConsentNow = (): void => {
-      if (this.current === 'needs-consent' && this.setup.clientHasFormElicitation()) void this.allowAndStart();
+      if (this.current === 'needs-consent' && this.setup.clientHasFormElicitation() && !this.dialogOnly) void this.allowAndStart();
     };
     if (replay) askConsentNow();
     else this.setup.server.oninitialized = askConsentNow;
@@ -199,7 +199,10 @@ export class GatedServer {
     if (!this.allowedUntilExit && needsConsent(this.options, plan, fromKeychain)) {
       const outcome = await askConsent({
         serverName,
-        secretNames: [...plan.values.keys()].filter((name) => fromKeychain.has(name)),
+        secretNames: storedSecretNames(plan, fromKeychain),
+        grant: grantFor(this.options, plan, fromKeychain),
+        store: this.deps.consent,
+        dialogOnly: this.dialogOnly,
         setup: this.setup,
         dialog: this.deps.dialog,
         signal: this.stopped.signal,
@@ -214,8 +217,8 @@ export class GatedServer {
         this.refreshTools(true);
         return toolText(`${this.note} Call connect_${serverName} to be asked again.`, true);
       }
-      const { decision } = outcome;
       this.note = undefined;
+      const decision = 'decision' in outcome ? outcome.decision : 'always';
       if (decision === 'deny') {
         this.current = 'denied';
         this.refreshTools(true);
@@ -228,6 +231,11 @@ export class GatedServer {
     } catch (error) {
       return toolText((error as Error).message, true);
     }
+  }
+
+  /** `"consent": "dialog"`: consent only in the native dialog, so an agent cannot answer its own elicitation. */
+  private get dialogOnly(): boolean {
+    return this.options.server.consent === 'dialog';
   }
 
   /** The name the client gave in its `initialize` (`clientInfo.name`), to show in the dialog. */

@@ -69,6 +69,7 @@ describe('parseConfig', () => {
       inherit_env: [],
       secrets: {},
       confirm: true,
+      consent: 'auto',
       enabled: true,
       block_secret_patterns: false,
     });

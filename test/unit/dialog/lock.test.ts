@@ -1,5 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  symlinkSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -123,11 +134,47 @@ describe('acquireDialogLock', () => {
 });
 
 describe('lock paths', () => {
-  it('uses the override, then XDG_RUNTIME_DIR, then a per-user folder', () => {
+  it('uses the override, else a per-user folder that no variable of the caller changes', () => {
     expect(runtimeDir({ MCP_KEYPROXY_RUNTIME_DIR: '/x', XDG_RUNTIME_DIR: '/run/user/1' })).toBe('/x');
-    expect(runtimeDir({ XDG_RUNTIME_DIR: '/run/user/1' }, 'linux')).toBe('/run/user/1/mcp-keyproxy');
-    expect(runtimeDir({ XDG_CONFIG_HOME: '/home/u/.config' }, 'linux')).toBe('/home/u/.config/mcp-keyproxy/run');
-    expect(runtimeDir({}, 'darwin')).toBe(join(tmpdir(), 'mcp-keyproxy'));
+    const uid = process.getuid!();
+    const runUser = join(base, 'run-user');
+    const tmp = join(base, 'tmp');
+    mkdirSync(tmp);
+    const inputs = { platform: 'linux' as const, runUser, tmp, home: join(base, 'home') };
+    // No /run/user/<uid>: a private folder in /tmp, the same whatever XDG_RUNTIME_DIR, TMPDIR or HOME say.
+    const inTmp = join(tmp, `mcp-keyproxy-${uid}`);
+    expect(runtimeDir({ XDG_RUNTIME_DIR: '/elsewhere', TMPDIR: '/t', HOME: '/h' }, inputs)).toBe(inTmp);
+    expect(runtimeDir({}, inputs)).toBe(inTmp);
+    expect(statSync(inTmp).mode & 0o777).toBe(0o700);
+    // A /run/user/<uid> of ours, mode 0700: used, again whatever the environment says.
+    mkdirSync(join(runUser, String(uid)), { recursive: true, mode: 0o700 });
+    expect(runtimeDir({ XDG_RUNTIME_DIR: '/elsewhere' }, inputs)).toBe(join(runUser, String(uid), 'mcp-keyproxy'));
+    expect(runtimeDir({}, inputs)).toBe(join(runUser, String(uid), 'mcp-keyproxy'));
+  });
+
+  it('never uses a folder someone else could enter or own', () => {
+    const uid = process.getuid!();
+    const runUser = join(base, 'open-run-user');
+    const tmp = join(base, 'open-tmp');
+    const home = join(base, 'home2');
+    mkdirSync(join(runUser, String(uid)), { recursive: true, mode: 0o755 });
+    chmodSync(join(runUser, String(uid)), 0o755);
+    mkdirSync(tmp);
+    // A symlink planted where the /tmp folder would be: refused, the state folder under the home is used.
+    symlinkSync(base, join(tmp, `mcp-keyproxy-${uid}`));
+    const inputs = { platform: 'linux' as const, runUser, tmp, home };
+    expect(runtimeDir({}, inputs)).toBe(join(home, '.local', 'state', 'mcp-keyproxy', 'run'));
+    // Another user's id: the folder (ours) is not theirs.
+    const other = join(base, 'tmp-other');
+    mkdirSync(other);
+    mkdirSync(join(other, `mcp-keyproxy-${uid + 1}`), { mode: 0o700 });
+    expect(runtimeDir({}, { ...inputs, tmp: other, uid: uid + 1 })).toBe(join(home, '.local', 'state', 'mcp-keyproxy', 'run'));
+    // Ours but too open: made private.
+    const loose = join(base, 'tmp-loose');
+    mkdirSync(join(loose, `mcp-keyproxy-${uid}`), { recursive: true });
+    chmodSync(join(loose, `mcp-keyproxy-${uid}`), 0o777);
+    expect(runtimeDir({}, { ...inputs, tmp: loose })).toBe(join(loose, `mcp-keyproxy-${uid}`));
+    expect(statSync(join(loose, `mcp-keyproxy-${uid}`)).mode & 0o777).toBe(0o700);
   });
 
   it('keeps the server name from leaving the folder', () => {

@@ -55,7 +55,7 @@ describe('runDialogProgram', () => {
   });
 
   it('maps a confirm answer to its decision', async () => {
-    for (const decision of ['once', 'session', 'deny'] as const) {
+    for (const decision of ['once', 'session', 'always', 'deny'] as const) {
       const outcome = await runDialogProgram(fake({ FAKE_DIALOG: 'print', FAKE_STDOUT: `{"decision":"${decision}"}\n` }), confirm, {});
       expect(outcome).toEqual({ kind: 'confirmed', decision });
     }
@@ -124,7 +124,7 @@ describe('parseProgramOutput', () => {
       expect(outcome.kind).toBe('failed');
       expect(JSON.stringify(outcome)).not.toContain('secret');
     }
-    expect(failed('{"decision":"always"}', confirm)).toMatchObject({ kind: 'failed' });
+    expect(failed('{"decision":"forever"}', confirm)).toMatchObject({ kind: 'failed' });
     expect(failed('{}', confirm)).toMatchObject({ kind: 'failed' });
   });
 });

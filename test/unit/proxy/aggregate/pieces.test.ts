@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../../../src/proxy/aggregate/cursors.js';
 import { PrefixedNames } from '../../../../src/proxy/aggregate/names.js';
-import { HEALTHY_AFTER_MS, RestartBackoff } from '../../../../src/proxy/aggregate/restart.js';
+import {
+  HEALTHY_AFTER_MS,
+  IMMEDIATE_FAILURE_MS,
+  RestartBackoff,
+  START_FAILURES_BEFORE_GIVING_UP,
+} from '../../../../src/proxy/aggregate/restart.js';
 import { toolPredicate } from '../../../../src/proxy/aggregate/tool-filter.js';
 
 describe('PrefixedNames', () => {
@@ -76,16 +81,40 @@ describe('toolPredicate', () => {
 });
 
 describe('RestartBackoff', () => {
+  /** A server that comes up and crashes after `ms`, as often as asked: the delays it gets. */
+  const crashesAfter = (backoff: RestartBackoff, clock: { now: number }, ms: number, times: number) =>
+    Array.from({ length: times }, () => {
+      backoff.up();
+      clock.now += ms;
+      return backoff.nextDelay();
+    });
+
   it('doubles from 1 s up to 60 s, and starts over after 60 s of health', () => {
-    let now = 0;
-    const backoff = new RestartBackoff(() => now);
-    const delays = Array.from({ length: 8 }, () => backoff.nextDelay());
+    const clock = { now: 0 };
+    const backoff = new RestartBackoff(() => clock.now);
+    // Each run lasts past the start-up window, so it is a crash, not a start-up failure.
+    const delays = crashesAfter(backoff, clock, IMMEDIATE_FAILURE_MS, 8);
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
-    backoff.up();
-    now += HEALTHY_AFTER_MS - 1;
-    expect(backoff.nextDelay()).toBe(60_000);
-    backoff.up();
-    now += HEALTHY_AFTER_MS;
-    expect(backoff.nextDelay()).toBe(1000);
+    expect(crashesAfter(backoff, clock, HEALTHY_AFTER_MS - 1, 1)).toEqual([60_000]);
+    expect(crashesAfter(backoff, clock, HEALTHY_AFTER_MS, 1)).toEqual([1000]);
+  });
+
+  it('gives up after five start-up failures in a row (never up, or ended within the start-up window)', () => {
+    const clock = { now: 0 };
+    const backoff = new RestartBackoff(() => clock.now);
+    expect([backoff.nextDelay(), backoff.nextDelay()]).toEqual([1000, 2000]); // never came up
+    expect(crashesAfter(backoff, clock, IMMEDIATE_FAILURE_MS - 1, 2)).toEqual([4000, 8000]);
+    expect(backoff.failuresInARow).toBe(START_FAILURES_BEFORE_GIVING_UP - 1);
+    expect(backoff.nextDelay()).toBeUndefined();
+  });
+
+  it('counts only failures in a row: a run past the start-up window starts the count again', () => {
+    const clock = { now: 0 };
+    const backoff = new RestartBackoff(() => clock.now);
+    for (let i = 0; i < START_FAILURES_BEFORE_GIVING_UP - 1; i++) expect(backoff.nextDelay()).toBeDefined();
+    expect(crashesAfter(backoff, clock, IMMEDIATE_FAILURE_MS, 1)[0]).toBeDefined();
+    expect(backoff.failuresInARow).toBe(0);
+    for (let i = 0; i < START_FAILURES_BEFORE_GIVING_UP - 1; i++) expect(backoff.nextDelay()).toBeDefined();
+    expect(backoff.nextDelay()).toBeUndefined();
   });
 });

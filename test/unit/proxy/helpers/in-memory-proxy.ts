@@ -18,6 +18,7 @@ import {
 import pino from 'pino';
 import { AuditLog, MemoryAuditSink } from '../../../../src/audit/audit-log.js';
 import { localServerSchema, type SecretDeclaration } from '../../../../src/config/schema.js';
+import { memoryConsentStore, type ConsentStore } from '../../../../src/consent/store.js';
 import type { CredentialDialog } from '../../../../src/dialog/credential-dialog.js';
 import type { ConsentDecision, FormValues } from '../../../../src/dialog/template.js';
 import { Scrubber } from '../../../../src/log/scrubber.js';
@@ -216,7 +217,13 @@ export interface InMemoryProxy {
 
 /** Builds `ServeDeps` from in-memory fakes: store, silent logger, scrubber, front pair, dialog, audit, launcher. */
 export function inMemoryDeps(
-  options: { store?: MemoryStore; initial?: Record<string, Record<string, string>>; dialog?: FakeDialog; launcher?: FakeLauncher } = {},
+  options: {
+    store?: MemoryStore;
+    initial?: Record<string, Record<string, string>>;
+    dialog?: FakeDialog;
+    launcher?: FakeLauncher;
+    consent?: ConsentStore;
+  } = {},
 ): InMemoryProxy {
   const store = options.store ?? new MemoryStore({ initial: options.initial });
   const dialog = options.dialog ?? new FakeDialog();
@@ -235,6 +242,7 @@ export function inMemoryDeps(
     },
     dialog,
     audit: new AuditLog(auditSink),
+    consent: options.consent ?? memoryConsentStore(),
     launcher,
     clock: systemClock,
   };

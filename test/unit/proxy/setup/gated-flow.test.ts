@@ -1,6 +1,7 @@
 import type { ElicitRequest, ElicitResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent } from '../../../../src/audit/events.js';
+import { memoryConsentStore, type ConsentStore } from '../../../../src/consent/store.js';
 import type { ConsentDecision } from '../../../../src/dialog/template.js';
 import { KeyproxyError } from '../../../../src/errors.js';
 import type { RunningProxy } from '../../../../src/proxy/core/supervise.js';
@@ -356,6 +357,97 @@ describe('gated server: consent for stored secrets', () => {
     expect(client.elicitations).toHaveLength(2);
     expect(launcher.launches).toHaveLength(2);
     expect(eventsNamed(auditSink.events, 'consent').map((event) => event['decision'])).toEqual(['once', 'once']);
+  });
+});
+
+describe('gated server: remembered consent ("Allow always")', () => {
+  const initial = { gh: { token: STORED } };
+
+  /** Serves `gh` (defined as `server`) against `consent`, connects a client, and returns both. */
+  async function serveWith(consent: ConsentStore, server: Record<string, unknown>, decision: ConsentDecision) {
+    const proxy = inMemoryDeps({ initial, consent });
+    proxy.dialog.onConfirm = () => decision;
+    running = await serveServer(serveOptions('gh', server), proxy.deps);
+    client = await connectClient(proxy.clientTransport, { elicitation: () => consentAnswer(decision) });
+    return { proxy, client };
+  }
+
+  async function restart(): Promise<void> {
+    await client?.close();
+    await running?.stop();
+    client = undefined;
+    running = undefined;
+  }
+
+  it('"always" is kept: the next proxy starts the server at once, with no prompt, and the audit says "remembered"', async () => {
+    const consent = memoryConsentStore();
+    const first = await serveWith(consent, SERVER, 'always');
+    await vi.waitFor(() => expect(first.proxy.launcher.launches).toHaveLength(1), WAIT);
+    expect((first.client.elicitations[0] as { requestedSchema?: unknown } | undefined)?.requestedSchema).toMatchObject({
+      properties: { decision: { oneOf: expect.arrayContaining([expect.objectContaining({ const: 'always' })]) } },
+    });
+    expect(consent.list()).toEqual([expect.objectContaining({ server: 'gh', secrets: ['token'], target: 'srv' })]);
+    await restart();
+
+    const second = await serveWith(consent, SERVER, 'deny');
+    // Transparent: the real tools at once, no connect tool, no prompt of any kind.
+    expect(await toolNames(second.client)).toEqual(['echo', 'leak_token']);
+    expect(second.client.elicitations).toHaveLength(0);
+    expect(second.proxy.dialog.confirms).toHaveLength(0);
+    expect(eventsNamed(second.proxy.auditSink.events, 'consent')).toEqual([
+      expect.objectContaining({ server: 'gh', names: ['token'], decision: 'remembered' }),
+    ]);
+  });
+
+  it.each([
+    ['its args', { ...SERVER, args: ['--other'] }],
+    ['its env', { ...SERVER, env: { ...SERVER.env, NODE_OPTIONS: '--require /tmp/x.js' } }],
+    ['its command', { ...SERVER, command: 'srv2' }],
+  ])('a change of %s asks again', async (_what, changed) => {
+    const consent = memoryConsentStore();
+    await serveWith(consent, SERVER, 'always');
+    await vi.waitFor(() => expect(consent.list()).toHaveLength(1), WAIT);
+    await restart();
+
+    const again = await serveWith(consent, changed, 'once');
+    await vi.waitFor(() => expect(again.client.elicitations).toHaveLength(1), WAIT);
+    await vi.waitFor(() => expect(again.proxy.launcher.launches).toHaveLength(1), WAIT);
+  });
+
+  it('another set of stored secrets asks again', async () => {
+    const consent = memoryConsentStore();
+    const two = { ...SERVER, env: { TOKEN: '${secret:token}', URL: '${secret:url}' }, secrets: { token: {}, url: { required: false } } };
+    await serveWith(consent, two, 'always');
+    await vi.waitFor(() => expect(consent.list()).toHaveLength(1), WAIT);
+    await restart();
+
+    const proxy = inMemoryDeps({ initial: { gh: { token: STORED, url: 'https://example.org/x' } }, consent });
+    running = await serveServer(serveOptions('gh', two), proxy.deps);
+    client = await connectClient(proxy.clientTransport, { elicitation: () => consentAnswer('once') });
+    await vi.waitFor(() => expect(client!.elicitations).toHaveLength(1), WAIT);
+    expect(client.elicitations[0]?.message).toContain('token, url');
+  });
+
+  it('a revoked grant asks again', async () => {
+    const consent = memoryConsentStore();
+    await serveWith(consent, SERVER, 'always');
+    await vi.waitFor(() => expect(consent.list()).toHaveLength(1), WAIT);
+    await restart();
+    expect(await consent.revoke('gh')).toEqual(['gh']);
+
+    const again = await serveWith(consent, SERVER, 'once');
+    await vi.waitFor(() => expect(again.client.elicitations).toHaveLength(1), WAIT);
+  });
+
+  it('"consent": "dialog" never asks by elicitation, even a client that has it: the native dialog, when connect is called', async () => {
+    const consent = memoryConsentStore();
+    const { proxy, client } = await serveWith(consent, { ...SERVER, consent: 'dialog' }, 'always');
+    expect(await toolNames(client)).toEqual(['connect_gh']);
+    const result = await client.client.callTool({ name: 'connect_gh', arguments: {} });
+    expect(resultText(result)).toContain(`with the code ${proxy.dialog.confirms[0]!.code}`);
+    await vi.waitFor(() => expect(proxy.launcher.launches).toHaveLength(1), WAIT);
+    expect(client.elicitations).toHaveLength(0);
+    expect(consent.list()).toHaveLength(1);
   });
 });
 
