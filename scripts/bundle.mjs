@@ -1,11 +1,22 @@
 // Bundles the tsc output (dist/) into dist/bundle/, which bin/mcp-keyproxy.js loads. Node 20 has no module compile
 // cache, so start-up time goes mostly into resolving and loading a few hundred small module files; a bundle loads
 // a handful. Run by `npm run build` after tsc.
-import { rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Chunk names carry content hashes: clear out the previous build's chunks so they are not packed with this one.
 rmSync('dist/bundle', { recursive: true, force: true });
+
+// What was bundled, as one hash: the validated-config cache (src/config/cache.ts) keys its entries by it, so a
+// rebuilt clone whose checks changed does not trust what the earlier build validated.
+const buildId = createHash('sha256');
+for (const file of readdirSync('dist', { recursive: true })
+  .filter((name) => name.endsWith('.js') && !name.startsWith('bundle'))
+  .sort()) {
+  buildId.update(`${file}\0`).update(readFileSync(`dist/${file}`));
+}
+buildId.update(readFileSync('package-lock.json'));
 
 const result = await build({
   entryPoints: ['dist/index.js'],
@@ -30,6 +41,7 @@ const result = await build({
   external: ['@napi-rs/keyring'],
   // A package's ES module build first: jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow.
   mainFields: ['module', 'main'],
+  define: { __MCP_KEYPROXY_BUILD__: JSON.stringify(buildId.digest('hex').slice(0, 16)) },
   // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module esbuild's
   // require shim needs a real `require` in scope to do that.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },

@@ -1,31 +1,53 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { packageVersion } from '../version.js';
 import type { LoadedConfig } from './types.js';
 
 /** Bumped when the shape of a cached entry changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 /** Entries kept; older ones (earlier versions of the config) are removed when a new one is written. */
 const MAX_ENTRIES = 16;
 
-function cacheFile(dir: string, file: string, text: string): string {
-  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${packageVersion}\0${file}\0${text}`).digest('hex');
-  return path.join(dir, `${key}.json`);
+/** A hash of the code that was bundled, set by scripts/bundle.mjs; absent when src/ runs unbundled (tests). */
+declare const __MCP_KEYPROXY_BUILD__: string | undefined;
+/**
+ * Which validator produced an entry: a git clone rebuilt with other checks keeps its version number, so the
+ * version alone would let an entry validated by older code through.
+ */
+const validator = `${packageVersion}+${typeof __MCP_KEYPROXY_BUILD__ === 'string' ? __MCP_KEYPROXY_BUILD__ : 'unbundled'}`;
+
+/** What a cache file holds: the config, and the key it was written under (so a renamed or copied file misses). */
+interface CacheEntry {
+  key: string;
+  config: LoadedConfig;
+}
+
+/** The key of a validation: this text of this file, by this validator. */
+function cacheKey(file: string, text: string): string {
+  return createHash('sha256').update(`${CACHE_FORMAT}\0${validator}\0${file}\0${text}`).digest('hex');
+}
+
+/** True for a path that is not a link, belongs to this user and nobody else can write (always true on Windows). */
+function ownedAndPrivate(info: { uid: number; mode: number; isSymbolicLink(): boolean }): boolean {
+  if (info.isSymbolicLink()) return false;
+  return process.platform === 'win32' || (info.uid === process.getuid?.() && (info.mode & 0o022) === 0);
 }
 
 /**
- * The result of an earlier validation of exactly this config text by this version, if one was kept. Validating
+ * The result of an earlier validation of exactly this config text by this build, if one was kept. Validating
  * needs zod, the heaviest import of the start-up path, and a proxy starts far more often than its config changes.
- * Only an entry this user owns and nobody else can write is trusted.
+ * Trusted only when the folder and the entry belong to this user, nobody else can write either, neither is a
+ * link, and the entry names the key it was looked up by.
  */
 export async function readValidatedCache(dir: string, file: string, text: string): Promise<LoadedConfig | undefined> {
   try {
-    const entry = cacheFile(dir, file, text);
-    const info = await stat(entry);
-    if (process.platform !== 'win32' && (info.uid !== process.getuid?.() || (info.mode & 0o022) !== 0)) return undefined;
-    const cached = JSON.parse(await readFile(entry, 'utf8')) as LoadedConfig;
-    return cached.path === file ? cached : undefined;
+    const key = cacheKey(file, text);
+    const entry = path.join(dir, `${key}.json`);
+    const [folder, info] = await Promise.all([lstat(dir), lstat(entry)]);
+    if (!folder.isDirectory() || !ownedAndPrivate(folder) || !info.isFile() || !ownedAndPrivate(info)) return undefined;
+    const cached = JSON.parse(await readFile(entry, 'utf8')) as Partial<CacheEntry>;
+    return cached.key === key && cached.config?.path === file ? cached.config : undefined;
   } catch {
     return undefined;
   }
@@ -38,10 +60,13 @@ export async function readValidatedCache(dir: string, file: string, text: string
 export async function writeValidatedCache(dir: string, config: LoadedConfig, text: string): Promise<void> {
   if (config.warnings.length > 0) return;
   try {
-    const entry = cacheFile(dir, config.path, text);
+    const key = cacheKey(config.path, text);
+    const entry = path.join(dir, `${key}.json`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    // A folder that others can write (made before, or by someone else) is left alone: its entries would be ignored.
+    if (!ownedAndPrivate(await lstat(dir))) return;
     const temp = `${entry}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(config), { mode: 0o600 });
+    await writeFile(temp, JSON.stringify({ key, config } satisfies CacheEntry), { mode: 0o600, flag: 'wx' });
     await rename(temp, entry);
     await pruneCache(dir);
   } catch {
