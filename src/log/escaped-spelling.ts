@@ -20,7 +20,8 @@ const SHORT_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', 
  * trigger costs two scans and nothing more.
  */
 export class EscapedSpellingMatcher {
-  private readonly finder: LiteralMatcher;
+  /** Built on the first text that holds a trigger: most texts never need it, nor do most runs. */
+  private finderIfBuilt: LiteralMatcher | undefined;
   private readonly labelByValue = new Map<string, string>();
   /** The longest text one spelling of a secret can take. */
   private readonly span: number;
@@ -31,7 +32,6 @@ export class EscapedSpellingMatcher {
       // Form encoding writes a space as `+`; decoding leaves `+` alone, as a `+` in a secret may be written plain.
       for (const plain of [value, value.replaceAll(' ', '+')]) if (!this.labelByValue.has(plain)) this.labelByValue.set(plain, label);
     }
-    this.finder = new LiteralMatcher([...this.labelByValue.keys()]);
     this.span = MAX_SPELLING_PER_CHARACTER * Math.max(0, ...secrets.map(({ value }) => value.length));
   }
 
@@ -61,13 +61,14 @@ export class EscapedSpellingMatcher {
     return this.findAll(text).length > 0;
   }
 
+  private get finder(): LiteralMatcher {
+    return (this.finderIfBuilt ??= new LiteralMatcher([...this.labelByValue.keys()]));
+  }
+
   private searchDecoded(text: string, start: number, end: number, found: SpellingMatch[]): void {
     const { decoded, starts } = decode(text, start, end);
-    for (
-      let match = this.finder.find(decoded);
-      match !== undefined;
-      match = this.finder.find(decoded, match.index + match.pattern.length)
-    ) {
+    const finder = this.finder;
+    for (let match = finder.find(decoded); match !== undefined; match = finder.find(decoded, match.index + match.pattern.length)) {
       const index = starts[match.index]!;
       found.push({
         index,

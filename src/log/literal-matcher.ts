@@ -20,8 +20,11 @@ export class LiteralMatcher {
   /** Length of the shortest pattern: no shorter text can match. */
   readonly window: number;
   private readonly shift: Uint8Array;
-  /** Patterns whose window ends with the block of that hash, longest first. */
-  private readonly candidates: (string[] | undefined)[] = new Array<string[] | undefined>(TABLE_SIZE);
+  /**
+   * Patterns whose window ends with the block of that hash, longest first. A Map, not an array of TABLE_SIZE: it is
+   * read only where the shift is 0 (rare in clean text), and a 64 Ki-slot array cost milliseconds to build at start.
+   */
+  private readonly candidates = new Map<number, string[]>();
 
   /** Builds the tables; every pattern must be at least 2 characters long. */
   constructor(patterns: readonly string[]) {
@@ -35,7 +38,9 @@ export class LiteralMatcher {
         this.shift[hash] = Math.min(this.shift[hash]!, this.window - 1 - end);
       }
       const hash = blockHash(pattern, this.window - 1);
-      (this.candidates[hash] ??= []).push(pattern);
+      const list = this.candidates.get(hash);
+      if (list) list.push(pattern);
+      else this.candidates.set(hash, [pattern]);
     }
   }
 
@@ -57,7 +62,7 @@ export class LiteralMatcher {
       }
       const start = end - window + 1;
       // Longest first: a longer pattern shares its window with the shorter ones that start it.
-      for (const pattern of candidates[hash]!) if (text.startsWith(pattern, start)) return { index: start, pattern };
+      for (const pattern of candidates.get(hash)!) if (text.startsWith(pattern, start)) return { index: start, pattern };
       end++;
     }
     return undefined;

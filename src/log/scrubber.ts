@@ -69,6 +69,7 @@ export class Scrubber {
 
   private readonly secrets: RegisteredSecret[] = [];
   private compiled: Compiled | null = null;
+  private compileScheduled = false;
 
   /**
    * Registers a value to scrub; `label` (e.g. `github/TOKEN`) is what replaces it. Throws for a value shorter than
@@ -85,6 +86,7 @@ export class Scrubber {
     }
     this.secrets.push({ label, value });
     this.compiled = null;
+    this.compileSoon();
   }
 
   /** True when at least one value is registered. */
@@ -158,6 +160,19 @@ export class Scrubber {
       const server = slash === -1 ? '' : label.slice(0, slash);
       this.onhit({ label, server, name: label.slice(slash + 1), where, count });
     }
+  }
+
+  /**
+   * Builds the matchers as soon as the event loop is free: values are added just before a server is spawned, so
+   * they are built while it boots instead of when its first answer is on its way to the client.
+   */
+  private compileSoon(): void {
+    if (this.compileScheduled) return;
+    this.compileScheduled = true;
+    setImmediate(() => {
+      this.compileScheduled = false;
+      this.compile();
+    }).unref();
   }
 
   private compile(): Compiled | null {
