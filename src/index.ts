@@ -5,6 +5,7 @@ import type { SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
 import { disableCoreDumps } from './hardening/core-dumps.js';
+import { endBlockedKeychainCalls } from './hardening/keychain-exit.js';
 import { markStartup } from './timing/startup-trace.js';
 
 /**
@@ -38,5 +39,7 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
     },
     scrubber,
   );
+  // A keychain call blocked on an unlock prompt would make exit wait for its thread for ever.
+  await endBlockedKeychainCalls();
   process.exit(code);
 }

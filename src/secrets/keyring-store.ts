@@ -14,6 +14,7 @@ import {
 import { napiKeyringBackend, type KeyringBackend, type KeyringEntry } from './keyring-backend.js';
 import { mapKeyringError } from './keyring-errors.js';
 import { keychainService, type ProbeResult, type SecretStore } from './store.js';
+import { trackKeychainCall } from './calls-in-flight.js';
 import { assertInjectableValue, assertStoredValueUsable } from './value-rules.js';
 import { KEYCHAIN_TIMEOUT_MS, withTimeout } from './with-timeout.js';
 import { fileWriteLock, type SecretWriteLock } from './write-lock.js';
@@ -179,10 +180,14 @@ export class KeyringStore implements SecretStore {
     return entry;
   }
 
-  /** Runs one keychain call under the timeout; any failure (also a synchronous throw) becomes a KeyproxyError. */
+  /**
+   * Runs one keychain call under the timeout; any failure (also a synchronous throw) becomes a KeyproxyError. A
+   * call that does not answer in time is ended (its connection broken), so it holds no thread and no value.
+   */
   async #call<T>(run: () => Promise<T>, redact: readonly string[] = []): Promise<T> {
     try {
-      return await withTimeout(Promise.resolve().then(run), this.#timeoutMs);
+      const call = trackKeychainCall(Promise.resolve().then(run));
+      return await withTimeout(call, this.#timeoutMs, () => this.#lib.abandon?.());
     } catch (error) {
       throw mapKeyringError(error, redact);
     }

@@ -14,12 +14,16 @@ function keychainTimeoutError(ms: number = KEYCHAIN_TIMEOUT_MS): KeyproxyError {
   );
 }
 
-/** Settles like `promise`, or rejects with a KEYCHAIN_LOCKED error after `ms` milliseconds. */
-export function withTimeout<T>(promise: Promise<T>, ms: number = KEYCHAIN_TIMEOUT_MS): Promise<T> {
+/**
+ * Settles like `promise`, or rejects with a KEYCHAIN_LOCKED error after `ms` milliseconds, first calling
+ * `onAbandon` (which ends the call given up: see KeyringBackend.abandon).
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number = KEYCHAIN_TIMEOUT_MS, onAbandon: () => void = () => undefined): Promise<T> {
   // A locked Secret Service with a display waits on its unlock prompt forever and ignores AbortSignal: the timer
   // is the only way out (unref'd: the proxy must be able to exit while a keychain call hangs), and the late
   // settlement of the abandoned call must not become an unhandled rejection.
   return withDeadline(promise, ms, () => {
+    onAbandon();
     throw keychainTimeoutError(ms);
   });
 }

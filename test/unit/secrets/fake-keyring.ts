@@ -17,6 +17,8 @@ export class FakeKeyring implements KeyringBackend {
   readonly mutations: Mutation[] = [];
   entriesOpened = 0;
   finds = 0;
+  /** How many times KeyringStore ended the calls it gave up on. */
+  abandoned = 0;
   /** Return an Error to make that call reject, 'hang' to make it never settle. */
   failOn: (op: Op, account: string, value?: string) => Error | 'hang' | undefined = () => undefined;
   throwOnOpen: Error | undefined;
@@ -58,6 +60,10 @@ export class FakeKeyring implements KeyringBackend {
     return [...this.items]
       .filter(([key]) => key.startsWith(`${service}|`))
       .map(([key, password]) => ({ account: key.slice(service.length + 1), password }));
+  }
+
+  abandon(): void {
+    this.abandoned += 1;
   }
 
   /** The accounts stored for a server, sorted, with each chunk generation shown as `<g>`. */

@@ -143,8 +143,11 @@ describe('KeyringStore', () => {
     fake.failOn = (op, account) => (op === 'get' && account === 'STUCK' ? 'hang' : undefined);
     const stuck = store.get('s', 'STUCK').catch((e: unknown) => e);
     expect(await store.get('s', 'OK')).toBe('fine');
+    expect(fake.abandoned).toBe(0);
     await vi.advanceTimersByTimeAsync(5000);
     expect(await stuck).toMatchObject({ code: 'KEYCHAIN_LOCKED', message: expect.stringContaining('no reply within 5 s') });
+    // The call given up is ended (its connection broken), so it holds no thread and no value.
+    expect(fake.abandoned).toBe(1);
   });
 
   it('probe reads, writes and deletes a throwaway entry', async () => {

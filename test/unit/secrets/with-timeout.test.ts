@@ -28,6 +28,18 @@ describe('withTimeout', () => {
     );
   });
 
+  it('ends the call it gives up on (onAbandon), and only then', async () => {
+    const onAbandon = vi.fn();
+    await expect(withTimeout(Promise.resolve(1), 1000, onAbandon)).resolves.toBe(1);
+    const pending = withTimeout(new Promise(() => undefined), 1000, onAbandon);
+    const check = expect(pending).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(onAbandon).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    await check;
+    expect(onAbandon).toHaveBeenCalledTimes(1);
+  });
+
   it('honours a custom timeout in the message', async () => {
     const pending = withTimeout(new Promise<string>(() => undefined), 1500);
     const check = expect(pending).rejects.toThrow('no reply within 1.5 s');
