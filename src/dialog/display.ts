@@ -194,7 +194,7 @@ export function findDisplay(env: NodeJS.ProcessEnv, search: DisplaySearch = {}):
     description:
       `neither DISPLAY nor WAYLAND_DISPLAY is set, and no X or Wayland socket of this user (uid ${uid}) is in ${x11Dir} or ` +
       `${runtimeDir}. If your AI app starts mcp-keyproxy with a minimal environment, add "DISPLAY" (and "XAUTHORITY") or ` +
-      `"WAYLAND_DISPLAY" to the "env" block of this server in the app's MCP config, with the values ` +
+      `"WAYLAND_DISPLAY" to the "env" block of the mcp-keyproxy entry in the app's MCP config, with the values ` +
       '`echo $DISPLAY $XAUTHORITY $WAYLAND_DISPLAY` prints in a terminal of your desktop session',
   };
 }

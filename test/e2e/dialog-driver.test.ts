@@ -270,6 +270,6 @@ describe('no dialog possible', () => {
     const error = (await driver.prompt(form, { server: 'github' }).catch((e: unknown) => e)) as KeyproxyError;
     expect(error).toBeInstanceOf(KeyproxyError);
     expect([error.code, error.exitCode]).toEqual(['DIALOG_UNAVAILABLE', 69]);
-    expect(error.message).toMatch(/no display.*"env" block of this server.*mcp-keyproxy secrets set github TOKEN/);
+    expect(error.message).toMatch(/no display.*"env" block of the mcp-keyproxy entry.*mcp-keyproxy secrets set github TOKEN/);
   });
 });

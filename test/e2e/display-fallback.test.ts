@@ -67,8 +67,12 @@ describe('the display fallback with a minimal client environment', () => {
       expect(proxyEnv).not.toMatch(/(^| )(DISPLAY|WAYLAND_DISPLAY|XAUTHORITY|XDG_RUNTIME_DIR)=/);
 
       const call = client.callTool({ name: `connect_${server}`, arguments: {} }, undefined, { timeout: 120_000 }).catch((e: unknown) => e);
-      const dialog = await dialogOf(proxyPid).catch((error: unknown) => {
-        throw new Error(`${String(error)}\nproxy stderr:\n${stderr}`);
+      const dialog = await dialogOf(proxyPid).catch(async (error: unknown) => {
+        // Say which X servers and cookies there were: the fallback chooses among them.
+        const sockets = await execa('ls', ['-ln', '/tmp/.X11-unix'], { reject: false });
+        const cookies = await execa('xauth', ['-f', join(home, '.Xauthority'), 'list'], { reject: false });
+        const seen = `DISPLAY ${process.env['DISPLAY']}; sockets:\n${sockets.stdout}\ncookies:\n${cookies.stdout}`;
+        throw new Error(`${String(error)}\n${seen}\nproxy stderr:\n${stderr}`);
       });
       const dialogEnv = await procText(dialog, 'environ');
       expect(dialogEnv).toContain(` DISPLAY=:${number} `);

@@ -105,7 +105,7 @@ describe('findDisplay', () => {
     expect(found.env).toBeUndefined();
     expect(found.source).toBe('none');
     expect(found.description).toContain(`no X or Wayland socket of this user (uid ${other})`);
-    expect(found.description).toMatch(/add "DISPLAY".*"WAYLAND_DISPLAY" to the "env" block of this server/);
+    expect(found.description).toMatch(/add "DISPLAY".*"WAYLAND_DISPLAY" to the "env" block of the mcp-keyproxy entry/);
   });
 
   it.runIf(uid === 0)('as root, refuses a socket chowned to another uid and an authority file it does not own', async () => {

@@ -84,7 +84,7 @@ describe('createDialogDriver on Linux', () => {
     const display = { x11Dir: join(dir, 'no-x11'), runtimeDir: join(dir, 'no-run') };
     const noDisplay = createDialogDriver({ platform: 'linux', env: env(zenityPath, {}), packageRoot: working, display });
     expect(noDisplay.name).toBe('none');
-    expect(noDisplay.unavailable).toMatch(/no display.*add "DISPLAY".*to the "env" block of this server/);
+    expect(noDisplay.unavailable).toMatch(/no display.*add "DISPLAY".*to the "env" block of the mcp-keyproxy entry/);
     const error = await rejection(noDisplay.prompt(form, { server: 'github' }));
     expect(error.code).toBe('DIALOG_UNAVAILABLE');
     expect(error.exitCode).toBe(69);
