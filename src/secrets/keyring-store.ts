@@ -245,8 +245,13 @@ export class KeyringStore implements SecretStore {
   }
 
   async #findAll(server: string): Promise<Map<string, string>> {
-    const credentials = await this.#call(() => this.#lib.findCredentials(keychainService(server)));
-    return new Map(credentials.map((c) => [c.account, c.password]));
+    // An item deleted by another process between the search and the read of its value fails the whole call
+    // ("Object does not exist"): read again, as getAll does, so writes and deletes of other secrets of the same
+    // server (in other processes) do not fail a list, set or delete.
+    return this.#retryRead(async () => {
+      const credentials = await this.#call(() => this.#lib.findCredentials(keychainService(server)));
+      return new Map(credentials.map((c) => [c.account, c.password]));
+    });
   }
 
   /** Deletes accounts nothing points at, best effort: the caller's own outcome is what matters. */

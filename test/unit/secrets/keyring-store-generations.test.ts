@@ -116,6 +116,27 @@ describe('KeyringStore generations: a reader sees the old value or the new one, 
     expect(calls).toBe(2);
   });
 
+  it('list, set and delete read again too when another process deleted an item of the same server meanwhile', async () => {
+    const fake = new FakeKeyring();
+    await storeOn(fake).set('s', 'K', long('v', 2500));
+    const find = fake.findCredentials.bind(fake);
+    let vanish = 0;
+    fake.findCredentials = async (service) => {
+      if (vanish > 0) {
+        vanish -= 1;
+        throw napi('zbus error: org.freedesktop.DBus.Error.UnknownMethod: Object does not exist at path “/x/4”');
+      }
+      return find(service);
+    };
+    vanish = 1;
+    expect(await storeOn(fake).list('s')).toEqual(['K']);
+    vanish = 1;
+    await storeOn(fake).set('s', 'OTHER', 'other-value-1');
+    vanish = 1;
+    expect(await storeOn(fake).delete('s', 'K')).toBe(true);
+    expect(await storeOn(fake).list('s')).toEqual(['OTHER']);
+  });
+
   it('gives up with a clear error when a value stays incomplete (four reads)', async () => {
     const fake = new FakeKeyring();
     await storeOn(fake).set('s', 'K', long('v', 2500));
