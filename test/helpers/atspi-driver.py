@@ -4,7 +4,8 @@
 Runs until stdin closes. Prints {"ready": true} once AT-SPI is reachable, then answers each request line
   {"pid": PID, "steps": [...]}        (typed values travel on stdin, never on argv)
 with one line {"ok": true, "visible_at_ms": epoch ms the window was first seen, "results": [one per step]}
-or {"ok": false, "error": "..."}. Each request first waits until the process's window is showing. Steps:
+or {"ok": false, "error": "..."}. A request {"windows": true} answers at once with every window showing on the
+display, of any process: {"ok": true, "windows": [{"pid": PID, "title": T}, ...]} (tests count dialogs with it). Each request first waits until the process's window is showing. Steps:
   {"op": "dump"}                          the window: title, labels, entries, buttons and their states
   {"op": "set", "name": N, "text": T}     set the text of the entry whose accessible name is N
   {"op": "press", "name": N}              the AT-SPI action of the button named N (a click)
@@ -153,7 +154,29 @@ def run_step(pid, frame, step):
     raise DriverError(f"unknown op {op!r}")
 
 
+def showing_windows():
+    """Every showing frame on the desktop, with the process id of its application."""
+    desktop = Atspi.get_desktop(0)
+    found = []
+    for i in range(desktop.get_child_count()):
+        app = desktop.get_child_at_index(i)
+        try:
+            if app is None:
+                continue
+            pid = app.get_process_id()
+            app.clear_cache()
+            for j in range(app.get_child_count()):
+                frame = app.get_child_at_index(j)
+                if frame is not None and has_state(frame, Atspi.StateType.SHOWING):
+                    found.append({"pid": pid, "title": frame.get_name() or ""})
+        except GLib.Error:
+            continue  # an application that has just exited
+    return found
+
+
 def handle(request):
+    if request.get("windows"):
+        return {"ok": True, "windows": showing_windows()}
     pid = request["pid"]
     frame = wait_for_window(pid)
     visible_at_ms = time.time() * 1000

@@ -126,6 +126,17 @@ export class AtspiDriver {
     return reply.results;
   }
 
+  /** Every window showing on the display now, of any process (to count dialogs). */
+  async windows(): Promise<Array<{ pid: number; title: string }>> {
+    const line = await new Promise<string>((resolve) => {
+      this.pending.push(resolve);
+      this.child.stdin.write(`${JSON.stringify({ windows: true })}\n`);
+    });
+    const reply = JSON.parse(line) as { ok: boolean; error?: string; windows?: Array<{ pid: number; title: string }> };
+    if (!reply.ok || !reply.windows) throw new Error(`AT-SPI driver: ${reply.error ?? 'no window list'}`);
+    return reply.windows;
+  }
+
   /** Shortcut: one dump of the window. */
   async dump(dialog: DialogWindow): Promise<WindowDump> {
     const [result] = await this.run(dialog, [{ op: 'dump' }]);

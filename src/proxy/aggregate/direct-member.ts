@@ -129,8 +129,8 @@ export class DirectMember implements Member {
     if (delay === undefined) {
       // Its reason (exit code and the scrubbed tail of its stderr) goes to keyproxy__status and to stderr.
       void this.fail(
-        `it failed at start-up ${this.backoff.failuresInARow} times in a row and is no longer restarted; the last time ${why}. ` +
-          'Fix its entry in the config (or what it needs), then restart the MCP client.',
+        `it failed at start-up ${this.backoff.failuresInARow} times in a row and is no longer restarted. Last failure: ` +
+          `${why.replace(/\.+$/, '')}. Fix its entry in the config (or what it needs), then restart the MCP client.`,
       );
       this.host.changed(this);
       return;
