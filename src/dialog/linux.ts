@@ -82,10 +82,12 @@ export function linuxDialogs(env: NodeJS.ProcessEnv, packageRoot: string, search
   const zenity = findOnPath('zenity', env);
   let gtkSkipped: string | undefined;
   const found: LinuxDialogs = { display };
+  const machine = isExecutableFile(binary) ? foreignMachine(binary) : undefined;
   if (!isExecutableFile(binary)) {
     gtkSkipped = `the GTK dialog ${binary} is missing; ${build}`;
-  } else if (foreignMachine(binary) !== undefined) {
-    gtkSkipped = `the GTK dialog ${binary} was built for another CPU (ELF machine ${foreignMachine(binary)}, this is ${process.arch}); rebuild it: \`${buildDialogCommand(packageRoot)}\``;
+  } else if (machine !== undefined) {
+    // The npm package ships the binary of the machine it was packed on (x86-64): arm64 and others build their own.
+    gtkSkipped = `the GTK dialog ${binary} was built for another CPU (ELF machine ${machine}, this is ${process.arch}); ${build}`;
   } else {
     found.gtk = { file: binary, args: [], env: dialogEnv };
   }

@@ -141,7 +141,7 @@ describe('the display fallback and the report for doctor', () => {
     const report = dialogReport({ platform: 'linux', env: env(zenityPath), packageRoot: foreign });
     expect(report.driver).toBe('zenity');
     expect(report.program).toBe(join(zenityPath, 'zenity'));
-    expect(report.gtkSkipped).toMatch(/built for another CPU .*rebuild it: `bash .*build-dialog\.sh`/);
+    expect(report.gtkSkipped).toMatch(/built for another CPU .*build it with `bash .*build-dialog\.sh`/);
     expect(dialogReport({ platform: 'linux', env: env(noZenityPath), packageRoot: foreign })).toMatchObject({
       driver: 'none',
       unavailable: expect.stringMatching(/another CPU.*zenity is not installed/),
