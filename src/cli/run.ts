@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
 import { openAuditLog } from '../audit/open.js';
 import { defaultConsentPath, fileConsentStore } from '../consent/file-store.js';
-import { findServer, loadConfig } from '../config/load.js';
+import { findServer } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { patternGuard } from '../proxy/core/pattern-guard.js';
+import { enterProxyChain } from '../proxy/core/proxy-chain.js';
 import { systemClock } from '../proxy/core/clock.js';
 import { launchDownstream } from '../proxy/launch.js';
 import type { ServeDeps } from '../proxy/downstream/deps.js';
@@ -17,9 +18,9 @@ import { markStartup } from '../timing/startup-trace.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
+import { configForRun, withInlineOptions, type InlineOptions } from './inline-server.js';
 
-interface RunOptions {
-  config?: string;
+interface RunOptions extends InlineOptions {
   headless?: boolean;
   logLevel?: LogLevel;
   only?: string;
@@ -27,27 +28,31 @@ interface RunOptions {
 
 /** `mcp-keyproxy run [server]`: the proxy itself. stdout carries only JSON-RPC from here on. */
 export function runCommand(ctx: CliContext, setExitCode: (code: number) => void): Command {
-  return new Command('run')
-    .description(
-      'serve an MCP server over stdio, with its secrets from the keychain (point your MCP client here); with no server name, every enabled server behind one endpoint',
-    )
-    .argument('[server]', 'server name from the config (default: every server that is not "enabled": false)')
+  return withInlineOptions(
+    new Command('run')
+      .description(
+        'serve an MCP server over stdio, with its secrets from the keychain (point your MCP client here); with no server name, every enabled server behind one endpoint; with --secret … -- <command> or --url, a server given on the command line',
+      )
+      .argument('[server]', 'server name from the config (default: every server that is not "enabled": false)'),
+  )
     .option('--only <names>', 'with no server name: serve only these servers (comma-separated)')
     .option('-c, --config <file>', 'config file (default: $MCP_KEYPROXY_CONFIG, ./proxy.config.json, the user config dir)')
     .option('--headless', 'never show any UI; a missing secret is an error (also MCP_KEYPROXY_HEADLESS=1)')
     .addOption(new Option('--log-level <level>', 'stderr log level (also MCP_KEYPROXY_LOG_LEVEL)').choices(LOG_LEVELS))
-    .action(async (serverName: string | undefined, options: RunOptions) => {
-      setExitCode(await run(ctx, serverName, options));
+    .action(async (serverName: string | undefined, command: string[], options: RunOptions) => {
+      setExitCode(await run(ctx, serverName, options, command));
     });
 }
 
-async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions): Promise<number> {
+async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions, command: string[]): Promise<number> {
   const scrubber = new Scrubber();
   const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber });
   markStartup('configStart');
-  const config = await loadConfig({ configPath: options.config, env: ctx.env, cwd: ctx.cwd });
+  const config = await configForRun(ctx, serverName, options, command);
   markStartup('configRead');
   for (const warning of config.warnings) logger.warn(warning);
+  // Before anything starts: a server entry that runs this very proxy again is refused here, once.
+  const parentEnv = enterProxyChain(ctx.env, `${config.path}#${serverName ?? (options.only ? `only:${options.only}` : '*')}`);
   if (serverName !== undefined && options.only !== undefined) {
     throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
   }
@@ -69,7 +74,7 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
     launcher: launchDownstream,
     clock: systemClock,
   };
-  const common = { headless, parentEnv: ctx.env, version: packageVersion };
+  const common = { headless, parentEnv, version: packageVersion };
   const proxy =
     serverName === undefined
       ? await (
