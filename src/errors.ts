@@ -1,12 +1,16 @@
-/** Exit codes of the `mcp-keyproxy` command (documented in README.md). */
+/** Exit codes of the `mcp-keyproxy` command: the one table, documented in README.md ("Commands and exit codes"). */
 export const ExitCode = {
   ok: 0,
+  /** The command ran and failed (a doctor check, a server that ended on its own), or an unexpected error. */
   failure: 1,
+  /** Bad input: an unknown option, a bad name or value, a name that matches nothing (a typo). */
   usage: 2,
   /** EX_UNAVAILABLE: the keychain cannot be reached or is locked. */
   unavailable: 69,
   /** EX_CONFIG: the config is invalid or a required secret is missing. */
   config: 78,
+  /** 128 + SIGINT: Ctrl-C, at a prompt or while running. */
+  interrupted: 130,
 } as const;
 
 /** Stable machine-readable error codes. */
@@ -15,6 +19,8 @@ export type KeyproxyErrorCode =
   | 'CONFIG_INVALID'
   | 'SERVER_UNKNOWN'
   | 'SECRET_MISSING'
+  /** A name given on the command line matches nothing: a secret not stored, a server the config does not have. */
+  | 'NOT_FOUND'
   | 'SECRET_INVALID'
   | 'KEYCHAIN_UNAVAILABLE'
   | 'KEYCHAIN_LOCKED'
@@ -22,13 +28,15 @@ export type KeyproxyErrorCode =
   | 'DOWNSTREAM_FAILED'
   | 'DIALOG_UNAVAILABLE'
   | 'STATE_WRITE_FAILED'
-  | 'USAGE';
+  | 'USAGE'
+  | 'INTERRUPTED';
 
 const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
   CONFIG_NOT_FOUND: ExitCode.config,
   CONFIG_INVALID: ExitCode.config,
   SERVER_UNKNOWN: ExitCode.config,
   SECRET_MISSING: ExitCode.config,
+  NOT_FOUND: ExitCode.usage,
   SECRET_INVALID: ExitCode.usage,
   KEYCHAIN_UNAVAILABLE: ExitCode.unavailable,
   KEYCHAIN_LOCKED: ExitCode.unavailable,
@@ -37,6 +45,7 @@ const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
   DIALOG_UNAVAILABLE: ExitCode.unavailable,
   STATE_WRITE_FAILED: ExitCode.failure,
   USAGE: ExitCode.usage,
+  INTERRUPTED: ExitCode.interrupted,
 };
 
 /**

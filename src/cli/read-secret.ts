@@ -1,15 +1,17 @@
 import { KeyproxyError } from '../errors.js';
 import { characterLength, MIN_STORED_LENGTH } from '../log/scrubber.js';
 import type { CliContext } from './context.js';
+import { promptHidden } from './hidden-prompt.js';
 
 const MAX_SECRET_BYTES = 1024 * 1024;
 
 /**
- * Reads a secret value: a hidden prompt on a terminal, otherwise all of stdin (one trailing newline dropped, as
- * `echo` adds it). Never from argv. Refuses an empty value, and one shorter than {@link MIN_STORED_LENGTH} characters.
+ * Reads a secret value: a hidden prompt on a terminal (one line), otherwise all of stdin, every line kept (one
+ * trailing newline dropped, as `echo` adds it). Never from argv. Refuses an empty value, and one shorter than
+ * {@link MIN_STORED_LENGTH} characters. `command` is the command line that reads it, quoted in advice.
  */
-export async function readSecretValue(ctx: CliContext, prompt: string): Promise<string> {
-  const value = ctx.stdin.isTTY ? await promptHidden(ctx, prompt) : await readAll(ctx.stdin);
+export async function readSecretValue(ctx: CliContext, prompt: string, command: string): Promise<string> {
+  const value = ctx.stdin.isTTY ? await promptHidden(ctx, prompt, command) : await readAll(ctx.stdin);
   if (value.length === 0) {
     throw new KeyproxyError('SECRET_INVALID', 'The value is empty; nothing was stored. Type or pipe the secret value.');
   }
@@ -36,31 +38,4 @@ async function readAll(stdin: CliContext['stdin']): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
-}
-
-function promptHidden(ctx: CliContext, prompt: string): Promise<string> {
-  const { stdin, stderr } = ctx;
-  stderr.write(prompt);
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = (error?: Error): void => {
-      stdin.setRawMode?.(false);
-      stdin.off('data', onData);
-      stdin.pause();
-      stderr.write('\n');
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: Buffer | string): void => {
-      for (const char of chunk.toString()) {
-        if (char === '\r' || char === '\n' || char === '\u0004') return finish();
-        if (char === '\u0003') return finish(new KeyproxyError('USAGE', 'Cancelled; nothing was stored.'));
-        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
-        else value += char;
-      }
-    };
-    stdin.setRawMode?.(true);
-    stdin.on('data', onData);
-    stdin.resume();
-  });
 }

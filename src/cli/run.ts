@@ -4,7 +4,7 @@ import { defaultConsentPath, fileConsentStore } from '../consent/file-store.js';
 import { findServer } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/types.js';
-import { KeyproxyError } from '../errors.js';
+import { ExitCode, KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { patternGuard } from '../proxy/core/pattern-guard.js';
@@ -89,10 +89,14 @@ async function run(ctx: CliContext, serverName: string | undefined, options: Run
   };
   ctx.stdin.once('end', stop('client closed stdin'));
   process.once('SIGTERM', stop('SIGTERM'));
-  process.once('SIGINT', stop('SIGINT'));
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    stop('SIGINT')();
+  });
   const exitCode = await proxy.finished;
   audit.close();
-  return exitCode;
+  return interrupted ? ExitCode.interrupted : exitCode;
 }
 
 /** The servers `run` serves with no server name: the enabled ones, or those named by `--only`, in config order. */

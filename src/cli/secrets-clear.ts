@@ -36,8 +36,14 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
     throw new KeyproxyError('USAGE', 'Refusing to delete without confirmation: stdin is not a terminal. Add --yes.');
   }
   const readline = createInterface({ input: ctx.stdin, output: ctx.stderr });
+  // Ctrl-C reaches readline as a key, not as a signal: it ends the question as an interruption.
+  const interrupted = new AbortController();
+  readline.once('SIGINT', () => interrupted.abort());
   try {
-    return /^y(es)?$/i.test((await readline.question(question)).trim());
+    return /^y(es)?$/i.test((await readline.question(question, { signal: interrupted.signal })).trim());
+  } catch (error) {
+    if (interrupted.signal.aborted) throw new KeyproxyError('INTERRUPTED', 'Cancelled (Ctrl-C); nothing was deleted.');
+    throw error;
   } finally {
     readline.close();
   }

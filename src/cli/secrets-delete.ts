@@ -14,7 +14,7 @@ export function secretsDeleteCommand(ctx: CliContext): Command {
       checkName(server, name);
       if (!(await ctx.openStore().delete(server, name))) {
         throw new KeyproxyError(
-          'SECRET_MISSING',
+          'NOT_FOUND',
           `No secret "${name}" is stored for server "${server}"; nothing was deleted. See \`mcp-keyproxy secrets list ${server}\`.`,
         );
       }

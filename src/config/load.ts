@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { KeyproxyError } from '../errors.js';
 import { readValidatedCache, writeValidatedCache } from './cache.js';
-import { CONFIG_FILE_NAME, platformConfigDir, platformStateDir } from './paths.js';
+import { closestName } from './closest-name.js';
+import { CONFIG_FILE_NAME, expandHome, platformConfigDir, platformStateDir } from './paths.js';
 import type { ServerConfig } from './schema.js';
 import type { LoadedConfig } from './types.js';
 
@@ -30,10 +31,14 @@ interface ConfigCandidate {
 function configCandidates(options: LoadConfigOptions = {}): ConfigCandidate[] {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  if (options.configPath) return [{ path: path.resolve(cwd, options.configPath), source: '--config', explicit: true }];
+  // HOME of the given environment first: `~` means the caller's home, as in their shell.
+  const home = options.homedir ?? (env.HOME || homedir());
+  if (options.configPath) {
+    return [{ path: path.resolve(cwd, expandHome(options.configPath, home)), source: '--config', explicit: true }];
+  }
   const fromEnv = env.MCP_KEYPROXY_CONFIG;
-  if (fromEnv) return [{ path: path.resolve(cwd, fromEnv), source: 'MCP_KEYPROXY_CONFIG', explicit: true }];
-  const dir = platformConfigDir(options.platform ?? process.platform, env, options.homedir ?? homedir());
+  if (fromEnv) return [{ path: path.resolve(cwd, expandHome(fromEnv, home)), source: 'MCP_KEYPROXY_CONFIG', explicit: true }];
+  const dir = platformConfigDir(options.platform ?? process.platform, env, home);
   return [
     { path: path.join(cwd, CONFIG_FILE_NAME), source: 'working directory', explicit: false },
     { path: path.join(dir, CONFIG_FILE_NAME), source: 'platform config directory', explicit: false },
@@ -143,5 +148,7 @@ export function findServer(config: LoadedConfig, name: string): ServerConfig {
   if (Object.hasOwn(config.servers, name)) return config.servers[name] as ServerConfig;
   const known = Object.keys(config.servers);
   const list = known.length > 0 ? `known servers: ${known.join(', ')}` : 'it defines no servers';
-  throw new KeyproxyError('SERVER_UNKNOWN', `no server "${name}" in ${config.path}; ${list}`);
+  const closest = closestName(name, known);
+  const hint = closest ? `. Did you mean "${closest}"?` : '';
+  throw new KeyproxyError('SERVER_UNKNOWN', `no server "${name}" in ${config.path}; ${list}${hint}`);
 }

@@ -6,6 +6,16 @@ const APP_DIR_NAME = 'mcp-keyproxy';
 /** File name looked for in the working directory and in the platform config directory. */
 export const CONFIG_FILE_NAME = 'proxy.config.json';
 
+/**
+ * `path` with a leading `~` (alone, or followed by a separator) replaced by `home`, as a shell would: a path from a
+ * client's JSON config or an environment variable reaches the proxy with its `~` unexpanded. `~user` is left as is.
+ */
+export function expandHome(file: string, home: string): string {
+  if (file === '~') return home;
+  if (file.startsWith('~/') || (path.sep === '\\' && file.startsWith('~\\'))) return home + file.slice(1);
+  return file;
+}
+
 /** The platform config directory of mcp-keyproxy, computed only from its inputs (no process globals). */
 export function platformConfigDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
   if (platform === 'win32') {
@@ -24,7 +34,7 @@ export function platformConfigDir(platform: NodeJS.Platform, env: NodeJS.Process
 
 /** The platform state directory of mcp-keyproxy (`MCP_KEYPROXY_STATE_DIR` wins), computed only from its inputs. */
 export function platformStateDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
-  if (env.MCP_KEYPROXY_STATE_DIR) return env.MCP_KEYPROXY_STATE_DIR;
+  if (env.MCP_KEYPROXY_STATE_DIR) return expandHome(env.MCP_KEYPROXY_STATE_DIR, home);
   if (platform === 'win32') {
     const localAppData = env.LOCALAPPDATA || path.win32.join(home, 'AppData', 'Local');
     return path.win32.join(localAppData, APP_DIR_NAME);

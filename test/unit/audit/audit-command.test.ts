@@ -107,7 +107,7 @@ describe('secrets commands write audit events (names, never values)', () => {
 
   it('a failed delete writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-keyproxy-audit-cli-'));
-    expect((await cli(dir, ['secrets', 'delete', 'github', 'NOPE'])).code).toBe(78);
+    expect((await cli(dir, ['secrets', 'delete', 'github', 'NOPE'])).code).toBe(2);
     expect(() => readFileSync(join(dir, 'audit.jsonl'))).toThrow();
   });
 });

@@ -8,7 +8,10 @@ import { runCli } from '../../../src/cli/program.js';
 import { MemoryStore } from '../../../src/secrets/memory-store.js';
 
 /** Runs the CLI in-process with an in-memory keychain; stdin is a pipe (not a TTY) carrying `input`. */
-async function cli(args: string[], options: { input?: string; store?: MemoryStore; cwd?: string } = {}) {
+async function cli(
+  args: string[],
+  options: { input?: string; store?: MemoryStore; cwd?: string; home?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -18,7 +21,7 @@ async function cli(args: string[], options: { input?: string; store?: MemoryStor
   const store = options.store ?? new MemoryStore();
   const stateDir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-cli-'));
   const ctx: CliContext = {
-    env: { MCP_KEYPROXY_STATE_DIR: stateDir, HOME: stateDir },
+    env: { MCP_KEYPROXY_STATE_DIR: stateDir, HOME: options.home ?? stateDir, ...options.env },
     cwd: options.cwd ?? stateDir,
     stdin: Readable.from([options.input ?? '']),
     stdout,
@@ -41,16 +44,48 @@ async function configDir(servers: Record<string, unknown>): Promise<string> {
 describe('mcp-keyproxy CLI', () => {
   it('secrets set and list treat a name like toString or constructor as unknown, not as an inherited property', async () => {
     const cwd = await configDir({ github: { command: 'gh', env: { T: '${secret:TOKEN}' }, secrets: { TOKEN: {} } } });
-    for (const [server, name] of [
-      ['toString', 'TOKEN'],
-      ['github', 'constructor'],
-    ] as const) {
-      const result = await cli(['secrets', 'set', server, name], { input: 'long-enough-value\n', cwd });
-      expect(result.code).toBe(0);
-      expect(result.stderr).toContain(`does not declare secret "${name}" for server "${server}"`);
-    }
+    const server = await cli(['secrets', 'set', 'toString', 'TOKEN'], { input: 'long-enough-value\n', cwd });
+    expect(server.code).toBe(0);
+    expect(server.stderr).toContain('has no server "toString" (it has: github)');
+    const secret = await cli(['secrets', 'set', 'github', 'constructor'], { input: 'long-enough-value\n', cwd });
+    expect(secret.code).toBe(0);
+    expect(secret.stderr).toContain('does not declare secret "constructor" for server "github"');
     const listed = await cli(['secrets', 'list', 'toString'], { cwd });
     expect(listed.code).toBe(0);
+  });
+
+  it('secrets set for a server the config does not have: a near name is a typo (exit 2, nothing stored), another is stored with a note', async () => {
+    const cwd = await configDir({
+      github: { command: 'gh', env: { T: '${secret:TOKEN}' }, secrets: { TOKEN: {} } },
+      slack: { command: 's' },
+    });
+    const typo = await cli(['secrets', 'set', 'githb', 'TOKEN'], { input: 'long-enough-value\n', cwd });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`${join(cwd, 'proxy.config.json')} has no server "githb", so nothing was stored`);
+    expect(typo.stderr).toContain('Did you mean "github"? Run: mcp-keyproxy secrets set github TOKEN');
+    expect(typo.stderr).not.toContain('warning');
+    expect(await typo.store.list('githb')).toEqual([]);
+    const inline = await cli(['secrets', 'set', 'linear', 'API_KEY'], { input: 'long-enough-value\n', cwd });
+    expect(inline.code).toBe(0);
+    expect(inline.stderr).toContain(
+      'has no server "linear" (it has: github, slack); storing the value under "linear" for `run linear --secret API_KEY -- <command>`',
+    );
+    expect(await inline.store.get('linear', 'API_KEY')).toBe('long-enough-value');
+    const forced = await cli(['secrets', 'set', 'githubs', 'TOKEN', '--new-server'], { input: 'long-enough-value\n', cwd });
+    expect([forced.code, forced.stderr]).toEqual([0, '']);
+    expect(await forced.store.get('githubs', 'TOKEN')).toBe('long-enough-value');
+    const secretTypo = await cli(['secrets', 'set', 'github', 'TOKN'], { input: 'long-enough-value\n', cwd });
+    expect([secretTypo.code, secretTypo.stderr]).toEqual([0, expect.stringContaining('(did you mean "TOKEN"?)')]);
+  });
+
+  it('expands ~ in --config and MCP_KEYPROXY_CONFIG, as a shell would', async () => {
+    const home = await configDir({ github: { command: 'gh', secrets: { TOKEN: {} }, env: { T: '${secret:TOKEN}' } } });
+    const viaFlag = await cli(['secrets', 'list', '--json', '--config', '~/proxy.config.json'], { home });
+    expect(viaFlag.code).toBe(0);
+    expect(JSON.parse(viaFlag.stdout)).toEqual([expect.objectContaining({ name: 'TOKEN', declaredIn: join(home, 'proxy.config.json') })]);
+    const viaEnv = await cli(['secrets', 'list', '--json'], { home, env: { MCP_KEYPROXY_CONFIG: '~/proxy.config.json' } });
+    expect(viaEnv.code).toBe(0);
+    expect(JSON.parse(viaEnv.stdout)).toEqual([expect.objectContaining({ declaredIn: join(home, 'proxy.config.json') })]);
   });
 
   it('secrets set reads the value from stdin, drops one trailing newline, and never prints it', async () => {
@@ -95,9 +130,9 @@ describe('mcp-keyproxy CLI', () => {
     expect(rows[0]?.declaredIn).toBe(join(cwd, 'proxy.config.json'));
   });
 
-  it('secrets delete reports a missing secret with a non-zero code', async () => {
+  it('secrets delete of a secret that is not stored is bad input (exit 2), not a config error', async () => {
     const result = await cli(['secrets', 'delete', 'gh', 'NOPE']);
-    expect(result.code).toBe(78);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('secrets list gh');
   });
 
