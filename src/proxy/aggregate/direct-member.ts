@@ -3,7 +3,7 @@ import type { Downstream } from '../downstream/downstream.js';
 import { handshake } from '../downstream/handshake.js';
 import type { Link } from '../core/link.js';
 import { missingSecretsError } from '../downstream/credential-plan.js';
-import { readPlan } from '../downstream/read-plan.js';
+import { mustAskConsent, readPlan } from '../downstream/read-plan.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
 import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
@@ -88,10 +88,17 @@ export class DirectMember implements Member {
   }
 
   private async relaunch(): Promise<Downstream | undefined> {
-    const { plan } = await readPlan(this.deps, this.name, this.options.server);
-    if (plan.missing.length === 0) return startDownstream(this.options, this.deps, plan);
-    await this.fail(missingSecretsError(this.name, plan.missing).message);
-    return undefined;
+    const { plan, fromKeychain } = await readPlan(this.deps, this.name, this.options.server);
+    if (plan.missing.length > 0) {
+      await this.fail(missingSecretsError(this.name, plan.missing).message);
+      return undefined;
+    }
+    // Started on a remembered "Allow always" that has been revoked (or no longer covers the secrets) since.
+    if (mustAskConsent(this.options, this.deps, plan, fromKeychain)) {
+      await this.fail('its "Allow always" was revoked or no longer covers its secrets; restart the MCP client to be asked again');
+      return undefined;
+    }
+    return startDownstream(this.options, this.deps, plan);
   }
 
   onLinkClose(link: Link): boolean {

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { consentGrant } from '../../../../src/consent/grant.js';
+import { memoryConsentStore } from '../../../../src/consent/store.js';
 import { KeyproxyError } from '../../../../src/errors.js';
 import { MemoryStore } from '../../../../src/secrets/memory-store.js';
 import { serveAggregate } from '../../../../src/proxy/aggregate/serve-aggregate.js';
@@ -97,6 +99,57 @@ describe('aggregate: routing', () => {
 
     await expect(client.callTool({ name: 'zzz__echo', arguments: {} })).rejects.toThrow(/Unknown tool "zzz__echo".*keyproxy__status/);
     expect([...a!.toolCalls, ...b!.toolCalls]).toHaveLength(1);
+  });
+});
+
+describe('aggregate: start-up failures and remembered consent', () => {
+  it('a server that ends right after each start is given up on after 5 starts: failed, with the last reason', async () => {
+    const fixture = aggregateFixture(
+      [
+        ['a', local('fake-a')],
+        ['b', local('fake-b')],
+      ],
+      { specs: { a: { tools: ['echo'] }, b: { tools: ['echo'] } } },
+    );
+    const { launcher, clock } = fixture;
+    proxy = await startAggregateInMemory(fixture);
+    const running = proxy;
+    for (let start = 1; start <= 5; start++) {
+      await vi.waitFor(async () => expect((await running.status()).a).toMatchObject({ state: 'ready' }), POLL);
+      await launcher.of('a')[start - 1]!.end(`exit code 3; its last output: boom ${start}`);
+      if (start === 5) break;
+      await vi.waitFor(async () => expect((await running.status()).a).toMatchObject({ state: 'restarting' }), POLL);
+      clock.advance(2 ** (start - 1) * 1000);
+      await vi.waitFor(() => expect(launcher.of('a')).toHaveLength(start + 1), POLL);
+    }
+    await vi.waitFor(async () => expect((await running.status()).a).toMatchObject({ state: 'failed' }), POLL);
+    expect((await running.status()).a?.detail).toMatch(/5 times in a row and is no longer restarted.*exit code 3; its last output: boom 5/);
+    expect(clock.pending).toBe(0);
+    expect(await running.toolNames()).toEqual(['b__echo', 'keyproxy__status']);
+    expect((await running.status()).b).toMatchObject({ state: 'ready' });
+  });
+
+  it('a server started on a remembered "Allow always" is not restarted after a crash once the grant is revoked', async () => {
+    const server = local('fake-a', { env: { T: '${secret:token}' }, secrets: { token: {} } });
+    const fixture = aggregateFixture([['a', server]], {
+      specs: { a: { tools: ['echo'] } },
+      initial: { a: { token: 'stored-value-0123456789' } },
+    });
+    const consent = memoryConsentStore();
+    await consent.remember(consentGrant('a', fixture.options.servers[0]![1], ['token']));
+    fixture.deps.consent = consent;
+    proxy = await startAggregateInMemory(fixture);
+    const running = proxy;
+    await vi.waitFor(async () => expect((await running.status()).a).toMatchObject({ state: 'ready' }), POLL);
+    expect(fixture.dialog.confirms).toHaveLength(0);
+
+    await consent.revoke('a');
+    await fixture.launcher.of('a')[0]!.end();
+    await vi.waitFor(async () => expect((await running.status()).a).toMatchObject({ state: 'restarting' }), POLL);
+    fixture.clock.advance(1000);
+    await vi.waitFor(async () => expect((await running.status()).a).toMatchObject({ state: 'failed' }), POLL);
+    expect((await running.status()).a?.detail).toContain('"Allow always" was revoked');
+    expect(fixture.launcher.of('a')).toHaveLength(1);
   });
 });
 
