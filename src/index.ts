@@ -1,6 +1,7 @@
 import { runCli } from './cli/program.js';
 import { ExitCode } from './errors.js';
 import { Scrubber } from './log/scrubber.js';
+import { showsStacks } from './log/stacks.js';
 import type { SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
@@ -22,7 +23,8 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
   const scrubber = new Scrubber();
   // Node's own report of an uncaught error would print its message raw; an error can quote a value.
   process.on('uncaughtException', (error: unknown) => {
-    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // The stack trace only at debug level, as in the logs.
+    const text = error instanceof Error ? ((stacksShown(argv) ? error.stack : undefined) ?? error.message) : String(error);
     process.stderr.write(scrubber.scrub(`mcp-keyproxy: unexpected error: ${text}\n`, 'stderr'));
     process.exit(ExitCode.failure);
   });
@@ -42,4 +44,11 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
   // A keychain call blocked on an unlock prompt would make exit wait for its thread for ever.
   await endBlockedKeychainCalls();
   process.exit(code);
+}
+
+/** Whether `--log-level debug|trace` or MCP_KEYPROXY_LOG_LEVEL asks for stack traces. */
+function stacksShown(argv: readonly string[]): boolean {
+  const at = argv.indexOf('--log-level');
+  const flag = at >= 0 ? argv[at + 1] : argv.find((arg) => arg.startsWith('--log-level='))?.slice('--log-level='.length);
+  return showsStacks(flag ?? process.env.MCP_KEYPROXY_LOG_LEVEL);
 }

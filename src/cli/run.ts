@@ -5,7 +5,7 @@ import { findServer } from '../config/load.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { patternGuard } from '../proxy/core/pattern-guard.js';
 import { enterProxyChain } from '../proxy/core/proxy-chain.js';
@@ -46,7 +46,9 @@ export function runCommand(ctx: CliContext, setExitCode: (code: number) => void)
 
 async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions, command: string[]): Promise<number> {
   const scrubber = new Scrubber();
-  const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber });
+  // Human-readable lines for a person at a terminal; JSON lines for a client (stderr is then a pipe).
+  const sink = (ctx.stderr as { isTTY?: boolean }).isTTY ? await prettySink(scrubber, { colorize: !ctx.env.NO_COLOR }) : undefined;
+  const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber, sink });
   markStartup('configStart');
   const config = await configForRun(ctx, serverName, options, command);
   markStartup('configRead');

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeyringStore } from '../../src/secrets/keyring-store.js';
 import { requireKeyringSession, uniqueServer } from '../helpers/keyring.js';
-import { binPath } from '../helpers/proxy.js';
+import { binPath, everythingServer, writeConfig } from '../helpers/proxy.js';
 import { keys, startOnPty } from '../helpers/pty.js';
 
 requireKeyringSession();
@@ -109,5 +109,44 @@ describe('secrets set from stdin', () => {
     expect(stored?.split('\n')).toHaveLength(4);
     expect(stored).not.toMatch(/[\r\t]/);
     expect(CONTROL.test(stored!.replaceAll('\n', ''))).toBe(false);
+  });
+});
+
+describe('run at a terminal', () => {
+  it('prints human-readable logs when stderr is a terminal, and exits 130 on Ctrl-C', async () => {
+    const config = await writeConfig({ plain: everythingServer({}) });
+    const session = startOnPty(['run', 'plain', '--config', config]);
+    await session.waitFor(/INFO.*server started/);
+    // An answer on the terminal (its stdout) shows the proxy serving, its signal handlers set: Ctrl-C is then
+    // the proxy's own stop, not Node's default end.
+    await session.type('{"jsonrpc":"2.0","id":1,"method":"ping"}\r');
+    await session.waitFor(/"(result|error)"/);
+    await session.type(keys.ctrlC);
+    expect(await session.exited).toBe(130);
+    expect(session.screen()).toMatch(/INFO.*stopping[\s\S]*reason.*SIGINT/);
+    expect(session.screen()).not.toContain('{"level"');
+    expect(session.screen()).not.toMatch(STACK_LINE);
+  });
+
+  it('decides by stderr alone: human-readable when only stderr is a terminal, JSON lines when it is a pipe', async () => {
+    const config = await writeConfig({ plain: everythingServer({}) });
+    const session = startOnPty(['run', 'plain', '--config', config], { stderrOnly: true });
+    await session.waitFor(/INFO.*server started/);
+    session.process.stdin.end();
+    expect(await session.exited).toBe(0);
+    expect(session.screen()).not.toContain('{"level"');
+    // As a client starts it: stdin, stdout and stderr all pipes.
+    const piped = await new Promise<string>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [binPath, 'run', 'plain', '--config', config],
+        { timeout: 20_000 },
+        (_error, _stdout, stderr) => resolve(stderr),
+      );
+      child.stdin?.end();
+    });
+    const lines = piped.trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(expect.arrayContaining(['stopping']));
+    expect(piped).not.toMatch(STACK_LINE);
   });
 });

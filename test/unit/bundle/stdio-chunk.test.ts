@@ -59,27 +59,48 @@ function binEntryChunks(): string[] {
   return [...bin.matchAll(/import\(\s*['"]\.\.\/(dist\/bundle\/[^'"]+)['"]\s*\)/g)].map((match) => match[1]!);
 }
 
+/** The chunks the stdio path loads first: the bin's, and those of the server, its launcher and the router. */
+function stdioPathStarts(meta: Metafile): string[] {
+  const entries = binEntryChunks();
+  expect(entries.length, 'bin/mcp-keyproxy.js imports no chunk of dist/bundle/').toBeGreaterThan(0);
+  for (const entry of entries) expect(Object.keys(meta.outputs), `${entry} (imported by the bin) is not in the build`).toContain(entry);
+  return [
+    ...entries,
+    chunkHolding(meta, bundleInput('src/proxy/serve.ts')),
+    chunkHolding(meta, bundleInput('src/proxy/local/launch-local.ts')),
+    // Not a static import: serve.ts loads the router with import() on every transparent start.
+    chunkHolding(meta, bundleInput('src/proxy/core/router.ts')),
+  ];
+}
+
+/** Each chunk reachable from the stdio path that holds an input matching `isLibrary`, with how it is reached. */
+function reachedFromStdioPath(meta: Metafile, isLibrary: (input: string) => boolean): string[] {
+  return [...staticallyReachable(meta, stdioPathStarts(meta))].flatMap(([chunk, chain]) =>
+    Object.keys(meta.outputs[chunk]?.inputs ?? {})
+      .filter(isLibrary)
+      .slice(0, 1)
+      .map((input) => `${chain.join(' → ')} holds ${input}`),
+  );
+}
+
 describe('the bundle of the stdio path (run <server>, local server)', () => {
   it('reaches no zod through static imports', () => {
-    const meta = readMetafile();
-    const entries = binEntryChunks();
-    expect(entries.length, 'bin/mcp-keyproxy.js imports no chunk of dist/bundle/').toBeGreaterThan(0);
-    for (const entry of entries) expect(Object.keys(meta.outputs), `${entry} (imported by the bin) is not in the build`).toContain(entry);
-    const starts = [
-      ...entries,
-      chunkHolding(meta, bundleInput('src/proxy/serve.ts')),
-      chunkHolding(meta, bundleInput('src/proxy/local/launch-local.ts')),
-      // Not a static import: serve.ts loads the router with import() on every transparent start.
-      chunkHolding(meta, bundleInput('src/proxy/core/router.ts')),
-    ];
-    const offending = [...staticallyReachable(meta, starts)].flatMap(([chunk, chain]) =>
-      Object.keys(meta.outputs[chunk]?.inputs ?? {})
-        .filter(isZod)
-        .slice(0, 1)
-        .map((input) => `${chain.join(' → ')} holds ${input}`),
-    );
+    const offending = reachedFromStdioPath(readMetafile(), isZod);
     expect(offending, 'zod is loaded on the stdio path: import it lazily (await import) where it is needed').toEqual([]);
   });
+
+  // Only a person at a terminal needs these: human-readable logs (stderr is a TTY) and the hidden prompt.
+  for (const [library, folder] of [
+    ['pino-pretty', 'pino-pretty'],
+    ['@inquirer/password', '@inquirer'],
+  ] as const) {
+    it(`holds ${library} in the bundle, but reaches it from no chunk of the stdio path through static imports`, () => {
+      const meta = readMetafile();
+      const isLibrary = (input: string) => input.includes(`node_modules/${folder}/`);
+      expect(Object.values(meta.outputs).some((output) => Object.keys(output.inputs).some(isLibrary))).toBe(true);
+      expect(reachedFromStdioPath(meta, isLibrary), `${library} is loaded on the stdio path: import it lazily`).toEqual([]);
+    });
+  }
 
   it('sees zod where it is: in what the config parser loads (so the check above is not vacuous)', () => {
     const meta = readMetafile();

@@ -14,4 +14,31 @@ describe('createLogger', () => {
     expect(lines.join('')).not.toContain('log-canary-1234567');
     expect(hits).toEqual([{ label: 'github/TOKEN', server: 'github', name: 'TOKEN', where: 'log', count: 1 }]);
   });
+
+  it('logs an error without its stack trace below debug, and with it at debug and trace', () => {
+    const lines = (level: 'info' | 'debug' | 'trace'): Array<{ err: Record<string, unknown> }> => {
+      const out: string[] = [];
+      const logger = createLogger({ level, scrubber: new Scrubber(), sink: { write: (line) => out.push(line) } });
+      const inner = new Error('inner failure');
+      logger.warn({ err: new AggregateError([inner], 'outer failure', { cause: inner }) }, 'with an object');
+      logger.error(new Error('as the first argument'));
+      return out.map((line) => JSON.parse(line) as { err: Record<string, unknown> });
+    };
+    const info = lines('info');
+    expect(info.map((line) => line.err.message)).toEqual(['outer failure: inner failure', 'as the first argument']);
+    expect(JSON.stringify(info)).not.toContain('stack');
+    expect(JSON.stringify(info)).not.toMatch(/\n\s+at /);
+    for (const level of ['debug', 'trace'] as const) {
+      const shown = lines(level);
+      expect(shown.every((line) => typeof line.err.stack === 'string' && line.err.stack.includes('\n    at '))).toBe(true);
+    }
+  });
+
+  it('leaves an object logged as err that is not an error as it is', () => {
+    const out: string[] = [];
+    const logged = { stack: 'not a trace', reason: 'kept' };
+    createLogger({ level: 'info', scrubber: new Scrubber(), sink: { write: (line) => out.push(line) } }).warn({ err: logged }, 'odd');
+    expect(logged.stack).toBe('not a trace');
+    expect(JSON.parse(out[0]!)).toMatchObject({ err: { stack: 'not a trace', reason: 'kept' } });
+  });
 });
