@@ -1,4 +1,3 @@
-import { withDeadline } from '../timing/deadline.js';
 import { breakKeyringConnections } from './keyring-connections.js';
 
 /**
@@ -30,6 +29,10 @@ export function keychainCallsInFlight(): number {
 export async function endKeychainCalls(ms = 2000): Promise<boolean> {
   if (inFlight.size === 0) return true;
   breakKeyringConnections();
+  // A kept (not unref'd) timer: this wait is what the process has left to do, and must end even if nothing else
+  // keeps the event loop alive.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(inFlight.size === 0), ms)));
   const all = Promise.allSettled([...inFlight]).then(() => true);
-  return withDeadline(all, ms, () => inFlight.size === 0);
+  return Promise.race([all, late]).finally(() => clearTimeout(timer));
 }
