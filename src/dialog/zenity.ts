@@ -5,6 +5,7 @@ import type { ConfirmTemplate, DialogField, DialogTemplate, FormTemplate, FormVa
 export const ZENITY_SEPARATOR = '\x1f';
 const ZENITY_TIMEOUT_EXIT = 5;
 const SESSION_LABEL = 'Allow for session';
+const ALWAYS_LABEL = 'Allow always';
 const DEFAULT_TIMEOUT_S = 3600;
 const WIDTH = '480';
 /**
@@ -86,7 +87,7 @@ export function zenityFormArgs(template: FormTemplate, timeoutS: number, problem
   ];
 }
 
-/** The argv of a zenity question that stands in for the confirm dialog. */
+/** The argv of a zenity question that stands in for the confirm dialog, with the same four answers. */
 export function zenityConfirmArgs(template: ConfirmTemplate, timeoutS: number): string[] {
   const text = [`Verification code: ${template.verification_code}`, template.description ?? ''].join('\n\n');
   return [
@@ -95,6 +96,8 @@ export function zenityConfirmArgs(template: ConfirmTemplate, timeoutS: number): 
     `--title=${clean(template.title)}`,
     `--text=${wrapText(clean(text))}`,
     '--ok-label=Allow once',
+    // In the GTK dialog's order: Deny, Allow always, Allow for session, Allow once.
+    `--extra-button=${ALWAYS_LABEL}`,
     `--extra-button=${SESSION_LABEL}`,
     '--cancel-label=Deny',
     '--default-cancel',
@@ -170,7 +173,8 @@ export async function promptZenity(
       if (result.exitCode === 0) return { kind: 'confirmed', decision: 'once' };
       // zenity prints the label of an extra button and exits 1; Deny, Escape and closing print nothing.
       if (result.exitCode === 1) {
-        return { kind: 'confirmed', decision: result.stdout.trim() === SESSION_LABEL ? 'session' : 'deny' };
+        const button = result.stdout.trim();
+        return { kind: 'confirmed', decision: button === SESSION_LABEL ? 'session' : button === ALWAYS_LABEL ? 'always' : 'deny' };
       }
     } else {
       if (result.exitCode === 1) return { kind: 'cancelled' };

@@ -240,6 +240,7 @@ describe('dialog driver with the zenity fallback', () => {
     const zenity = driver();
     for (const [button, decision] of [
       ['Allow for session', 'session'],
+      ['Allow always', 'always'],
       ['Allow once', 'once'],
       ['Deny', 'deny'],
     ]) {

@@ -67,7 +67,7 @@ describe('zenity arguments', () => {
     expect(text).toContain('API token: From settings');
   });
 
-  it('shows a confirm template as a question with three buttons and literal text', () => {
+  it('shows a confirm template as a question with the four buttons of the GTK dialog, in its order, and literal text', () => {
     const args = zenityConfirmArgs(confirm, 120);
     expect(args).toEqual(
       expect.arrayContaining([
@@ -79,6 +79,10 @@ describe('zenity arguments', () => {
         '--default-cancel',
       ]),
     );
+    expect(args.filter((a) => a.startsWith('--extra-button='))).toEqual([
+      '--extra-button=Allow always',
+      '--extra-button=Allow for session',
+    ]);
     expect(args.find((a) => a.startsWith('--text='))).toBe(`--text=Verification code: ${CODE}\n\nSecrets: TOKEN <b>`);
   });
 });
@@ -202,6 +206,7 @@ describe('promptZenity (fake zenity)', () => {
       kind: 'confirmed',
       decision: 'session',
     });
+    expect((await prompt(confirm, [{ stdout: 'Allow always\n', exit: 1 }])).outcome).toEqual({ kind: 'confirmed', decision: 'always' });
     expect((await prompt(confirm, [{ stdout: '', exit: 1 }])).outcome).toEqual({ kind: 'confirmed', decision: 'deny' });
   });
 });
