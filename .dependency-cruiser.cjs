@@ -42,8 +42,8 @@ module.exports = {
       name: 'foundations-not-proxy-or-cli',
       severity: 'error',
       comment:
-        'config/, consent/, secrets/, dialog/, log/, audit/, timing/ and hardening/ are used by the proxy and the CLI, never the other way round.',
-      from: { path: '^src/(config|consent|secrets|dialog|log|audit|timing|hardening)/' },
+        'clients/, config/, consent/, secrets/, dialog/, log/, audit/, timing/ and hardening/ are used by the proxy and the CLI, never the other way round.',
+      from: { path: '^src/(config|consent|secrets|dialog|log|audit|timing|hardening|clients)/' },
       to: { path: '^src/(proxy|cli)/' },
     },
     {

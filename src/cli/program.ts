@@ -6,14 +6,18 @@ import { Scrubber } from '../log/scrubber.js';
 import { ReportingStore } from '../secrets/reporting-store.js';
 import type { SecretStore } from '../secrets/store.js';
 import { auditCommand } from './audit.js';
+import { clientsCommand } from './clients.js';
 import { consentCommand } from './consent.js';
 import { writeLine, type CliContext } from './context.js';
 import { doctorCommand } from './doctor.js';
+import { installCommand } from './install.js';
+import { migrateCommand } from './migrate.js';
 import { runCommand } from './run.js';
 import { secretsClearCommand } from './secrets-clear.js';
 import { secretsDeleteCommand } from './secrets-delete.js';
 import { secretsListCommand } from './secrets-list.js';
 import { secretsSetCommand } from './secrets-set.js';
+import { undoCommand } from './undo.js';
 import { packageVersion } from '../version.js';
 
 /**
@@ -46,6 +50,10 @@ export async function runCli(argv: readonly string[], given: CliContext, scrubbe
   program.addCommand(consentCommand(ctx));
   program.addCommand(doctorCommand(ctx, setExitCode));
   program.addCommand(auditCommand(ctx));
+  program.addCommand(migrateCommand(ctx));
+  program.addCommand(undoCommand(ctx, setExitCode));
+  program.addCommand(installCommand(ctx));
+  program.addCommand(clientsCommand(ctx));
   for (const command of [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)]) {
     command.exitOverride();
   }

@@ -1,0 +1,396 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { parse as parseJsonc } from 'jsonc-parser';
+import { parse as parseToml } from 'smol-toml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CODEX_BASE_ENV, SDK_BASE_ENV } from '../../src/clients/catalog.js';
+import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
+import { binPath, descendantsOf, everythingEntry, inheritedEnv, procText, runBin, waitFor } from '../helpers/proxy.js';
+import { startRemoteFixture, type HttpServerProcess } from '../helpers/remote.js';
+
+/** A fresh HOME holding real-shaped files of six clients, each with a key pasted in; a project folder as cwd. */
+interface Machine {
+  home: string;
+  project: string;
+  env: NodeJS.ProcessEnv;
+  keys: Record<string, string>;
+  files: Record<string, string>;
+}
+
+let fixture: HttpServerProcess;
+const fixtureToken = `lin_api_${randomBytes(16).toString('hex')}`;
+
+async function machine(): Promise<Machine> {
+  const home = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-home-'));
+  const project = join(home, 'work', 'project');
+  const tag = randomBytes(4).toString('hex');
+  const keys = {
+    github: `ghp_${randomBytes(18).toString('hex')}`,
+    openai: `sk-proj-${randomBytes(18).toString('hex')}`,
+    search: `BSA${randomBytes(18).toString('hex')}`,
+    slack: `xoxb-${randomBytes(18).toString('hex')}`,
+    stripe: `sk_test_${randomBytes(18).toString('hex')}`,
+    linear: fixtureToken,
+  };
+  const node = process.execPath;
+  const ev = JSON.stringify(everythingEntry);
+  const files: Record<string, string> = {
+    '.config/Claude/claude_desktop_config.json': `{
+  "globalShortcut": "Ctrl+Space",
+  "mcpServers": {
+    "github-${tag}": { "command": "${node}", "args": [${ev}, "stdio"], "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "${keys.github}", "LOG_LEVEL": "debug" } },
+    "plain": { "command": "npx", "args": ["-y", "some-server"] },
+    "argkey": { "command": "npx", "args": ["-y", "tool", "--api-key", "ghp_${'b'.repeat(36)}"] }
+  }
+}
+`,
+    '.config/Code/User/mcp.json': `{
+  // My MCP servers (VS Code keeps this comment)
+  "inputs": [{ "type": "promptString", "id": "pat", "description": "PAT", "password": true }],
+  "servers": {
+    "openai-${tag}": {
+      "type": "stdio", // local server
+      "command": "${node}",
+      "args": [${ev}, "stdio"],
+      "env": { "OPENAI_API_KEY": "${keys.openai}" },
+    },
+    "withinput": { "type": "stdio", "command": "node", "env": { "TOKEN": "\${input:pat}" } },
+  },
+}
+`,
+    '.codex/config.toml': `# Codex settings, kept by migrate
+model = "gpt-5"
+
+# the search server
+[mcp_servers.search-${tag}]
+command = "${node}"
+args = [${ev}, "stdio"]
+startup_timeout_sec = 20
+
+[mcp_servers.search-${tag}.env]
+BRAVE_API_KEY = "${keys.search}"
+
+# profiles below
+[profiles.fast]
+model = "gpt-5-mini"
+`,
+    '.cursor/mcp.json': `{ "mcpServers": { "linear-${tag}": { "url": "${fixture.origin}/mcp", "headers": { "Authorization": "Bearer ${keys.linear}" } } } }\n`,
+    '.claude.json': `{
+  "numStartups": 12,
+  "mcpServers": { "slack-${tag}": { "type": "stdio", "command": "${node}", "args": [${ev}, "stdio"], "env": { "SLACK_BOT_TOKEN": "${keys.slack}" } } },
+  "projects": { "${project}": { "allowedTools": [] } }
+}
+`,
+    'work/project/.mcp.json': `{ "mcpServers": { "stripe-${tag}": { "command": "${node}", "args": [${ev}, "stdio"], "env": { "STRIPE_SECRET_KEY": "${keys.stripe}" } } } }\n`,
+  };
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(dirname(join(home, file)), { recursive: true });
+    await writeFile(join(home, file), text);
+  }
+  const env: NodeJS.ProcessEnv = { ...inheritedEnv(), HOME: home };
+  for (const name of [
+    'XDG_CONFIG_HOME',
+    'XDG_STATE_HOME',
+    'MCP_KEYPROXY_CONFIG',
+    'MCP_KEYPROXY_STATE_DIR',
+    'CODEX_HOME',
+    'CLAUDE_CONFIG_DIR',
+  ])
+    delete env[name];
+  return { home, project, env, keys, files };
+}
+
+const cli = (m: Machine, args: string[], extra: NodeJS.ProcessEnv = {}) => runBin(args, { env: { ...m.env, ...extra }, cwd: m.project });
+const read = (m: Machine, file: string) => readFile(join(m.home, file), 'utf8');
+const proxyConfigPath = (m: Machine) => join(m.home, '.config/mcp-keyproxy/proxy.config.json');
+
+async function keychainHolds(value: string, server: string): Promise<boolean> {
+  return (await secretToolSearch(server)).includes(`secret = ${value}\n`);
+}
+
+/** Every client file still parses (JSONC or TOML). */
+async function expectParseable(m: Machine): Promise<void> {
+  for (const file of Object.keys(m.files)) {
+    const text = await read(m, file);
+    if (file.endsWith('.toml')) expect(() => parseToml(text)).not.toThrow();
+    else {
+      const errors: unknown[] = [];
+      parseJsonc(text, errors as never, { allowTrailingComma: true });
+      expect(errors).toEqual([]);
+    }
+  }
+}
+
+/** Launches an entry as its client would: its command, args and environment rules; returns the child's env and what the client saw. */
+async function launchAsClient(
+  m: Machine,
+  entry: { command: string; args: string[]; env?: Record<string, string>; env_vars?: string[] },
+  rule: 'full' | 'sdk' | 'codex',
+) {
+  const parent = m.env as Record<string, string>;
+  const pick = (names: readonly string[]) =>
+    Object.fromEntries(names.filter((n) => parent[n] !== undefined).map((n) => [n, parent[n] as string]));
+  // Claude Desktop passes only the SDK's variables; a desktop session's bus is at /run/user/<uid>/bus, which this
+  // private keyring session does not have, so its address is handed in as the session would provide it.
+  const env =
+    rule === 'full'
+      ? parent
+      : rule === 'codex'
+        ? { ...pick(CODEX_BASE_ENV), ...pick(entry.env_vars ?? []), ...entry.env }
+        : { ...pick(SDK_BASE_ENV), DBUS_SESSION_BUS_ADDRESS: parent.DBUS_SESSION_BUS_ADDRESS as string, ...entry.env };
+  const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env, cwd: m.project, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'as-client', version: '1' });
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    throw new Error(`launch failed: ${String(error)}\n${stderr}`);
+  }
+  return { client, pid: transport.pid ?? -1, stderr: () => stderr };
+}
+
+beforeAll(async () => {
+  requireKeyringSession();
+  fixture = await startRemoteFixture({ token: fixtureToken });
+});
+
+afterAll(async () => {
+  await fixture.stop();
+});
+
+describe('migrate, dry run', () => {
+  it('changes no byte and prints no key', async () => {
+    const m = await machine();
+    const result = await cli(m, ['migrate', '--dry-run']);
+    expect(result.code).toBe(0);
+    for (const [file, text] of Object.entries(m.files)) expect(await read(m, file)).toBe(text);
+    for (const key of Object.values(m.keys)) expect(result.stdout + result.stderr).not.toContain(key);
+    expect(result.stdout).toContain('Dry run: 6 key(s) would move');
+    expect(result.stdout).toMatch(/argkey: left as it is[\s\S]*args\[3\] looks like a GitHub token: not moved/);
+  });
+});
+
+describe('migrate, then launch each entry as its client does, then undo', () => {
+  let m: Machine;
+  let migrated: Record<string, string>;
+
+  beforeAll(async () => {
+    m = await machine();
+    const result = await cli(m, ['migrate', '--yes']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    for (const key of Object.values(m.keys)) expect(result.stdout).not.toContain(key);
+    migrated = Object.fromEntries(await Promise.all(Object.keys(m.files).map(async (file) => [file, await read(m, file)])));
+  });
+
+  it('leaves no key in any client file or the proxy config, and puts every key in the keychain', async () => {
+    const everything = [...Object.values(migrated), await readFile(proxyConfigPath(m), 'utf8')].join('\n');
+    for (const [name, key] of Object.entries(m.keys)) {
+      expect(everything, name).not.toContain(key);
+    }
+    const tag = /github-([0-9a-f]{8})/.exec(migrated['.config/Claude/claude_desktop_config.json'] ?? '')?.[1];
+    for (const name of ['github', 'openai', 'search', 'slack', 'stripe', 'linear'] as const) {
+      expect(await keychainHolds(m.keys[name], `${name}-${tag}`), name).toBe(true);
+    }
+    await expectParseable(m);
+  });
+
+  it('keeps comments, other settings, and the entries it does not move', async () => {
+    const vscode = migrated['.config/Code/User/mcp.json'] ?? '';
+    expect(vscode).toContain('// My MCP servers (VS Code keeps this comment)');
+    expect(vscode).toContain('"type": "stdio", // local server');
+    expect(vscode).toContain('"inputs": [{ "type": "promptString", "id": "pat", "description": "PAT", "password": true }]');
+    expect(vscode).toContain('"withinput": { "type": "stdio", "command": "node", "env": { "TOKEN": "${input:pat}" } }');
+    const codex = migrated['.codex/config.toml'] ?? '';
+    for (const kept of [
+      '# Codex settings, kept by migrate',
+      'model = "gpt-5"',
+      '# the search server',
+      '# profiles below',
+      '[profiles.fast]',
+      'startup_timeout_sec = 20',
+    ]) {
+      expect(codex).toContain(kept);
+    }
+    const desktop = JSON.parse(migrated['.config/Claude/claude_desktop_config.json'] ?? '') as Record<string, unknown>;
+    expect(desktop.globalShortcut).toBe('Ctrl+Space');
+    expect(JSON.stringify(desktop)).toContain('"plain":{"command":"npx","args":["-y","some-server"]}');
+    expect(JSON.stringify(desktop)).toContain('"argkey"');
+    const claude = JSON.parse(migrated['.claude.json'] ?? '') as Record<string, unknown>;
+    expect(claude.numStartups).toBe(12);
+    expect(claude.projects).toEqual({ [m.project]: { allowedTools: [] } });
+  });
+
+  it('each migrated entry, launched as its client launches it, reaches its server with the key', async () => {
+    // Consent is another feature's business: allow these servers without asking, in the proxy config only.
+    const proxyText = await readFile(proxyConfigPath(m), 'utf8');
+    const config = JSON.parse(proxyText) as { servers: Record<string, Record<string, unknown>> };
+    for (const server of Object.values(config.servers)) server.confirm = false;
+    await writeFile(proxyConfigPath(m), JSON.stringify(config));
+    try {
+      const desktop = JSON.parse(migrated['.config/Claude/claude_desktop_config.json'] ?? '') as {
+        mcpServers: Record<string, { command: string; args: string[] }>;
+      };
+      const vscode = parseJsonc(migrated['.config/Code/User/mcp.json'] ?? '') as {
+        servers: Record<string, { command: string; args: string[] }>;
+      };
+      const codex = parseToml(migrated['.codex/config.toml'] ?? '') as {
+        mcp_servers: Record<string, { command: string; args: string[]; env_vars: string[] }>;
+      };
+      const claude = JSON.parse(migrated['.claude.json'] ?? '') as { mcpServers: Record<string, { command: string; args: string[] }> };
+      const project = JSON.parse(migrated['work/project/.mcp.json'] ?? '') as {
+        mcpServers: Record<string, { command: string; args: string[] }>;
+      };
+      const cursor = JSON.parse(migrated['.cursor/mcp.json'] ?? '') as { mcpServers: Record<string, { command: string; args: string[] }> };
+      const pickEntry = <T>(servers: Record<string, T>, prefix: string): [string, T] =>
+        Object.entries(servers).find(([name]) => name.startsWith(prefix)) as [string, T];
+      const cases: Array<[string, string, { command: string; args: string[]; env_vars?: string[] }, 'full' | 'sdk' | 'codex', string]> = [
+        ['claude-desktop', ...pickEntry(desktop.mcpServers, 'github-'), 'sdk', 'GITHUB_PERSONAL_ACCESS_TOKEN'],
+        ['vscode', ...pickEntry(vscode.servers, 'openai-'), 'full', 'OPENAI_API_KEY'],
+        ['codex', ...pickEntry(codex.mcp_servers, 'search-'), 'codex', 'BRAVE_API_KEY'],
+        ['claude-code user', ...pickEntry(claude.mcpServers, 'slack-'), 'full', 'SLACK_BOT_TOKEN'],
+        ['claude-code project', ...pickEntry(project.mcpServers, 'stripe-'), 'full', 'STRIPE_SECRET_KEY'],
+      ];
+      for (const [client, name, entry, rule, variable] of cases) {
+        const key = Object.entries(m.keys).find(([k]) => name.startsWith(k))?.[1] as string;
+        const { client: mcp, pid, stderr } = await launchAsClient(m, entry, rule);
+        try {
+          const shown = JSON.stringify((await mcp.callTool({ name: 'get-env', arguments: {} })).content);
+          expect(shown, client).toContain(`[REDACTED:${name}/${variable}]`);
+          expect(shown, client).not.toContain(key);
+          const [child] = await descendantsOf(pid);
+          expect(await procText(child!, 'environ'), client).toContain(`${variable}=${key}`);
+        } finally {
+          await mcp.close();
+        }
+        expect(stderr(), client).not.toContain(key);
+      }
+      // Cursor's remote entry became a stdio entry; the proxy reaches the Streamable HTTP server with the header.
+      const [, remote] = pickEntry(cursor.mcpServers, 'linear-');
+      const before = fixture.events.length;
+      const { client: mcp } = await launchAsClient(m, remote, 'full');
+      try {
+        expect(JSON.stringify((await mcp.callTool({ name: 'echo', arguments: { message: 'hi' } })).content)).toContain('echo: hi');
+      } finally {
+        await mcp.close();
+      }
+      const requests = fixture.events.slice(before).filter((event) => event.event === 'request');
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.every((event) => event.auth === 'ok')).toBe(true);
+    } finally {
+      await writeFile(proxyConfigPath(m), proxyText);
+    }
+  });
+
+  it('undo restores every file byte for byte and removes the proxy config it created', async () => {
+    const result = await cli(m, ['undo']);
+    expect(result.code).toBe(0);
+    for (const [file, text] of Object.entries(m.files)) expect(await read(m, file), file).toBe(text);
+    await expect(readFile(proxyConfigPath(m), 'utf8')).rejects.toThrow(/ENOENT/);
+    expect((await cli(m, ['undo'])).stdout).toContain('Nothing to undo');
+  });
+});
+
+describe('undo after the client changed the file', () => {
+  it('leaves the file as it is and names the backup', async () => {
+    const m = await machine();
+    expect((await cli(m, ['migrate', '--yes', '--client', 'cursor'])).code).toBe(0);
+    const file = join(m.home, '.cursor/mcp.json');
+    await writeFile(file, `${await readFile(file, 'utf8')}\n`);
+    const result = await cli(m, ['undo', '--client', 'cursor']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /changed since mcp-keyproxy wrote it, so it was left as it is; the file as it was is .*mcp\.json\.mcp-keyproxy-\d{8}T\d+Z\.bak/,
+    );
+  });
+});
+
+describe('install', () => {
+  it('adds one entry that runs the proxy, and a second run changes nothing', async () => {
+    const m = await machine();
+    await mkdir(dirname(proxyConfigPath(m)), { recursive: true });
+    await writeFile(
+      proxyConfigPath(m),
+      JSON.stringify({ servers: { everything: { command: process.execPath, args: [everythingEntry, 'stdio'] } } }),
+    );
+    const first = await cli(m, ['install', 'everything', '--client', 'codex', '--yes']);
+    expect(first.code).toBe(0);
+    const once = await read(m, '.codex/config.toml');
+    const second = await cli(m, ['install', 'everything', '--client', 'codex', '--yes']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('already runs the proxy; unchanged');
+    expect(await read(m, '.codex/config.toml')).toBe(once);
+    const parsed = parseToml(once) as { model: string; mcp_servers: Record<string, { args: string[]; env_vars: string[] }> };
+    expect(parsed.model).toBe('gpt-5');
+    expect(parsed.mcp_servers.everything?.args).toEqual([binPath, 'run', 'everything', '--config', proxyConfigPath(m)]);
+    expect(parsed.mcp_servers.everything?.env_vars).toEqual(['DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'DISPLAY', 'WAYLAND_DISPLAY']);
+    expect(once).toContain('# Codex settings, kept by migrate');
+  });
+});
+
+describe('clients', () => {
+  it('lists the files found and which entries hold plaintext keys, naming keys but never values', async () => {
+    const m = await machine();
+    const result = await cli(m, ['clients', '--json']);
+    expect(result.code).toBe(0);
+    for (const key of Object.values(m.keys)) expect(result.stdout).not.toContain(key);
+    const found = JSON.parse(result.stdout) as Array<{
+      client: string;
+      scope: string;
+      entries: Array<{ name: string; status: string; keys: string[] }>;
+    }>;
+    expect(found.map((f) => `${f.client}/${f.scope}`).sort()).toEqual([
+      'claude-code/project',
+      'claude-code/user',
+      'claude-desktop/user',
+      'codex/user',
+      'cursor/user',
+      'vscode/user',
+    ]);
+    const desktop = found.find((f) => f.client === 'claude-desktop');
+    expect(desktop?.entries.find((e) => e.name === 'argkey')).toEqual({ name: 'argkey', status: 'plaintext-keys', keys: ['args[3]'] });
+  });
+});
+
+describe('SIGKILL at every step of migrate', () => {
+  it('leaves every file parseable and every key in its file or in the keychain, and a second run finishes the job', async () => {
+    let step = 1;
+    for (; step < 40; step++) {
+      const m = await machine();
+      const child = spawn(process.execPath, [binPath, 'migrate', '--yes'], {
+        env: { ...m.env, MCP_KEYPROXY_TEST_PAUSE_AT_STEP: String(step) },
+        cwd: m.project,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await waitFor(() => stderr.includes('paused after step') || child.exitCode !== null, 20_000);
+      const paused = stderr.includes('paused after step');
+      child.kill('SIGKILL');
+      await waitFor(() => child.exitCode !== null || child.signalCode !== null, 5000);
+      await expectParseable(m);
+      const files = (await Promise.all(Object.keys(m.files).map((file) => read(m, file)))).join('\n');
+      for (const [name, key] of Object.entries(m.keys)) {
+        if (files.includes(key)) continue;
+        const service = (/"?((?:github|openai|search|slack|stripe|linear)-[0-9a-f]{8})/.exec(files.slice(0)) ?? [])[1]?.replace(
+          /^[a-z]+/,
+          name,
+        );
+        expect(await keychainHolds(key, service as string), `step ${step}: ${name}`).toBe(true);
+      }
+      const again = await cli(m, ['migrate', '--yes']);
+      expect(again.code, `step ${step}: ${again.stderr}`).toBe(0);
+      const after = (await Promise.all(Object.keys(m.files).map((file) => read(m, file)))).join('\n');
+      for (const key of Object.values(m.keys)) expect(after, `step ${step}`).not.toContain(key);
+      if (!paused) break;
+    }
+    // Six keys, the record, the proxy config, and a backup and a write for each of six files.
+    expect(step).toBeGreaterThanOrEqual(20);
+  }, 600_000);
+});
