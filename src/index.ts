@@ -1,4 +1,4 @@
-import { runCli } from './cli/program.js';
+import type { CliContext } from './cli/context.js';
 import { ExitCode } from './errors.js';
 import { Scrubber } from './log/scrubber.js';
 import { showsStacks } from './log/stacks.js';
@@ -28,19 +28,20 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
     process.stderr.write(scrubber.scrub(`mcp-keyproxy: unexpected error: ${text}\n`, 'stderr'));
     process.exit(ExitCode.failure);
   });
-  const code = await runCli(
-    argv,
-    {
-      env: process.env,
-      cwd: process.cwd(),
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      openStore: () => (store ??= new KeyringStore()),
-      openDialog: () => nativeCredentialDialog(),
-    },
-    scrubber,
-  );
+  const ctx: CliContext = {
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    openStore: () => (store ??= new KeyringStore()),
+    openDialog: () => nativeCredentialDialog(),
+  };
+  // What a client starts (`run <server>`) builds no commander program and loads none of the other commands: the
+  // program is imported only when needed, so the bundle keeps it and them in chunks of their own.
+  const code =
+    (argv[2] === 'run' ? await (await import('./cli/plain-run.js')).runPlain(argv, ctx, scrubber) : undefined) ??
+    (await (await import('./cli/program.js')).runCli(argv, ctx, scrubber));
   // A keychain call blocked on an unlock prompt would make exit wait for its thread for ever.
   await endBlockedKeychainCalls();
   process.exit(code);

@@ -1,18 +1,15 @@
-import { Writable } from 'node:stream';
-import { inspect } from 'node:util';
 import { Command, CommanderError } from 'commander';
-import { ExitCode, KeyproxyError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { Scrubber } from '../log/scrubber.js';
-import { ReportingStore } from '../secrets/reporting-store.js';
-import type { SecretStore } from '../secrets/store.js';
 import { auditCommand } from './audit.js';
 import { clientsCommand } from './clients.js';
 import { consentCommand } from './consent.js';
-import { writeLine, type CliContext } from './context.js';
+import type { CliContext } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { installCommand } from './install.js';
 import { migrateCommand } from './migrate.js';
 import { runCommand } from './run.js';
+import { reportFailure, scrubbedContext } from './scrubbed-context.js';
 import { secretsClearCommand } from './secrets-clear.js';
 import { secretsDeleteCommand } from './secrets-delete.js';
 import { secretsListCommand } from './secrets-list.js';
@@ -66,54 +63,6 @@ export async function runCli(argv: readonly string[], given: CliContext, scrubbe
       // --help and --version end here too, with exit code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    if (error instanceof KeyproxyError) {
-      writeLine(ctx.stderr, `mcp-keyproxy: ${error.message}`);
-      return error.exitCode;
-    }
-    writeLine(ctx.stderr, `mcp-keyproxy: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-    return ExitCode.failure;
+    return reportFailure(ctx.stderr, error);
   }
-}
-
-/** `ctx` with a store that registers every value it handles with `scrubber`, and a stderr that it scrubs. */
-function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext {
-  const known = new Set<string>();
-  const register = (server: string, name: string, value: string): void => {
-    const key = `${server}/${name}\u0000${value}`;
-    if (known.has(key)) return;
-    known.add(key);
-    // Node's own errors quote a value as inspect() does (escaping control characters): scrub that spelling too.
-    const quoted = inspect(value).slice(1, -1);
-    try {
-      scrubber.add(`${server}/${name}`, value);
-      if (quoted !== value) scrubber.add(`${server}/${name}`, quoted);
-    } catch (error) {
-      // Too short to scrub: the proxy refuses to inject such a value, and a read or write must not fail here.
-      if (!(error instanceof KeyproxyError)) throw error;
-    }
-  };
-  let store: SecretStore | undefined;
-  return {
-    ...ctx,
-    stderr: scrubbingStream(ctx.stderr, scrubber),
-    openStore: () => (store ??= new ReportingStore(ctx.openStore(), register)),
-  };
-}
-
-/**
- * A stream that writes each chunk, scrubbed, to `stream` at once (callers write whole lines). It completes every
- * write synchronously, so nothing waits in it when the process exits. stdout is not wrapped: for `run` it is the
- * JSON-RPC channel, which the proxy scrubs itself and whose backpressure must reach the proxy.
- */
-function scrubbingStream(stream: Writable, scrubber: Scrubber): Writable {
-  const scrubbed = new Writable({
-    decodeStrings: false,
-    write(chunk: string | Buffer, _encoding, callback) {
-      stream.write(scrubber.scrub(typeof chunk === 'string' ? chunk : chunk.toString('utf8'), 'stderr'));
-      callback();
-    },
-  });
-  // readline (the confirmation of `secrets clear`) asks its output whether it is a terminal.
-  Object.defineProperty(scrubbed, 'isTTY', { get: () => (stream as { isTTY?: boolean }).isTTY });
-  return scrubbed;
 }

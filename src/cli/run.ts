@@ -44,6 +44,15 @@ export function runCommand(ctx: CliContext, setExitCode: (code: number) => void)
     });
 }
 
+/** `run <server>` with its options parsed already: the bin's fast path (plain-run.ts), which skips commander. */
+export function runServer(
+  ctx: CliContext,
+  serverName: string,
+  options: Pick<RunOptions, 'config' | 'headless' | 'logLevel'>,
+): Promise<number> {
+  return run(ctx, serverName, options, []);
+}
+
 async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions, command: string[]): Promise<number> {
   const scrubber = new Scrubber();
   // Human-readable lines for a person at a terminal; JSON lines for a client (stderr is then a pipe).

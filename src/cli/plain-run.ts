@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import type { Scrubber } from '../log/scrubber.js';
+import type { CliContext } from './context.js';
+import { runServer } from './run.js';
+import { reportFailure, scrubbedContext } from './scrubbed-context.js';
+
+/** `run <server>` with the options an MCP client entry gives it, parsed. */
+export interface PlainRun {
+  serverName: string;
+  options: { config?: string; headless?: boolean; logLevel?: LogLevel };
+}
+
+/**
+ * `argv` (as `process.argv`) when it is `run <server>` with at most `--config`/`-c`, `--headless` and a valid
+ * `--log-level`, the shape every client entry has; undefined for anything else (help, inline servers, the
+ * aggregate, a mistake), which commander parses and explains.
+ */
+export function plainRunArgs(argv: readonly string[]): PlainRun | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.slice(2),
+      options: { config: { type: 'string', short: 'c' }, headless: { type: 'boolean' }, 'log-level': { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch {
+    return undefined;
+  }
+  const { positionals, values } = parsed;
+  const [command, serverName] = positionals;
+  if (positionals.length !== 2 || command !== 'run' || serverName === undefined || serverName.startsWith('-')) return undefined;
+  const logLevel = values['log-level'];
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) return undefined;
+  return {
+    serverName,
+    options: {
+      ...(values.config === undefined ? {} : { config: values.config }),
+      ...(values.headless === undefined ? {} : { headless: values.headless }),
+      ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    },
+  };
+}
+
+/**
+ * Runs `run <server>` without loading commander or the other commands, when `argv` has the plain shape (see
+ * `plainRunArgs`): what every client start does. Resolves with the exit code, or undefined when `argv` is for
+ * commander (`runCli`). Runs in the same scrubbed context and reports errors the same way as `runCli`.
+ */
+export async function runPlain(argv: readonly string[], given: CliContext, scrubber: Scrubber): Promise<number | undefined> {
+  const plain = plainRunArgs(argv);
+  if (!plain) return undefined;
+  const ctx = scrubbedContext(given, scrubber);
+  try {
+    return await runServer(ctx, plain.serverName, plain.options);
+  } catch (error) {
+    return reportFailure(ctx.stderr, error);
+  }
+}
