@@ -135,6 +135,7 @@ describe('dialog driver with the GTK dialog', () => {
     for (const [button, decision] of [
       ['Allow once', 'once'],
       ['Allow for session', 'session'],
+      ['Allow always', 'always'],
       ['Deny', 'deny'],
     ]) {
       const p = prompt(gtk, consent);

@@ -191,11 +191,12 @@ describe('native dialog (GTK, linux)', () => {
     for (const [name, decision] of [
       ['Allow once', 'once'],
       ['Allow for session', 'session'],
+      ['Allow always', 'always'],
       ['Deny', 'deny'],
     ]) {
       const dialog = open(confirm);
       const dump = await driver.dump(dialog);
-      expect(dump.buttons.map((b) => b.name)).toEqual(['Deny', 'Allow for session', 'Allow once']);
+      expect(dump.buttons.map((b) => b.name)).toEqual(['Deny', 'Allow always', 'Allow for session', 'Allow once']);
       expect(dump.entries).toEqual([]);
       await driver.run(dialog, [{ op: 'press', name: name as string }]);
       const result = await dialog.process;
