@@ -1,5 +1,7 @@
+import { homedir } from 'node:os';
 import { KeyproxyError } from '../errors.js';
 import { isSecretName, SECRET_NAME_RULE } from './names.js';
+import { expandHome } from './paths.js';
 import type { LocalServerConfig, RemoteServerConfig, ServerConfig } from './schema.js';
 import { isLocalServer } from './types.js';
 import { secretsSetCommand } from '../secrets/hints.js';
@@ -156,7 +158,10 @@ export function resolveServerEnv(
   return resolveRecord('env', server.env, lookupFrom(secrets, parentEnv));
 }
 
-/** `command`, `args` and `cwd` with `${env:VAR}` resolved (secrets never reach argv: the loader refuses them). */
+/**
+ * `command`, `args` and `cwd` with `${env:VAR}` resolved (secrets never reach argv: the loader refuses them), and a
+ * leading `~` of `cwd` expanded.
+ */
 export function resolveServerCommand(
   server: LocalServerConfig,
   parentEnv: NodeJS.ProcessEnv,
@@ -165,7 +170,8 @@ export function resolveServerCommand(
   return {
     command: resolveField('command', server.command, lookup),
     args: server.args.map((arg, index) => resolveField(`args[${index}]`, arg, lookup)),
-    cwd: server.cwd === undefined ? undefined : resolveField('cwd', server.cwd, lookup),
+    // A leading ~ is the home folder, as in a shell: nothing expanded it on its way from the JSON file.
+    cwd: server.cwd === undefined ? undefined : expandHome(resolveField('cwd', server.cwd, lookup), parentEnv.HOME || homedir()),
   };
 }
 

@@ -117,6 +117,13 @@ describe('server helpers', () => {
     });
   });
 
+  it('expands a leading ~ of cwd to the HOME of the environment, after resolving references', () => {
+    const withCwd = (cwd: string) => localServerSchema.parse({ command: 'srv', cwd });
+    expect(resolveServerCommand(withCwd('~/work/${env:PROJECT}'), { HOME: '/home/ann', PROJECT: 'p1' }).cwd).toBe('/home/ann/work/p1');
+    expect(resolveServerCommand(withCwd('~'), { HOME: '/home/ann' }).cwd).toBe('/home/ann');
+    expect(resolveServerCommand(withCwd('/srv/~/x'), { HOME: '/home/ann' }).cwd).toBe('/srv/~/x');
+  });
+
   it('resolves a remote server, percent-encoding secrets in the URL only', () => {
     const resolved = resolveRemoteServer(
       remote,
