@@ -347,6 +347,9 @@ describe('consent before stored secrets are used', () => {
     const { client, asked } = await consentingClient('deny');
     try {
       await waitFor(() => asked.length > 0);
+      // Answered: a connect call made while the prompt is still open would join it instead of asking again.
+      const deniedShown = async () => (await client.listTools()).tools.some((tool) => tool.description?.includes('denied'));
+      expect(await waitFor(deniedShown, 10_000)).toBe(true);
       const denied = await client.callTool({ name: 'get-env', arguments: {} });
       expect(denied.isError).toBe(true);
       expect(textOf(denied)).toContain(`connect_${consentServer}`);
