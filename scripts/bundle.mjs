@@ -18,6 +18,21 @@ for (const file of readdirSync('dist', { recursive: true })
 }
 buildId.update(readFileSync('package-lock.json'));
 
+// pino starts a transport (pino.transport) in a worker thread loaded from pino's own files, which a bundle does not
+// have; src/log/logger.ts writes through pino.destination and never starts one. thread-stream, the transports'
+// worker plumbing, is replaced by a stub that says so if anything ever asks for it: nothing to evaluate at start.
+const noTransports = {
+  name: 'no-pino-transports',
+  setup(build) {
+    build.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'no-pino-transports' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-pino-transports' }, () => ({
+      contents:
+        "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not in the mcp-keyproxy bundle: log through pino.destination'); } };",
+      loader: 'js',
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: ['dist/index.js'],
   outdir: 'dist/bundle',
@@ -47,6 +62,7 @@ const result = await build({
   // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module esbuild's
   // require shim needs a real `require` in scope to do that.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  plugins: [noTransports],
   logLevel: 'warning',
   // Which input went into which chunk, and which chunk imports which: test/unit/bundle/stdio-chunk.test.ts reads it
   // to check that the stdio path loads no zod. Written beside dist/bundle/, not in it, so the package leaves it out.

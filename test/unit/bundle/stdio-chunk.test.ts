@@ -66,6 +66,8 @@ function stdioPathStarts(meta: Metafile): string[] {
   for (const entry of entries) expect(Object.keys(meta.outputs), `${entry} (imported by the bin) is not in the build`).toContain(entry);
   return [
     ...entries,
+    // Not a static import: src/index.ts loads the fast path of run <server> with import().
+    chunkHolding(meta, bundleInput('src/cli/plain-run.ts')),
     chunkHolding(meta, bundleInput('src/proxy/serve.ts')),
     chunkHolding(meta, bundleInput('src/proxy/local/launch-local.ts')),
     // Not a static import: serve.ts loads the router with import() on every transparent start.
@@ -87,6 +89,41 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
   it('reaches no zod through static imports', () => {
     const offending = reachedFromStdioPath(readMetafile(), isZod);
     expect(offending, 'zod is loaded on the stdio path: import it lazily (await import) where it is needed').toEqual([]);
+  });
+
+  // A local server needs none of these: they load only for what needs them.
+  for (const [what, isUnwanted, fix] of [
+    [
+      'pino transports (thread-stream)',
+      (input: string) => input.includes('node_modules/thread-stream/'),
+      'scripts/bundle.mjs replaces thread-stream with a stub: keep it',
+    ],
+    [
+      'remote or OAuth code',
+      (input: string) =>
+        input.startsWith('dist/proxy/remote/') ||
+        /node_modules\/@modelcontextprotocol\/sdk\/dist\/esm\/client\/(streamableHttp|sse|auth)\.js$/.test(input),
+      'load it only for a remote server (launch.ts, loadRemote)',
+    ],
+    [
+      'the other commands',
+      (input: string) => /^dist\/cli\/(program|secrets-\w+|doctor|audit|consent|install|migrate|clients|undo)\.js$/.test(input),
+      'src/index.ts imports cli/program.ts only for what is not a plain run <server> (cli/plain-run.ts)',
+    ],
+  ] as const) {
+    it(`reaches no ${what} through static imports`, () => {
+      expect(reachedFromStdioPath(readMetafile(), isUnwanted), `${what} on the stdio path: ${fix}`).toEqual([]);
+    });
+  }
+
+  it('sees the commands and the remote code where they are (so the checks above are not vacuous)', () => {
+    const meta = readMetafile();
+    const program = staticallyReachable(meta, [chunkHolding(meta, bundleInput('src/cli/program.ts'))]);
+    const remote = staticallyReachable(meta, [chunkHolding(meta, bundleInput('src/proxy/remote/launch-remote.ts'))]);
+    const holds = (chunks: Map<string, string[]>, input: string) =>
+      [...chunks.keys()].some((chunk) => input in (meta.outputs[chunk]?.inputs ?? {}));
+    expect(holds(program, bundleInput('src/cli/secrets-set.ts'))).toBe(true);
+    expect(holds(remote, bundleInput('src/proxy/remote/session-transport.ts'))).toBe(true);
   });
 
   // Only a person at a terminal needs these: human-readable logs (stderr is a TTY) and the hidden prompt.
