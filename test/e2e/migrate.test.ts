@@ -196,7 +196,7 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
     }
     const tag = /github-([0-9a-f]{8})/.exec(migrated['.config/Claude/claude_desktop_config.json'] ?? '')?.[1];
     for (const name of ['github', 'openai', 'search', 'slack', 'stripe', 'linear'] as const) {
-      expect(await keychainHolds(m.keys[name], `${name}-${tag}`), name).toBe(true);
+      expect(await keychainHolds(m.keys[name] ?? '-', `${name}-${tag}`), name).toBe(true);
     }
     await expectParseable(m);
   });
