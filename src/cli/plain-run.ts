@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import type { Scrubber } from '../log/scrubber.js';
 import type { CliContext } from './context.js';
-import { runServer } from './run.js';
+import { runServer } from './serve-run.js';
 import { reportFailure, scrubbedContext } from './scrubbed-context.js';
 
 /** `run <server>` with the options an MCP client entry gives it, parsed. */

@@ -106,8 +106,13 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       'load it only for a remote server (launch.ts, loadRemote)',
     ],
     [
+      'commander',
+      (input: string) => input.includes('node_modules/commander/'),
+      'cli/plain-run.ts and cli/serve-run.ts must not import commander: only the wiring in cli/run.ts does',
+    ],
+    [
       'the other commands',
-      (input: string) => /^dist\/cli\/(program|secrets-\w+|doctor|audit|consent|install|migrate|clients|undo)\.js$/.test(input),
+      (input: string) => /^dist\/cli\/(program|run|secrets-\w+|doctor|audit|consent|install|migrate|clients|undo)\.js$/.test(input),
       'src/index.ts imports cli/program.ts only for what is not a plain run <server> (cli/plain-run.ts)',
     ],
   ] as const) {

@@ -1,0 +1,123 @@
+import { openAuditLog } from '../audit/open.js';
+import { defaultConsentPath, fileConsentStore } from '../consent/file-store.js';
+import { findServer } from '../config/load.js';
+import type { ServerConfig } from '../config/schema.js';
+import type { LoadedConfig } from '../config/types.js';
+import { ExitCode, KeyproxyError } from '../errors.js';
+import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
+import { Scrubber } from '../log/scrubber.js';
+import { patternGuard } from '../proxy/core/pattern-guard.js';
+import { enterProxyChain } from '../proxy/core/proxy-chain.js';
+import { systemClock } from '../proxy/core/clock.js';
+import { launchDownstream } from '../proxy/launch.js';
+import type { ServeDeps } from '../proxy/downstream/deps.js';
+import { serveServer } from '../proxy/serve.js';
+import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
+import { markStartup } from '../timing/startup-trace.js';
+import { packageVersion } from '../version.js';
+import type { CliContext } from './context.js';
+import { isHeadless } from './headless.js';
+import { configForRun, type InlineOptions } from './inline-server.js';
+
+/**
+ * What `mcp-keyproxy run` does once its arguments are parsed, by commander (run.ts) or by the bin's fast path
+ * (plain-run.ts). Kept apart from the commander wiring so that a client's start never loads commander.
+ */
+
+/** The options of `run`. */
+export interface RunOptions extends InlineOptions {
+  headless?: boolean;
+  logLevel?: LogLevel;
+  only?: string;
+}
+
+/** `run <server>` with its options parsed already: the bin's fast path (plain-run.ts), which loads no commander. */
+export function runServer(
+  ctx: CliContext,
+  serverName: string,
+  options: Pick<RunOptions, 'config' | 'headless' | 'logLevel'>,
+): Promise<number> {
+  return run(ctx, serverName, options, []);
+}
+
+/** `mcp-keyproxy run [server] [-- command…]`: the proxy itself, until it stops; resolves with the exit code. */
+export async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions, command: string[]): Promise<number> {
+  const scrubber = new Scrubber();
+  // Human-readable lines for a person at a terminal; JSON lines for a client (stderr is then a pipe).
+  const sink = (ctx.stderr as { isTTY?: boolean }).isTTY ? await prettySink(scrubber, { colorize: !ctx.env.NO_COLOR }) : undefined;
+  const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber, sink });
+  markStartup('configStart');
+  const config = await configForRun(ctx, serverName, options, command);
+  markStartup('configRead');
+  for (const warning of config.warnings) logger.warn(warning);
+  // Before anything starts: a server entry that runs this very proxy again is refused here, once.
+  const parentEnv = enterProxyChain(ctx.env, `${config.path}#${serverName ?? (options.only ? `only:${options.only}` : '*')}`);
+  if (serverName !== undefined && options.only !== undefined) {
+    throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
+  }
+  const headless = isHeadless(options.headless, ctx.env);
+  const audit = openAuditLog({ env: ctx.env, onError: (error) => logger.warn({ err: error }, 'the audit log cannot be written') });
+  scrubber.onhit = (hit) => audit.scrubHit(hit.server, hit.name, hit.where, hit.count);
+  const deps: ServeDeps = {
+    audit,
+    consent: fileConsentStore(defaultConsentPath(ctx.env)),
+    store: ctx.openStore(),
+    logger,
+    scrubber,
+    dialog: ctx.openDialog(),
+    guard: patternGuard(
+      Object.entries(config.servers).flatMap(([name, server]) => (server.block_secret_patterns ? [name] : [])),
+      { audit, logger },
+    ),
+    openFront: async () => new StdioFrontTransport(ctx.stdin, ctx.stdout),
+    launcher: launchDownstream,
+    clock: systemClock,
+  };
+  const common = { headless, parentEnv, version: packageVersion };
+  const proxy =
+    serverName === undefined
+      ? await (
+          await import('../proxy/aggregate/serve-aggregate.js')
+        ).serveAggregate({ ...common, servers: selectServers(config, options.only), separator: config.toolSeparator }, deps)
+      : await serveServer({ ...common, serverName, server: findServer(config, serverName) }, deps);
+
+  // StdioFrontTransport does not close at the end of stdin: the client closing it means "stop".
+  const stop = (reason: string) => () => {
+    logger.info({ reason }, 'stopping');
+    void proxy.stop();
+  };
+  ctx.stdin.once('end', stop('client closed stdin'));
+  process.once('SIGTERM', stop('SIGTERM'));
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    stop('SIGINT')();
+  });
+  const exitCode = await proxy.finished;
+  audit.close();
+  return interrupted ? ExitCode.interrupted : exitCode;
+}
+
+/** The servers `run` serves with no server name: the enabled ones, or those named by `--only`, in config order. */
+function selectServers(config: LoadedConfig, only: string | undefined): Array<[string, ServerConfig]> {
+  const names = only
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  for (const name of names ?? []) findServer(config, name);
+  const selected = Object.entries(config.servers).filter(([name, server]) => (names ? names.includes(name) : server.enabled));
+  if (selected.length === 0) {
+    throw new KeyproxyError(
+      'CONFIG_INVALID',
+      `no server to serve in ${config.path}: every server has "enabled": false. Enable one, or name it: mcp-keyproxy run <server>.`,
+    );
+  }
+  return selected;
+}
+
+function logLevel(flag: LogLevel | undefined, env: NodeJS.ProcessEnv): LogLevel {
+  const fromEnv = env.MCP_KEYPROXY_LOG_LEVEL?.toLowerCase();
+  if (flag) return flag;
+  if (fromEnv && (LOG_LEVELS as readonly string[]).includes(fromEnv)) return fromEnv as LogLevel;
+  return 'info';
+}
