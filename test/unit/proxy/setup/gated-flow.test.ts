@@ -439,6 +439,51 @@ describe('gated server: remembered consent ("Allow always")', () => {
     await vi.waitFor(() => expect(again.client.elicitations).toHaveLength(1), WAIT);
   });
 
+  it.each([
+    ['always', 'starts without a prompt of its own'],
+    ['once', 'does not open a window, and says to call connect again'],
+  ] as const)('a second proxy whose connect comes while the first asks: one prompt; after "%s" it %s', async (answer) => {
+    const consent = memoryConsentStore();
+    const first = inMemoryDeps({ initial, consent });
+    const second = inMemoryDeps({ initial, consent });
+    let decide!: (decision: ConsentDecision) => void;
+    first.dialog.onConfirm = () => new Promise((resolve) => (decide = resolve));
+    second.dialog.onConfirm = () => 'once';
+    const runningFirst = await serveServer(serveOptions('gh', SERVER), first.deps);
+    const runningSecond = await serveServer(serveOptions('gh', SERVER), second.deps);
+    const clientFirst = await connectClient(first.clientTransport);
+    const clientSecond = await connectClient(second.clientTransport);
+    try {
+      const toldFirst = await clientFirst.client.callTool({ name: 'connect_gh', arguments: {} });
+      expect(resultText(toldFirst)).toContain(`with the code ${first.dialog.confirms[0]!.code}`);
+      const toldSecond = await clientSecond.client.callTool({ name: 'connect_gh', arguments: {} });
+      expect(resultText(toldSecond)).toContain('Another mcp-keyproxy process');
+      expect(second.dialog.confirms).toHaveLength(0);
+
+      decide(answer);
+      await vi.waitFor(() => expect(first.launcher.launches).toHaveLength(1), WAIT);
+      if (answer === 'always') {
+        await vi.waitFor(() => expect(second.launcher.launches).toHaveLength(1), WAIT);
+        expect(eventsNamed(second.auditSink.events, 'consent')).toEqual([expect.objectContaining({ decision: 'remembered' })]);
+      } else {
+        await vi.waitFor(
+          async () => expect((await listTools(clientSecond))[0]?.description).toContain('another mcp-keyproxy process'),
+          WAIT,
+        );
+        expect(second.launcher.launches).toHaveLength(0);
+        // Asked again, it asks here.
+        await clientSecond.client.callTool({ name: 'connect_gh', arguments: {} });
+        await vi.waitFor(() => expect(second.launcher.launches).toHaveLength(1), WAIT);
+      }
+      expect(second.dialog.confirms).toHaveLength(answer === 'always' ? 0 : 1);
+    } finally {
+      await clientFirst.close();
+      await clientSecond.close();
+      await runningFirst.stop();
+      await runningSecond.stop();
+    }
+  });
+
   it('"consent": "dialog" never asks by elicitation, even a client that has it: the native dialog, when connect is called', async () => {
     const consent = memoryConsentStore();
     const { proxy, client } = await serveWith(consent, { ...SERVER, consent: 'dialog' }, 'always');
