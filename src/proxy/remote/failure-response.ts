@@ -1,5 +1,5 @@
 import type { JSONRPCErrorResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { httpStatusOf, isAuthStatus } from './http-errors.js';
+import { httpStatusOf, isAuthStatus, specErrorOf } from './http-errors.js';
 import { secretsSetCommand } from '../../secrets/hints.js';
 
 /** JSON-RPC error code sent to the client when the remote server refuses the configured credentials. */
@@ -41,10 +41,15 @@ function errorResponse(id: RequestId, code: number, message: string, data?: Reco
   return { jsonrpc: '2.0', id, error: { code, message, ...(data ? { data } : {}) } };
 }
 
-/** The answer to a request whose HTTP exchange failed: the rejected-key message for 401/403, else what failed. */
+/**
+ * The answer to a request whose HTTP exchange failed: the rejected-key message for 401/403, the server's own
+ * JSON-RPC error unchanged when a 4xx body carried one (see `specErrorOf`), else what failed.
+ */
 export function failureResponse(id: RequestId, error: unknown, context: FailureContext): JSONRPCErrorResponse {
   const { serverName, secretNames } = context;
   const status = httpStatusOf(error);
+  const spec = specErrorOf(error);
+  if (spec !== undefined) return { jsonrpc: '2.0', id, error: spec };
   const data = { server: serverName, ...(status === undefined ? {} : { httpStatus: status }) };
   if (isAuthStatus(status)) return errorResponse(id, AUTH_REJECTED_CODE, authRejectedMessage(serverName, status, secretNames), data);
   return errorResponse(

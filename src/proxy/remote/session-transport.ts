@@ -3,7 +3,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '../wire/json-rpc.js';
 import type { Logger } from 'pino';
 import { authRejectedMessage, failureResponse, streamEndedResponse } from './failure-response.js';
-import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallbackStatus } from './http-errors.js';
+import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallback } from './http-errors.js';
 import type { RemoteKind, SdkClientTransport } from './inner-transport.js';
 import { InFlightRequests } from './in-flight.js';
 import { SessionReplay } from './session-replay.js';
@@ -157,7 +157,7 @@ export class RemoteSessionTransport implements Transport {
     used: SdkClientTransport | undefined,
   ): Promise<void> {
     const status = httpStatusOf(error);
-    if (isInitializeRequest(message) && this.options.mode === 'auto' && this.kind === 'http' && isSseFallbackStatus(status)) {
+    if (isInitializeRequest(message) && this.options.mode === 'auto' && this.kind === 'http' && isSseFallback(error)) {
       this.options.logger.info({ server: this.options.serverName, status }, 'no Streamable HTTP endpoint; falling back to SSE');
       if (this.inner) this.retire(this.inner);
       this.opening = this.open('sse');

@@ -168,6 +168,42 @@ describe('RemoteSessionTransport', () => {
     expect(received).toMatchObject([{ id: 0, result: { protocolVersion: '2025-06-18' } }]);
   });
 
+  it('passes a spec error in a 4xx body to the client unchanged, with its request id, and does not fall back to SSE', async () => {
+    const unsupported = { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2026-07-28'] } };
+    const http = new FakeInner('http', () => {
+      throw new StreamableHTTPError(400, `Error POSTing to endpoint: ${JSON.stringify({ jsonrpc: '2.0', id: null, error: unsupported })}`);
+    });
+    const { transport, received, created, errors } = setup([http]);
+    await transport.start();
+    await transport.send(initialize);
+    await transport.send(call(4));
+    await settle();
+    expect(created).toEqual(['http']);
+    expect(received).toEqual([
+      { jsonrpc: '2.0', id: 0, error: unsupported },
+      { jsonrpc: '2.0', id: 4, error: unsupported },
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('passes a 404 "method not found" through without replacing the session', async () => {
+    const methodNotFound = { code: -32601, message: 'Method not found: server/discover' };
+    const first = new FakeInner('http', (message, inner) => {
+      if ('method' in message && message.method === 'server/discover') {
+        throw new StreamableHTTPError(
+          404,
+          `Error POSTing to endpoint: ${JSON.stringify({ jsonrpc: '2.0', id: 9, error: methodNotFound })}`,
+        );
+      }
+      healthy(message, inner);
+    });
+    const { transport, received, created } = setup([first]);
+    await transport.send(initialize);
+    await transport.send({ jsonrpc: '2.0', id: 9, method: 'server/discover' });
+    expect(created).toEqual(['http']);
+    expect(received.at(-1)).toEqual({ jsonrpc: '2.0', id: 9, error: methodNotFound });
+  });
+
   it('does not fall back when the transport is pinned to http', async () => {
     const http = new FakeInner('http', () => {
       throw new StreamableHTTPError(404, 'Error POSTing to endpoint: not found');
