@@ -439,10 +439,10 @@ describe('gated server: remembered consent ("Allow always")', () => {
     await vi.waitFor(() => expect(again.client.elicitations).toHaveLength(1), WAIT);
   });
 
-  it.each([
+  it.each<['always' | 'once', string]>([
     ['always', 'starts without a prompt of its own'],
     ['once', 'does not open a window, and says to call connect again'],
-  ] as const)('a second proxy whose connect comes while the first asks: one prompt; after "%s" it %s', async (answer) => {
+  ])('a second proxy whose connect comes while the first asks: one prompt; after "%s" it %s', async (answer) => {
     const consent = memoryConsentStore();
     const first = inMemoryDeps({ initial, consent });
     const second = inMemoryDeps({ initial, consent });
