@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-import module from 'node:module';
-
 // The first moment of our own code, for MCP_KEYPROXY_TRACE_STARTUP (src/timing/startup-trace.ts).
 const binStart = performance.now();
 
-// Node ≥ 22.1 keeps compiled code between runs: the proxy starts faster from the second run on.
-module.enableCompileCache?.();
 // The esbuild bundle of dist/ (scripts/bundle.mjs): far fewer files to load than the tsc output.
 const { main } = await import('../dist/bundle/index.js');
 await main(process.argv, binStart);
