@@ -81,6 +81,13 @@ export function runsProxy(entry: Record<string, unknown>): boolean {
   return words.some((word) => /mcp-keyproxy/.test(word));
 }
 
+/** The variable names a Codex entry passes on from Codex's environment (`env_vars`). */
+function passedVariables(entry: Record<string, unknown>): string[] {
+  return Array.isArray(entry.env_vars)
+    ? entry.env_vars.filter((name): name is string => typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    : [];
+}
+
 /** The client entry for a proxy server: the client's own keys kept, the connection replaced by the proxy. */
 export function clientEntryFor(file: ClientFile, launch: { command: string; args: string[] }, own: Record<string, unknown> = {}) {
   const kept = Object.fromEntries(Object.entries(own).filter(([key]) => !connectionKeys.has(key)));
@@ -88,7 +95,8 @@ export function clientEntryFor(file: ClientFile, launch: { command: string; args
     ...(file.writesType ? { type: 'stdio' } : {}),
     command: launch.command,
     args: launch.args,
-    ...(file.client === 'codex' ? { env_vars: [...CODEX_ENV_VARS] } : {}),
+    // Codex passes only the variables env_vars names: the entry's own stay, beside those the keychain and dialog need.
+    ...(file.client === 'codex' ? { env_vars: [...new Set([...passedVariables(own), ...CODEX_ENV_VARS])] } : {}),
     ...kept,
   };
 }
@@ -139,7 +147,16 @@ export function planEntry(
         args: found.args,
       };
     }
-    proxyServer = { command, args: proxyArgs, env: proxyEnv, ...(cwd ? { cwd } : {}), secrets };
+    // What the client passed on by name now reaches the proxy, which hands it on only when told to (inherit_env).
+    const inherited = passedVariables(entry);
+    proxyServer = {
+      command,
+      args: proxyArgs,
+      env: proxyEnv,
+      ...(cwd ? { cwd } : {}),
+      ...(inherited.length > 0 ? { inherit_env: inherited } : {}),
+      secrets,
+    };
   } else if (url !== undefined) {
     const proxyHeaders = carry('headers', headers);
     if (!proxyHeaders)

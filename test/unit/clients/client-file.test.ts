@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clientFiles, type ClientFile } from '../../../src/clients/catalog.js';
 import { readEntries, setEntry } from '../../../src/clients/client-file.js';
 import { findCredentials } from '../../../src/clients/credentials.js';
+import { isPlan, planEntry } from '../../../src/clients/plan.js';
 
 const files = clientFiles({ platform: 'linux', env: {}, home: '/h', cwd: '/p', listDir: () => [] });
 const codex = files.find((f) => f.client === 'codex') as ClientFile;
@@ -72,5 +73,19 @@ describe('literal credentials', () => {
     ]);
     expect(found.literals[2]?.value).toBe('abcdefghijkl');
     expect(found.args).toEqual([{ index: 1, looksLike: 'a GitHub token' }]);
+  });
+});
+
+describe('a Codex entry with env_vars of its own', () => {
+  it('keeps them in the client entry beside the keychain and display variables, and has the proxy hand them on', () => {
+    const plan = planEntry(
+      codex,
+      { name: 'j', entry: { command: 'java', env_vars: ['JAVA_HOME'], env: { API_KEY: 'abcdefgh12345678' } } },
+      { launcher: { command: 'node', args: ['bin'] }, configPath: '/c.json', serverName: (wanted) => wanted },
+    );
+    expect(isPlan(plan)).toBe(true);
+    if (!isPlan(plan)) return;
+    expect(plan.clientEntry.env_vars).toEqual(['JAVA_HOME', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'DISPLAY', 'WAYLAND_DISPLAY']);
+    expect(plan.proxyServer).toMatchObject({ inherit_env: ['JAVA_HOME'], env: { API_KEY: '${secret:API_KEY}' } });
   });
 });
