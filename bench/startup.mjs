@@ -7,27 +7,53 @@
 // the pipe hop (a bare Node process that only copies bytes: the floor of any extra process), and behind
 // `mcp-keyproxy run <server>` with 10 secrets in the keychain. Then the proxy's own breakdown, from the one line
 // MCP_KEYPROXY_TRACE_STARTUP=1 makes it print (src/timing/startup-trace.ts), medians of the same starts.
+//
+// Then the per-message path and memory, in one run, against the same pipe hop: echo p50/p99 and calls/s (the three
+// targets take turns in blocks), an 8 MB result (test/fixtures/big-result-server.mjs; median of BIG_RUNS, in
+// turns) against direct, and the resident memory of the hop process and of the proxy process, idle (after the
+// warm-up) and at its peak (VmHWM, after the 8 MB results).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearSecrets, everything, fmt, median, nodeTarget, proxyTarget, root, setSecret, writeConfig } from './lib.mjs';
+import {
+  clearSecrets,
+  echoInTurns,
+  everything,
+  fmt,
+  median,
+  nodeTarget,
+  percentile,
+  proxyTarget,
+  ratio,
+  root,
+  sdkClient,
+  setSecret,
+  warmUp,
+  writeConfig,
+} from './lib.mjs';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 15);
+const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
+const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 5);
+const fixture = join(root, 'test/fixtures/big-result-server.mjs');
 const SECRETS = 10;
 /** The proxy may be at most this many ms slower to start than the pipe hop (issue 17). */
 const MARGIN_MS = 25;
 
 const serverName = `bench-startup-${process.pid}`;
 const secretNames = Array.from({ length: SECRETS }, (_, i) => `KEY_${i}`);
-const configPath = writeConfig({
-  [serverName]: {
-    command: process.execPath,
-    args: [everything, 'stdio'],
-    env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
-    secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
-    confirm: false,
-  },
+const bigName = `${serverName}-big`;
+const withSecrets = (args) => ({
+  command: process.execPath,
+  args,
+  env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
+  secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
+  confirm: false,
 });
-for (const name of secretNames) setSecret(configPath, serverName, name, `bench-secret-value-${name}-${'x'.repeat(24)}`);
+const configPath = writeConfig({ [serverName]: withSecrets([everything, 'stdio']), [bigName]: withSecrets([fixture]) });
+for (const server of [serverName, bigName]) {
+  for (const name of secretNames) setSecret(configPath, server, name, `bench-secret-value-${name}-${'x'.repeat(24)}`);
+}
 
 const initialize = `${JSON.stringify({
   jsonrpc: '2.0',
@@ -81,9 +107,16 @@ const targets = {
   // The same start, asked for its trace: a separate target, so the figure above carries no tracing at all.
   'mcp-keyproxy, traced': () => startMcp(proxy, { MCP_KEYPROXY_TRACE_STARTUP: '1' }),
 };
+// BENCH_COMPARE_BIN=<another checkout>/bin/mcp-keyproxy.js: that build too (e.g. before a change), in the same run.
+const compareBin = process.env.BENCH_COMPARE_BIN;
+if (compareBin) {
+  const other = { ...proxy, args: [compareBin, ...proxy.args.slice(1)] };
+  targets['compared build'] = () => startMcp(other);
+  targets['compared build, traced'] = () => startMcp(other, { MCP_KEYPROXY_TRACE_STARTUP: '1' });
+}
 
 const times = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
-const traces = [];
+const traces = { 'mcp-keyproxy, traced': [], 'compared build, traced': [] };
 // One start of each first, not counted: the disk cache and the config cache are warm for every counted start.
 for (const start of Object.values(targets)) await start();
 for (let i = 0; i < STARTS; i++) {
@@ -91,10 +124,9 @@ for (let i = 0; i < STARTS; i++) {
     const { ms, stderr } = await start();
     times[name].push(ms);
     const line = stderr?.split('\n').find((text) => text.startsWith('{"startupTrace"'));
-    if (line) traces.push(JSON.parse(line).startupTrace);
+    if (line) traces[name].push(JSON.parse(line).startupTrace);
   }
 }
-clearSecrets(serverName);
 
 const m = Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
 console.log(`start-up, spawn to initialize answered (node -e 0: to exit); median of ${STARTS} interleaved starts each`);
@@ -121,16 +153,80 @@ const stages = [
   ['spawned → child first byte', 'spawned', 'childFirstByte'],
   ['child first byte → first byte to client', 'childFirstByte', 'firstByteOut'],
 ];
-if (traces.length > 0) {
-  console.log(`mcp-keyproxy's own breakdown (MCP_KEYPROXY_TRACE_STARTUP=1), median ms of ${traces.length} traced starts:`);
+for (const [name, traced] of Object.entries(traces)) {
+  if (traced.length === 0) continue;
+  console.log(`${name.replace(', traced', '')}: breakdown (MCP_KEYPROXY_TRACE_STARTUP=1), median ms of ${traced.length} traced starts:`);
   for (const [label, from, to] of stages) {
-    const spans = traces
+    const spans = traced
       .filter((t) => t[to] !== undefined && (from === null || t[from] !== undefined))
       .map((t) => t[to] - (from ? t[from] : 0));
     if (spans.length > 0) console.log(`  ${label.padEnd(42)} ${fmt(median(spans), 1).padStart(7)}`);
   }
-  const ours = traces.map((t) => t.spawnStart - t.binStart);
+  const ours = traced.map((t) => t.spawnStart - t.binStart);
   console.log(`  ${'(first line of bin/ → child spawned)'.padEnd(42)} ${fmt(median(ours), 1).padStart(7)}`);
-  const boot = traces.map((t) => t.nodeBootstrapComplete);
-  console.log(`  ${'(of which Node bootstrap complete)'.padEnd(42)} ${fmt(median(boot), 1).padStart(7)}`);
+  const boot = traced.map((t) => t.nodeBootstrapComplete);
+  console.log(`  ${'(Node: bootstrap complete at)'.padEnd(42)} ${fmt(median(boot), 1).padStart(7)}`);
 }
+
+// The per-message path and memory.
+const { connect, stdioTransport } = await sdkClient();
+const pipeHop = (...args) => nodeTarget(join(root, 'bench/pipe-hop.mjs'), ...args);
+/** Resident memory of a process in MB: now (VmRSS) or at its peak (VmHWM). */
+const memoryMb = (pid, field) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split(`${field}:`)[1])[1]) / 1024;
+
+async function open(target) {
+  const transport = stdioTransport(target);
+  const { client } = await connect(transport);
+  await warmUp(client, 100);
+  return { client, pid: transport.pid };
+}
+
+const echoTargets = { direct: nodeTarget(everything, 'stdio'), 'pipe hop': pipeHop(everything, 'stdio'), 'mcp-keyproxy': proxy };
+const echoOpen = Object.fromEntries(await Promise.all(Object.entries(echoTargets).map(async ([name, t]) => [name, await open(t)])));
+const idle = { 'pipe hop': memoryMb(echoOpen['pipe hop'].pid, 'VmRSS'), 'mcp-keyproxy': memoryMb(echoOpen['mcp-keyproxy'].pid, 'VmRSS') };
+const echoed = await echoInTurns(Object.fromEntries(Object.entries(echoOpen).map(([name, { client }]) => [name, client])), CALLS, {
+  latencies: true,
+});
+await Promise.all(Object.values(echoOpen).map(({ client }) => client.close()));
+
+const bigTargets = { direct: nodeTarget(fixture), 'pipe hop': pipeHop(fixture), 'mcp-keyproxy': proxyTarget(configPath, bigName) };
+const bigOpen = Object.fromEntries(await Promise.all(Object.entries(bigTargets).map(async ([name, t]) => [name, await open(t)])));
+const bigMs = Object.fromEntries(Object.keys(bigTargets).map((name) => [name, []]));
+for (let run = 0; run <= BIG_RUNS; run++) {
+  for (const [name, { client }] of Object.entries(bigOpen)) {
+    const began = performance.now();
+    await client.callTool({ name: 'big', arguments: {} }, undefined, { timeout: 120_000 });
+    // The first of each is a warm-up.
+    if (run > 0) bigMs[name].push(performance.now() - began);
+  }
+}
+const peak = { 'pipe hop': memoryMb(bigOpen['pipe hop'].pid, 'VmHWM'), 'mcp-keyproxy': memoryMb(bigOpen['mcp-keyproxy'].pid, 'VmHWM') };
+await Promise.all(Object.values(bigOpen).map(({ client }) => client.close()));
+clearSecrets(serverName);
+clearSecrets(bigName);
+
+console.log(`echo, ${CALLS} sequential calls each (in turns), ${SECRETS} secrets injected into the proxied server`);
+const e = Object.fromEntries(
+  Object.entries(echoed.latencies).map(([name, latencies]) => {
+    latencies.sort((a, b) => a - b);
+    return [name, { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: (CALLS / echoed.elapsedMs[name]) * 1000 }];
+  }),
+);
+const hop = e['pipe hop'];
+for (const [name, r] of Object.entries(e)) {
+  console.log(
+    `  ${name.padEnd(14)} p50 ${fmt(r.p50, 3)} ms (${ratio(r.p50, hop.p50)} hop)  p99 ${fmt(r.p99, 3)} ms (${ratio(r.p99, hop.p99)} hop)  ` +
+      `${fmt(r.perSecond, 0)} calls/s (${ratio(r.perSecond, hop.perSecond)} hop)`,
+  );
+}
+console.log(`  targets: p50 ≤ 1.05× the hop's, p99 ≤ the hop's, calls/s ≥ 0.95× the hop's`);
+const big = Object.fromEntries(Object.entries(bigMs).map(([name, values]) => [name, median(values)]));
+console.log(`8 MB result, median of ${BIG_RUNS} (in turns), ${SECRETS} secrets scrubbed by the proxy`);
+for (const [name, ms] of Object.entries(big))
+  console.log(`  ${name.padEnd(14)} ${fmt(ms, 1).padStart(7)} ms (${ratio(ms, big.direct)} direct)`);
+console.log('  target: mcp-keyproxy ≤ 1.2× direct');
+console.log('resident memory of the process in the middle (MB): idle after warm-up, and peak after the 8 MB results');
+for (const name of ['pipe hop', 'mcp-keyproxy']) {
+  console.log(`  ${name.padEnd(14)} idle ${fmt(idle[name], 1)}   peak ${fmt(peak[name], 1)}`);
+}
+console.log(`  idle: mcp-keyproxy − pipe hop = ${fmt(idle['mcp-keyproxy'] - idle['pipe hop'], 1)} MB (target ≤ 30 MB)`);
