@@ -88,6 +88,9 @@ const isId = (value: unknown) => typeof value === 'string' || (typeof value === 
 /** True when `value` is one of the four JSON-RPC 2.0 messages MCP allows (an error may answer nothing: id null). */
 function isMessage(value: unknown): boolean {
   if (!isObject(value) || value.jsonrpc !== '2.0') return false;
+  // JSON-RPC 2.0: a response has a result or an error, never both; no message is both a request and a response.
+  const response = 'result' in value || 'error' in value;
+  if ((response && ('method' in value || 'params' in value)) || ('result' in value && 'error' in value)) return false;
   const paramsOk = value.params === undefined || isObject(value.params);
   const request = typeof value.method === 'string' && isId(value.id) && paramsOk;
   const notification = typeof value.method === 'string' && !('id' in value) && paramsOk;

@@ -100,8 +100,22 @@ export function invalidFrameReply(error: InvalidFrameError): JSONRPCMessage {
   return { jsonrpc: '2.0', id: null, error: { code: error.code, message: `${kind}: ${error.reason}.` } } as unknown as JSONRPCMessage;
 }
 
+/**
+ * True when `value` carries members of both a request (`method`, `params`) and a response (`result`, `error`), or
+ * both `result` and `error`: JSON-RPC 2.0 forbids the latter, and no peer can tell which the former is (the SDK's
+ * strict schemas drop such a line without an answer, so the sender would wait for ever). Other members a future
+ * revision may add pass untouched.
+ */
+function mixesKinds(value: Fields): boolean {
+  const response = 'result' in value || 'error' in value;
+  return (response && ('method' in value || 'params' in value)) || ('result' in value && 'error' in value);
+}
+
 /** The parsed JSON of one message, or an `InvalidFrameError` that says what is wrong with it. */
 export function toJSONRPCMessage(value: unknown): JSONRPCMessage {
+  if (isObject(value) && mixesKinds(value)) {
+    throw new InvalidFrameError(JsonRpcErrorCode.InvalidRequest, 'it mixes the members of a request and of a response');
+  }
   if (isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResultResponse(value) || isJSONRPCErrorResponse(value)) {
     return value;
   }
