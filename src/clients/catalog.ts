@@ -7,12 +7,14 @@ export type ClientName = (typeof CLIENT_NAMES)[number];
 /** One config file of one client. */
 export interface ClientFile {
   client: ClientName;
-  /** `user` (one per machine), or `project` (in the working directory). */
-  scope: 'user' | 'project';
+  /** `user` (one per machine), `project` (in the working directory), or `local` (this directory's part of a user file). */
+  scope: 'user' | 'project' | 'local';
   path: string;
   format: 'json' | 'toml';
   /** Where the servers are: `mcpServers`, VS Code's `servers`, Codex's `mcp_servers`. */
   serversKey: string;
+  /** Where `serversKey` is, when not at the top: Claude Code's local scope is `projects["<dir>"]` of ~/.claude.json. */
+  within?: string[];
   /** How the client runs a server: what passes to its environment (see DESIGN: "Clients' environments"). */
   env: 'full' | 'minimal-sdk' | 'codex';
   /** True when the client takes no remote entries (Claude Desktop): a remote server becomes a stdio entry. */
@@ -64,6 +66,14 @@ export function clientFiles(at: ClientEnvironment): ClientFile[] {
   return [
     { ...json, client: 'claude-desktop', scope: 'user', path: claudeDesktopFile(at), env: 'minimal-sdk', stdioOnly: true },
     { ...json, client: 'claude-code', scope: 'user', path: join(claudeCodeDir, '.claude.json'), writesType: true },
+    {
+      ...json,
+      client: 'claude-code',
+      scope: 'local',
+      path: join(claudeCodeDir, '.claude.json'),
+      within: ['projects', at.cwd],
+      writesType: true,
+    },
     { ...json, client: 'claude-code', scope: 'project', path: join(at.cwd, '.mcp.json'), writesType: true },
     { ...json, client: 'cursor', scope: 'user', path: join(at.home, '.cursor', 'mcp.json') },
     { ...json, client: 'cursor', scope: 'project', path: join(at.cwd, '.cursor', 'mcp.json') },

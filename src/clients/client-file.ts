@@ -36,9 +36,29 @@ export function parseClientText(file: ClientFile, text: string): Record<string, 
   return value;
 }
 
+/** The JSON path of the servers object in a client file. */
+function serversPath(file: ClientFile): string[] {
+  return [...(file.within ?? []), file.serversKey];
+}
+
+/** The value at `path` of a parsed document (undefined when any step is missing). */
+function valueAt(document: unknown, path: readonly string[]): unknown {
+  let node = document;
+  for (const key of path) node = isObject(node) && Object.hasOwn(node, key) ? node[key] : undefined;
+  return node;
+}
+
+/** `document` with `value` set at `path` (objects created on the way), as a new object. */
+function withValueAt(document: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
+  const [key, ...rest] = path;
+  if (key === undefined) return document;
+  const inner = isObject(document[key]) ? document[key] : {};
+  return { ...document, [key]: rest.length === 0 ? value : withValueAt(inner, rest, value) };
+}
+
 /** The server entries of a client file, in file order. */
 export function readEntries(file: ClientFile, text: string): ClientEntry[] {
-  const servers = parseClientText(file, text)[file.serversKey];
+  const servers = valueAt(parseClientText(file, text), serversPath(file));
   if (!isObject(servers)) return [];
   return Object.entries(servers).flatMap(([name, entry]) => (isObject(entry) ? [{ name, entry }] : []));
 }
@@ -67,8 +87,7 @@ export function setEntry(file: ClientFile, text: string, name: string, entry: Re
     next = setTomlTable(file, text, name, entry);
   }
   const after = parseClientText(file, next);
-  const servers = before[file.serversKey];
-  const expected = { ...before, [file.serversKey]: { ...(isObject(servers) ? servers : {}), [name]: entry } };
+  const expected = withValueAt(before, [...serversPath(file), name], entry);
   if (!isDeepStrictEqual(normalize(after), normalize(expected))) {
     throw new KeyproxyError(
       'CONFIG_INVALID',
@@ -89,16 +108,16 @@ function setJsonEntry(
   entry: Record<string, unknown>,
   before: Record<string, unknown>,
 ): string {
-  const servers = before[file.serversKey];
-  const old = isObject(servers) ? servers[name] : undefined;
+  const old = valueAt(before, [...serversPath(file), name]);
+  const at = serversPath(file);
   const options = { formattingOptions: formattingOf(text) };
-  if (!isObject(old)) return applyEdits(text, modify(text, [file.serversKey, name], entry, options));
+  if (!isObject(old)) return applyEdits(text, modify(text, [...at, name], entry, options));
   let next = text;
   for (const key of Object.keys(old)) {
-    if (!Object.hasOwn(entry, key)) next = applyEdits(next, modify(next, [file.serversKey, name, key], undefined, options));
+    if (!Object.hasOwn(entry, key)) next = applyEdits(next, modify(next, [...at, name, key], undefined, options));
   }
   for (const [key, value] of Object.entries(entry)) {
-    if (!isDeepStrictEqual(old[key], value)) next = applyEdits(next, modify(next, [file.serversKey, name, key], value, options));
+    if (!isDeepStrictEqual(old[key], value)) next = applyEdits(next, modify(next, [...at, name, key], value, options));
   }
   return next;
 }

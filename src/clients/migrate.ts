@@ -129,10 +129,14 @@ export async function migrate(options: MigrateOptions, deps: MigrateDeps): Promi
     toChange.flatMap((item) => item.plans.map((plan): [string, Record<string, unknown>] => [plan.server, plan.proxyServer])),
   );
   options.validateProxyConfig(proxyText, options.configPath);
-  const clientTexts = toChange.map((item) => ({
-    item,
-    next: item.plans.reduce((text, plan) => setEntry(item.file, text, plan.name, plan.clientEntry), item.text),
-  }));
+  // Two scopes can share a file (Claude Code's user and local scopes are both ~/.claude.json): one text per file.
+  const clientTexts: Array<{ item: FileWork; next: string }> = [];
+  for (const item of toChange) {
+    const same = clientTexts.find((slot) => slot.item.file.path === item.file.path);
+    const slot = same ?? { item, next: item.text };
+    slot.next = item.plans.reduce((text, plan) => setEntry(item.file, text, plan.name, plan.clientEntry), slot.next);
+    if (!same) clientTexts.push(slot);
+  }
   const changed: ChangedFile[] = [
     {
       path: options.configPath,

@@ -35,6 +35,7 @@ async function machine(): Promise<Machine> {
     search: `BSA${randomBytes(18).toString('hex')}`,
     slack: `xoxb-${randomBytes(18).toString('hex')}`,
     stripe: `sk_test_${randomBytes(18).toString('hex')}`,
+    notion: `secret_${randomBytes(18).toString('hex')}`,
     linear: fixtureToken,
   };
   const node = process.execPath;
@@ -83,7 +84,7 @@ model = "gpt-5-mini"
     '.claude.json': `{
   "numStartups": 12,
   "mcpServers": { "slack-${tag}": { "type": "stdio", "command": "${node}", "args": [${ev}, "stdio"], "env": { "SLACK_BOT_TOKEN": "${keys.slack}" } } },
-  "projects": { "${project}": { "allowedTools": [] } }
+  "projects": { "${project}": { "allowedTools": [], "mcpServers": { "notion-${tag}": { "type": "stdio", "command": "${node}", "args": [${ev}, "stdio"], "env": { "NOTION_TOKEN": "${keys.notion}" } } } } }
 }
 `,
     'work/project/.mcp.json': `{ "mcpServers": { "stripe-${tag}": { "command": "${node}", "args": [${ev}, "stdio"], "env": { "STRIPE_SECRET_KEY": "${keys.stripe}" } } } }\n`,
@@ -171,7 +172,7 @@ describe('migrate, dry run', () => {
     expect(result.code).toBe(0);
     for (const [file, text] of Object.entries(m.files)) expect(await read(m, file)).toBe(text);
     for (const key of Object.values(m.keys)) expect(result.stdout + result.stderr).not.toContain(key);
-    expect(result.stdout).toContain('Dry run: 6 key(s) would move');
+    expect(result.stdout).toContain('Dry run: 7 key(s) would move');
     expect(result.stdout).toMatch(/argkey: left as it is[\s\S]*args\[3\] looks like a GitHub token: not moved/);
   });
 });
@@ -195,7 +196,7 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
       expect(everything, name).not.toContain(key);
     }
     const tag = /github-([0-9a-f]{8})/.exec(migrated['.config/Claude/claude_desktop_config.json'] ?? '')?.[1];
-    for (const name of ['github', 'openai', 'search', 'slack', 'stripe', 'linear'] as const) {
+    for (const name of ['github', 'openai', 'search', 'slack', 'stripe', 'linear', 'notion'] as const) {
       expect(await keychainHolds(m.keys[name] ?? '-', `${name}-${tag}`), name).toBe(true);
     }
     await expectParseable(m);
@@ -224,7 +225,8 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
     expect(JSON.stringify(desktop)).toContain('"argkey"');
     const claude = JSON.parse(migrated['.claude.json'] ?? '') as Record<string, unknown>;
     expect(claude.numStartups).toBe(12);
-    expect(claude.projects).toEqual({ [m.project]: { allowedTools: [] } });
+    expect(Object.keys(claude.projects as object)).toEqual([m.project]);
+    expect((claude.projects as Record<string, { allowedTools: unknown }>)[m.project]?.allowedTools).toEqual([]);
   });
 
   it('each migrated entry, launched as its client launches it, reaches its server with the key', async () => {
@@ -243,7 +245,10 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
       const codex = parseToml(migrated['.codex/config.toml'] ?? '') as {
         mcp_servers: Record<string, { command: string; args: string[]; env_vars: string[] }>;
       };
-      const claude = JSON.parse(migrated['.claude.json'] ?? '') as { mcpServers: Record<string, { command: string; args: string[] }> };
+      const claude = JSON.parse(migrated['.claude.json'] ?? '') as {
+        mcpServers: Record<string, { command: string; args: string[] }>;
+        projects: Record<string, { mcpServers: Record<string, { command: string; args: string[] }> }>;
+      };
       const project = JSON.parse(migrated['work/project/.mcp.json'] ?? '') as {
         mcpServers: Record<string, { command: string; args: string[] }>;
       };
@@ -256,6 +261,7 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
         ['codex', ...pickEntry(codex.mcp_servers, 'search-'), 'codex', 'BRAVE_API_KEY'],
         ['claude-code user', ...pickEntry(claude.mcpServers, 'slack-'), 'full', 'SLACK_BOT_TOKEN'],
         ['claude-code project', ...pickEntry(project.mcpServers, 'stripe-'), 'full', 'STRIPE_SECRET_KEY'],
+        ['claude-code local', ...pickEntry(claude.projects[m.project]?.mcpServers ?? {}, 'notion-'), 'full', 'NOTION_TOKEN'],
       ];
       for (const [client, name, entry, rule, variable] of cases) {
         const key = Object.entries(m.keys).find(([k]) => name.startsWith(k))?.[1] as string;
@@ -346,6 +352,7 @@ describe('clients', () => {
       entries: Array<{ name: string; status: string; keys: string[] }>;
     }>;
     expect(found.map((f) => `${f.client}/${f.scope}`).sort()).toEqual([
+      'claude-code/local',
       'claude-code/project',
       'claude-code/user',
       'claude-desktop/user',
@@ -378,7 +385,7 @@ describe('SIGKILL at every step of migrate', () => {
       const files = (await Promise.all(Object.keys(m.files).map((file) => read(m, file)))).join('\n');
       for (const [name, key] of Object.entries(m.keys)) {
         if (files.includes(key)) continue;
-        const service = (/"?((?:github|openai|search|slack|stripe|linear)-[0-9a-f]{8})/.exec(files.slice(0)) ?? [])[1]?.replace(
+        const service = (/"?((?:github|openai|search|slack|stripe|linear|notion)-[0-9a-f]{8})/.exec(files.slice(0)) ?? [])[1]?.replace(
           /^[a-z]+/,
           name,
         );
@@ -390,7 +397,7 @@ describe('SIGKILL at every step of migrate', () => {
       for (const key of Object.values(m.keys)) expect(after, `step ${step}`).not.toContain(key);
       if (!paused) break;
     }
-    // Six keys, the record, the proxy config, and a backup and a write for each of six files.
-    expect(step).toBeGreaterThanOrEqual(20);
+    // Seven keys, the record, the proxy config, and a backup and a write for each of six files.
+    expect(step).toBeGreaterThanOrEqual(21);
   }, 600_000);
 });

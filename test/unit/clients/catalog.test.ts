@@ -21,6 +21,7 @@ describe('client config paths', () => {
     expect(paths(at('linux', '/home/u'))).toEqual({
       'claude-desktop/user': '/home/u/.config/Claude/claude_desktop_config.json',
       'claude-code/user': '/home/u/.claude.json',
+      'claude-code/local': '/home/u/.claude.json',
       'claude-code/project': '/work/p/.mcp.json',
       'cursor/user': '/home/u/.cursor/mcp.json',
       'cursor/project': '/work/p/.cursor/mcp.json',
@@ -58,5 +59,17 @@ describe('client config paths', () => {
     expect(msix['claude-desktop/user']).toBe(
       'C:\\Users\\u\\AppData\\Local\\Packages\\Claude_pzs8sxrjxfjjc\\LocalCache\\Roaming\\Claude\\claude_desktop_config.json',
     );
+  });
+});
+
+describe("Claude Code's local scope", () => {
+  it("is this directory's part of ~/.claude.json", () => {
+    const local = clientFiles(at('linux', '/home/u')).find((f) => f.scope === 'local');
+    expect(local).toMatchObject({
+      client: 'claude-code',
+      path: '/home/u/.claude.json',
+      within: ['projects', '/work/p'],
+      serversKey: 'mcpServers',
+    });
   });
 });
