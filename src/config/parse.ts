@@ -7,6 +7,7 @@ import { jsonErrorOffset, jsonKeyProblems, lineColumn, type JsonKeyProblem } fro
 import { blankJsoncSyntax } from './jsonc.js';
 import { SERVER_NAME_RULE } from './names.js';
 import { proxyConfigSchema } from './schema.js';
+import { withSourcedEnv } from './sourced-env.js';
 import type { LoadedConfig } from './types.js';
 import { zodIssuesToFindings } from './zod-issues.js';
 
@@ -83,7 +84,9 @@ export function validateConfig(given: unknown, file: string): LoadedConfig {
     ]);
   }
   const key = servers ? 'servers' : 'mcpServers';
-  const entries = servers ?? mcpServers;
+  const declared = servers ?? mcpServers;
+  const entries: typeof declared =
+    declared && Object.fromEntries(Object.entries(declared).map(([name, server]) => [name, withSourcedEnv(server)]));
   if (!entries) {
     throw invalid(file, [
       { path: [], message: 'no servers: add "servers": { "<name>": { "command": "…", "args": […] } } ("mcpServers" is accepted too)' },

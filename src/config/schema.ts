@@ -7,9 +7,36 @@ const serverNameSchema = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE)
 /** A secret (or env variable) name as used in `${secret:NAME}`. */
 const secretNameSchema = z.string().regex(SECRET_NAME_PATTERN, SECRET_NAME_RULE);
 
+/** A `"from"` given as a string: where a secret's value is read instead of the keychain. */
+const sourceStringSchema = z
+  .string()
+  .regex(
+    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|credential:[^/\\]+|op:\/\/.+)$/,
+    'use "env:VAR", "file:/path", "credential:NAME", "op://Vault/Item/field" or {"command": ["program", "arg", …]}',
+  )
+  .refine((from) => !from.startsWith('op://') || /^op:\/\/[^/]+\/[^/]+(\/[^/]+)?\/[^/]+$/.test(from), {
+    error: 'an op:// reference is op://Vault/Item/field or op://Vault/Item/section/field',
+  });
+
+/** Where a secret's value comes from, when not the keychain (see src/sources/). */
+export const secretSourceSchema = z.union([
+  sourceStringSchema,
+  z
+    .object({
+      command: z.array(z.string().min(1)).min(1).describe('Program and arguments (no shell) that print the secret on stdout.'),
+      first_line: z.boolean().default(false).describe('Only the first line of the output (pass-style output).'),
+    })
+    .strict(),
+]);
+
 /** Declaration of one credential a server needs (what the dialog asks for). */
 export const secretDeclarationSchema = z
   .object({
+    from: secretSourceSchema
+      .optional()
+      .describe(
+        'Where the value comes from instead of the keychain: "env:VAR", "file:/path", "credential:NAME" ($CREDENTIALS_DIRECTORY/NAME), "op://Vault/Item[/section]/field" or {"command": [...], "first_line": true}.',
+      ),
     label: z.string().min(1).optional().describe('Shown next to the field in the dialog; defaults to the name.'),
     field_type: z.enum(['text', 'password', 'url', 'email']).default('password'),
     required: z.boolean().default(true),
@@ -17,6 +44,14 @@ export const secretDeclarationSchema = z
     help_text: z.string().optional(),
   })
   .strict();
+
+/**
+ * A secret's declaration; a bare string is the shorthand `"NAME": "op://…"` (a declaration with that `from`, which
+ * a local server gets as the variable of the same name with no other line).
+ */
+const secretEntrySchema = z
+  .union([sourceStringSchema, secretDeclarationSchema])
+  .transform((declaration) => (typeof declaration === 'string' ? secretDeclarationSchema.parse({ from: declaration }) : declaration));
 
 /** Which tools of a server the aggregate exposes: glob patterns (`*`, `?`) on the server's own tool names. */
 const toolFilterSchema = z
@@ -31,9 +66,11 @@ const toolFilterSchema = z
 
 const commonServerFields = {
   secrets: z
-    .record(secretNameSchema, secretDeclarationSchema)
+    .record(secretNameSchema, secretEntrySchema)
     .default({})
-    .describe('Credentials kept in the OS keychain (service mcp-keyproxy/<server>), referenced as ${secret:NAME}.'),
+    .describe(
+      'Credentials referenced as ${secret:NAME}: kept in the OS keychain (service mcp-keyproxy/<server>), or read from their "from" source.',
+    ),
   confirm: z.boolean().default(true).describe('Ask before stored secrets are injected (secure by default).'),
   consent: z
     .enum(['auto', 'dialog'])
@@ -114,6 +151,7 @@ export const proxyConfigSchema = z
   .meta({ title: 'mcp-keyproxy proxy.config.json', description: 'Servers behind mcp-keyproxy and the secrets they need.' });
 
 export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
+export type SecretSourceConfig = z.infer<typeof secretSourceSchema>;
 export type ToolFilter = z.infer<typeof toolFilterSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
