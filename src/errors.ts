@@ -22,6 +22,8 @@ export type KeyproxyErrorCode =
   /** A name given on the command line matches nothing: a secret not stored, a server the config does not have. */
   | 'NOT_FOUND'
   | 'SECRET_INVALID'
+  /** A secret's `from` source (env, file, credential, command, op://) gave no value. */
+  | 'SOURCE_FAILED'
   | 'KEYCHAIN_UNAVAILABLE'
   | 'KEYCHAIN_LOCKED'
   | 'KEYCHAIN_FAILED'
@@ -38,6 +40,7 @@ const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
   SECRET_MISSING: ExitCode.config,
   NOT_FOUND: ExitCode.usage,
   SECRET_INVALID: ExitCode.usage,
+  SOURCE_FAILED: ExitCode.config,
   KEYCHAIN_UNAVAILABLE: ExitCode.unavailable,
   KEYCHAIN_LOCKED: ExitCode.unavailable,
   KEYCHAIN_FAILED: ExitCode.unavailable,

@@ -1,8 +1,8 @@
 import type { ScrubWhere } from '../log/scrubber.js';
 import type { SecretPatternId } from '../log/secret-patterns.js';
 
-/** Where a secret value came from. */
-export type SecretSource = 'keychain';
+/** Where a secret value came from: the keychain, or the kind of its `"from"` source (src/sources/). */
+export type SecretSource = 'keychain' | 'env' | 'file' | 'credential' | 'command' | 'op';
 /** Where a secret value was put. */
 export type InjectionTarget = 'env' | 'header';
 /** What the user (or a bypass, or an earlier "Allow always": remembered) decided before stored secrets were injected. */

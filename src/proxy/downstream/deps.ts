@@ -44,4 +44,6 @@ export interface ServeDeps {
   clock: Clock;
   /** The pattern guard, when a server asks for it (`patternGuard`). */
   guard?: MessageGuard;
+  /** Environment of secret sources (`env:`, `$CREDENTIALS_DIRECTORY`, programs run for a value); default: process.env. */
+  sourceEnv?: NodeJS.ProcessEnv;
 }

@@ -3,18 +3,25 @@ import { referencedSecretNames } from '../../config/references.js';
 import type { ServerConfig } from '../../config/schema.js';
 import { planCredentials, type CredentialPlan } from './credential-plan.js';
 import type { ServeDeps, ServeOptions } from './deps.js';
+import { readKeychainValues, readSourceValues, type SourceValueDeps } from './source-values.js';
 
 /** Reads the secrets of a server and decides what is missing; `fromKeychain` names what the keychain held. */
 export async function readPlan(
-  deps: Pick<ServeDeps, 'store' | 'audit'>,
+  deps: SourceValueDeps,
   serverName: string,
   server: ServerConfig,
 ): Promise<{ plan: CredentialPlan; fromKeychain: Set<string> }> {
   const referenced = referencedSecretNames(server);
-  const stored = referenced.length > 0 ? await deps.store.getAll(serverName) : new Map<string, string>();
-  const read = referenced.filter((name) => stored.has(name));
+  // Secrets with a "from" source never touch the keychain (a container has none) and never open the dialog: a
+  // source that gives no value is an error naming it.
+  const keychainNames = referenced.filter((name) => server.secrets[name]?.from === undefined);
+  const [stored, sourced] = await Promise.all([
+    readKeychainValues(deps, serverName, keychainNames),
+    readSourceValues(deps, serverName, server, referenced),
+  ]);
+  const read = keychainNames.filter((name) => stored.has(name));
   if (read.length > 0) deps.audit.secretRead(serverName, read, 'keychain');
-  return { plan: planCredentials(server, stored), fromKeychain: new Set(read) };
+  return { plan: planCredentials(server, new Map([...stored, ...sourced])), fromKeychain: new Set(read) };
 }
 
 /** True when stored secrets may only be injected after the user allowed it (now, or with an "Allow always"). */

@@ -1,0 +1,141 @@
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import { KeyproxyError } from '../errors.js';
+import { readSecretFile, SecretFileError } from './file-source.js';
+import { opOutcome, runOpRead } from './op-source.js';
+import { runProgram, SOURCE_TIMEOUT_MS } from './run-program.js';
+import { describeSource, sourceError, type SecretSource } from './source.js';
+import { secretText, tail } from './text.js';
+
+/** One secret to read and where from. */
+export interface SourceRequest {
+  secret: string;
+  source: SecretSource;
+}
+
+/** What reading sources needs, handed in so tests can give their own environment. */
+export interface SourceDeps {
+  /** The proxy's own environment: `env:` variables, `$CREDENTIALS_DIRECTORY`, and the environment of programs. */
+  env: NodeJS.ProcessEnv;
+  logger?: Pick<Logger, 'debug'>;
+  /** Removes known secret values from a program's stderr before it is logged or quoted in an error. */
+  scrub?: (text: string) => string;
+  /** The 1Password service-account token kept in the keychain; asked only when an op:// reference is read and the environment has none. */
+  opToken?: () => Promise<string | null>;
+  timeoutMs?: number;
+  /** How many sources are read at once (default 8). */
+  concurrency?: number;
+}
+
+/** Reads how many sources at once by default. */
+export const SOURCE_CONCURRENCY = 8;
+
+/** Runs `work` over `items` with at most `limit` at once; settles like Promise.allSettled, in order. */
+async function settleBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await work(items[index] as T) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/**
+ * Reads every source of one server's start at once (bounded), and returns the values by secret name. Any failure
+ * is one `SOURCE_FAILED` error naming each failed secret, its source and the fix; no value is ever in it.
+ */
+export async function readSources(server: string, requests: readonly SourceRequest[], deps: SourceDeps): Promise<Map<string, string>> {
+  const timeoutMs = deps.timeoutMs ?? SOURCE_TIMEOUT_MS;
+  const scrub = deps.scrub ?? ((text: string) => text);
+  let opEnv: Promise<NodeJS.ProcessEnv> | undefined;
+  const envForOp = (): Promise<NodeJS.ProcessEnv> =>
+    (opEnv ??= (async () => {
+      if (deps.env.OP_SERVICE_ACCOUNT_TOKEN || !deps.opToken) return deps.env;
+      const token = await deps.opToken();
+      return token ? { ...deps.env, OP_SERVICE_ACCOUNT_TOKEN: token } : deps.env;
+    })());
+
+  const readOne = async ({ secret, source }: SourceRequest): Promise<string> => {
+    const fail = (problem: string, cause?: unknown) => sourceError(server, secret, source, problem, cause);
+    const fromProgramStderr = (stderr: string, value?: string): string => {
+      let text = scrub(stderr);
+      if (value && value.length >= 4) text = text.split(value).join('[REDACTED]');
+      if (text.trim() !== '')
+        deps.logger?.debug({ server, secret, source: describeSource(source), stderr: tail(text, 2000) }, 'secret source stderr');
+      return text;
+    };
+    let value: string;
+    switch (source.kind) {
+      case 'env': {
+        const found = deps.env[source.variable];
+        if (found === undefined)
+          throw fail(`the variable ${source.variable} is not set in the proxy's environment; set it where mcp-keyproxy is started`);
+        value = found;
+        break;
+      }
+      case 'file':
+      case 'credential': {
+        let file = source.kind === 'file' ? source.path : '';
+        if (source.kind === 'credential') {
+          const dir = deps.env.CREDENTIALS_DIRECTORY;
+          if (!dir) throw fail('$CREDENTIALS_DIRECTORY is not set; systemd sets it for a service with LoadCredential= or SetCredential=');
+          file = path.join(dir, source.name);
+        }
+        try {
+          value = await readSecretFile(file);
+        } catch (error) {
+          if (error instanceof SecretFileError) throw fail(error.problem);
+          throw error;
+        }
+        break;
+      }
+      case 'command': {
+        const run = await runProgram(source.argv, deps.env, timeoutMs);
+        if (run.kind === 'missing') throw fail(`the program "${source.argv[0]}" was not found; install it or give its full path`);
+        if (run.kind === 'timeout') throw fail(`it did not finish within ${timeoutMs / 1000} s${tailOf(fromProgramStderr(run.stderr))}`);
+        if (run.kind === 'too-large') throw fail(`it printed more than a secret should hold`);
+        if (run.kind === 'failed') {
+          const how = run.exitCode !== undefined ? `exited with code ${run.exitCode}` : `was ended by ${run.signal ?? 'a signal'}`;
+          throw fail(`it ${how}${tailOf(fromProgramStderr(run.stderr))}`);
+        }
+        value = secretText(run.stdout, source.firstLine);
+        fromProgramStderr(run.stderr, value);
+        break;
+      }
+      case 'op': {
+        const run = await runOpRead(source.reference, await envForOp(), timeoutMs);
+        const outcome = opOutcome(run, timeoutMs);
+        if ('problem' in outcome) {
+          if (run.kind === 'failed' || run.kind === 'timeout') fromProgramStderr(run.stderr);
+          throw fail(scrub(outcome.problem));
+        }
+        value = outcome.value;
+        break;
+      }
+    }
+    if (value === '') throw fail('it gave an empty value');
+    return value;
+  };
+
+  const settled = await settleBounded(requests, deps.concurrency ?? SOURCE_CONCURRENCY, readOne);
+  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) {
+    const messages = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure)));
+    throw new KeyproxyError('SOURCE_FAILED', messages.join('\n'), { cause: failures[0] });
+  }
+  return new Map(requests.map((request, index) => [request.secret, (settled[index] as PromiseFulfilledResult<string>).value]));
+}
+
+function tailOf(stderr: string): string {
+  const text = tail(stderr);
+  return text === '' ? '' : `; its stderr ends: ${text}`;
+}
