@@ -94,6 +94,14 @@ export class Scrubber {
     return this.secrets.length > 0;
   }
 
+  /**
+   * True when a JSON number can spell a registered value by its value alone (`1.2345678e7` for `12345678`), which
+   * no look at the text finds: then only `scrubJson` is sure to catch it.
+   */
+  get scrubsNumbers(): boolean {
+    return this.compile()?.numeric ?? false;
+  }
+
   /** The text with every registered value replaced; `where` is only used in hit reports. */
   scrub(text: string, where: ScrubWhere = 'other'): string {
     const compiled = this.compile();

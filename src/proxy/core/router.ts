@@ -271,11 +271,16 @@ export class Router {
     });
   }
 
-  /** Sends to the client, scrubbed; a message passed on unchanged goes out as its original line if that is clean. */
+  /**
+   * Sends to the client, scrubbed. A message passed on unchanged goes out as its original line if that is clean:
+   * one pass over its bytes, and no walk of the message unless the line held something (or a number may spell a
+   * value, which only the walk sees).
+   */
   private sendToClient(message: JSONRPCMessage, from?: Link): void {
     if (this.closed) return;
-    const scrubbed = this.options.scrubber.scrubJson(message);
-    keepLineOnlyIfClean(scrubbed, [this.options.scrubber, from && this.options.guard?.lineCheck(from.name)]);
+    const { scrubber } = this.options;
+    const clean = keepLineOnlyIfClean(message, [scrubber, from && this.options.guard?.lineCheck(from.name)]);
+    const scrubbed = clean && !scrubber.scrubsNumbers ? message : scrubber.scrubJson(message);
     this.front.send(scrubbed).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not send message to client');
     });

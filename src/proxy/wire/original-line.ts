@@ -45,16 +45,23 @@ export function encodeLine(message: JSONRPCMessage): Buffer | string {
 }
 
 /**
- * Decides, before `message` is sent on, whether its original line may go out. It may when no check is active;
- * otherwise only when the line spells its strings as JSON.stringify does (a `\u` or `\/` escape could spell a value
- * so that no text check sees it) and no check finds anything in it (the line may hold what the parse dropped, such
- * as a duplicate key). Else the line is forgotten and the message will be serialised from what was checked.
+ * Decides, before `message` is sent on, whether its original line may go out, and says so. It may when no check is
+ * active; otherwise only when the line spells its strings as JSON.stringify does (a `\u` or `\/` escape could spell
+ * a value so that no text check sees it) and no check finds anything in it (the line may hold what the parse
+ * dropped, such as a duplicate key). Else the line is forgotten and the message will be serialised from what was
+ * checked. A line found clean is one pass over the bytes, and its message, parsed from it, holds nothing the
+ * checks look for either: the router then sends it without walking it.
  */
-export function keepLineOnlyIfClean(message: JSONRPCMessage, checks: readonly (LineCheck | undefined)[]): void {
+export function keepLineOnlyIfClean(message: JSONRPCMessage, checks: readonly (LineCheck | undefined)[]): boolean {
   const line = lines.get(message);
-  if (!line || !checks.some((check) => check?.active)) return;
+  if (!line) return false;
+  if (!checks.some((check) => check?.active)) return true;
   const { text } = line;
-  if (text.includes('\\u') || text.includes('\\/') || checks.some((check) => check?.active && check.finds(text))) lines.delete(message);
+  if (text.includes('\\u') || text.includes('\\/') || checks.some((check) => check?.active && check.finds(text))) {
+    lines.delete(message);
+    return false;
+  }
+  return true;
 }
 
 /** True when `message` will go out as its original line (for tests and benchmarks). */

@@ -106,6 +106,11 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       'load it only for a remote server (launch.ts, loadRemote)',
     ],
     [
+      'a program runner (execa)',
+      (input: string) => input.includes('node_modules/execa/'),
+      'import it lazily where a command source or a dialog runs a program',
+    ],
+    [
       'commander',
       (input: string) => input.includes('node_modules/commander/'),
       'cli/plain-run.ts and cli/serve-run.ts must not import commander: only the wiring in cli/run.ts does',

@@ -35,6 +35,16 @@ describe('Scrubber', () => {
     expect(() => short.add('s/tiny', 'abc')).toThrow(/shorter than 4 characters/);
   });
 
+  it('says when a JSON number may spell a value (then only scrubJson catches it), and not otherwise', () => {
+    const letters = new Scrubber();
+    letters.add('s/KEY', 'ghp_abcdefgh12345678');
+    expect(letters.scrubsNumbers).toBe(false);
+    const digits = new Scrubber();
+    digits.add('s/PIN', '12345678');
+    expect(digits.scrubsNumbers).toBe(true);
+    expect(digits.scrubJson({ value: 1.2345678e7 })).toEqual({ value: '[REDACTED:s/PIN]' });
+  });
+
   it('prefers the longer of two overlapping secrets', () => {
     const overlapping = new Scrubber();
     overlapping.add('a/SHORT', 'secret-value');

@@ -184,6 +184,12 @@ describe('Router over stdio lines', () => {
     expect(written).toEqual([`${line}\n`]);
   });
 
+  it('scrubs a digits-only secret written as a number with other digits (1.2345678e7), which no look at the line sees', async () => {
+    const { written, serverSays } = await stdioSetup(scrubberWith('12345678'));
+    await serverSays('{"jsonrpc":"2.0","method":"notifications/message","params":{"data":1.2345678e7}}');
+    expect(written).toEqual(['{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"[REDACTED:a/KEY]"}}\n']);
+  });
+
   it('re-serialises a message whose line holds a secret its parse does not (a duplicate key)', async () => {
     const { written, serverSays } = await stdioSetup(scrubberWith('super-secret-value'));
     await serverSays('{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"super-secret-value","data":"fine"}}');

@@ -21,20 +21,22 @@ const line = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text"
 describe('original line', () => {
   it('is reused while no check is active, whatever the line holds', () => {
     const message = read(line.replace('hello', 'hel\\u006co'));
-    keepLineOnlyIfClean(message, [undefined, { active: false, finds: () => true }]);
+    expect(keepLineOnlyIfClean(message, [undefined, { active: false, finds: () => true }])).toBe(true);
     expect(encodeLine(message).toString()).toBe(`${line.replace('hello', 'hel\\u006co')}\n`);
   });
 
   it('is reused when every active check finds nothing', () => {
     const message = read(line.replace('{"jsonrpc"', '{ "jsonrpc"'));
-    keepLineOnlyIfClean(message, [finds('secret')]);
+    expect(keepLineOnlyIfClean(message, [finds('secret')])).toBe(true);
     expect(encodeLine(message).toString()).toBe(`${line.replace('{"jsonrpc"', '{ "jsonrpc"')}\n`);
   });
 
   it('is dropped when a check finds something in it, e.g. under a duplicate key the parse shadowed', () => {
     const message = read('{"jsonrpc":"2.0","id":1,"result":{"a":"secret","a":"clean"}}');
-    keepLineOnlyIfClean(message, [undefined, finds('secret')]);
+    expect(keepLineOnlyIfClean(message, [undefined, finds('secret')])).toBe(false);
     expect(encodeLine(message)).toBe('{"jsonrpc":"2.0","id":1,"result":{"a":"clean"}}\n');
+    // A message without a line (this one, now; or one the proxy wrote) is never reported clean.
+    expect(keepLineOnlyIfClean(message, [])).toBe(false);
   });
 
   it.each([
@@ -42,7 +44,7 @@ describe('original line', () => {
     ['\\/', 'hel\\/lo'],
   ])('is dropped when it spells a string with %s, which a text check could not see through', (_escape, spelled) => {
     const message = read(line.replace('hello', spelled));
-    keepLineOnlyIfClean(message, [finds('never-there')]);
+    expect(keepLineOnlyIfClean(message, [finds('never-there')])).toBe(false);
     expect(encodeLine(message)).toBe(`${JSON.stringify(message)}\n`);
     expect(encodeLine(message)).not.toContain('\\');
   });
