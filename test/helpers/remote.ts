@@ -18,6 +18,7 @@ export interface FixtureEvent {
   headers?: string[];
   sessionId?: string | null;
   rpc?: string[];
+  outcome?: string;
 }
 
 /** A running HTTP server on 127.0.0.1 and what it saw. */
@@ -89,6 +90,15 @@ export function startRemoteFixture(options: RemoteFixtureOptions = {}): Promise<
   if (options.token !== undefined) env.FIXTURE_TOKEN = options.token;
   if (options.redirect !== undefined) env.FIXTURE_REDIRECT = options.redirect;
   const child = spawn(process.execPath, [remoteFixturePath], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return startListening(child, 'stdout', []);
+}
+
+/** The fixture server that asks the client on the standalone GET stream (see test/fixtures/get-stream-server.mjs). */
+export const getStreamFixturePath = join(repoRoot, 'test/fixtures/get-stream-server.mjs');
+
+/** Starts test/fixtures/get-stream-server.mjs on 127.0.0.1. */
+export function startGetStreamFixture(): Promise<HttpServerProcess> {
+  const child = spawn(process.execPath, [getStreamFixturePath], { env: inheritedEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
   return startListening(child, 'stdout', []);
 }
 

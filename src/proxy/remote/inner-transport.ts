@@ -14,6 +14,8 @@ export interface InnerTransportOptions {
   reconnection?: StreamableHTTPReconnectionOptions;
   /** Told when an event stream of this transport ends (see `watchEventStreams`). */
   onStreamEnd?: (end: StreamEnd) => void;
+  /** Told when a GET that opens an event stream was answered or failed (see `watchEventStreams`). */
+  onGetAnswered?: () => void;
 }
 
 /** An SDK client transport, with the Streamable HTTP session extras when it has them. */
@@ -32,7 +34,7 @@ const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
 
 /** Creates (not starts) an SDK client transport of `kind`. SSE is loaded only when used: it is rarely needed. */
 export async function createInnerTransport(kind: RemoteKind, options: InnerTransportOptions): Promise<SdkClientTransport> {
-  const fetch = options.onStreamEnd ? watchEventStreams(options.fetch, options.onStreamEnd) : options.fetch;
+  const fetch = options.onStreamEnd ? watchEventStreams(options.fetch, options.onStreamEnd, options.onGetAnswered) : options.fetch;
   const common = { requestInit: { headers: options.headers }, fetch, redirectPolicy: 'follow' as const };
   if (kind === 'http') {
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');

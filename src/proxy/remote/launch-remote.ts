@@ -36,7 +36,8 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     logger,
     secretNames: referencedSecretNames(server),
     onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
-    create: (kind, onStreamEnd) => createInnerTransport(kind, { url, headers: resolved.headers, fetch, onStreamEnd }),
+    create: (kind, onStreamEnd, onGetAnswered) =>
+      createInnerTransport(kind, { url, headers: resolved.headers, fetch, onStreamEnd, onGetAnswered }),
   });
   logger.info(
     {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { authRejectedMessage, failureResponse, streamEndedResponse } from './failure-response.js';
 import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallback } from './http-errors.js';
 import type { RemoteKind, SdkClientTransport } from './inner-transport.js';
+import { HandshakeHold } from './handshake-hold.js';
 import { InFlightRequests } from './in-flight.js';
 import { SessionReplay } from './session-replay.js';
 import type { StreamEnd } from './stream-watch.js';
@@ -21,8 +22,11 @@ export interface RemoteSessionOptions {
   logger: Logger;
   /** Names of the secrets the headers or url carry: the rejected-key message names the commands that fix them. */
   secretNames: readonly string[];
-  /** Creates (does not start) an SDK client transport of `kind` that reports the end of each event stream. */
-  create: (kind: RemoteKind, onStreamEnd: (end: StreamEnd) => void) => Promise<SdkClientTransport>;
+  /**
+   * Creates (does not start) an SDK client transport of `kind` that reports the end of each event stream, and each
+   * answer (or failure) to a GET that opens one.
+   */
+  create: (kind: RemoteKind, onStreamEnd: (end: StreamEnd) => void, onGetAnswered: () => void) => Promise<SdkClientTransport>;
   /** Called when the server rejects the credentials (401/403), e.g. to write the audit log. */
   onAuthRejected?: (status: number) => void;
   /** Limit for a replayed `initialize` and for the DELETE on close. */
@@ -32,7 +36,8 @@ export interface RemoteSessionOptions {
 /**
  * The downstream transport of a remote server: one SDK client transport (Streamable HTTP or SSE) behind the
  * router, plus what the SDK leaves to its `Client`, which the proxy does not use because it forwards the client's
- * own messages: the protocol version header after `initialize`, the fallback to SSE, a transparent new session
+ * own messages: the protocol version header after `initialize`, the handshake's order (see `HandshakeHold`), the
+ * fallback to SSE, a transparent new session
  * (the client's `initialize` replayed) when the server drops one, a JSON-RPC error instead of a rejected send for a
  * request whose HTTP exchange failed (401/403 with the fix) or whose answer was due on a stream that ended first,
  * and DELETE of the session on close.
@@ -47,6 +52,7 @@ export class RemoteSessionTransport implements Transport {
   private opening: Promise<SdkClientTransport> | undefined;
   private readonly handshake = new SessionReplay();
   private readonly inFlight = new InFlightRequests();
+  private readonly hold = new HandshakeHold();
   private reinitializing: Promise<void> | undefined;
   /** Errors a failed send already dealt with: the SDK reports them to onerror too. */
   private readonly handled = new WeakSet<object>();
@@ -78,6 +84,14 @@ export class RemoteSessionTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed) throw new Error(`the session with server "${this.options.serverName}" is closed`);
+    await this.hold.pass(
+      message,
+      () => this.sendNow(message, options),
+      () => this.kind === 'http',
+    );
+  }
+
+  private async sendNow(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.reinitializing) await this.reinitializing.catch(() => undefined);
     this.handshake.outgoing(message);
     options = this.inFlight.sent(message, options);
@@ -121,7 +135,13 @@ export class RemoteSessionTransport implements Transport {
   }
 
   private async open(kind: RemoteKind): Promise<SdkClientTransport> {
-    const transport: SdkClientTransport = await this.options.create(kind, (end) => this.streamEnded(transport, end));
+    const transport: SdkClientTransport = await this.options.create(
+      kind,
+      (end) => this.streamEnded(transport, end),
+      () => {
+        if (transport === this.inner) this.hold.getStreamAnswered();
+      },
+    );
     this.kind = kind;
     this.inner = transport;
     transport.onmessage = (message) => this.fromServer(transport, message);

@@ -33,12 +33,18 @@ function isEventStream(response: Response): boolean {
 /**
  * A fetch that reports when an event-stream response ends, after the SDK has been handed everything it carried
  * (and the end itself): the SDK neither says which stream broke nor, for a POST stream without event ids, ever
- * gives up waiting for the answers it should have carried.
+ * gives up waiting for the answers it should have carried. `onGetAnswered` hears when a GET (which opens an event
+ * stream) was answered, whatever the status, or failed: the SDK does not say when its GET stream is open.
  */
-export function watchEventStreams(fetch: FetchLike, onEnd: (end: StreamEnd) => void): FetchLike {
+export function watchEventStreams(fetch: FetchLike, onEnd: (end: StreamEnd) => void, onGetAnswered?: () => void): FetchLike {
   return async (input, init) => {
-    const response = await fetch(input, init);
     const method = (init?.method ?? 'GET').toUpperCase();
+    let response: Response;
+    try {
+      response = await fetch(input, init);
+    } finally {
+      if (method === 'GET') onGetAnswered?.();
+    }
     if (!response.ok || !response.body || !isEventStream(response) || (method !== 'POST' && method !== 'GET')) return response;
     const ids = method === 'POST' ? requestIds(init?.body) : [];
     if (method === 'POST' && ids.length === 0) return response;

@@ -124,8 +124,8 @@ async function session(kind: RemoteKind, fetch: FetchLike) {
     logger: pino({ level: 'silent' }),
     secretNames: [],
     timeoutMs: 2000,
-    create: (innerKind, onStreamEnd) =>
-      createInnerTransport(innerKind, { url: new URL('https://mcp.example/mcp'), headers: {}, fetch, onStreamEnd }),
+    create: (innerKind, onStreamEnd, onGetAnswered) =>
+      createInnerTransport(innerKind, { url: new URL('https://mcp.example/mcp'), headers: {}, fetch, onStreamEnd, onGetAnswered }),
   });
   opened.push(transport);
   const received: JSONRPCMessage[] = [];
