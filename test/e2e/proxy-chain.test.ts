@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { binPath, descendantsOf, everythingEntry, inheritedEnv, waitFor } from '../helpers/proxy.js';
+import { binPath, connectThroughProxy, descendantsOf, everythingEntry, everythingServer, inheritedEnv, waitFor } from '../helpers/proxy.js';
 
 /** Starts `mcp-keyproxy <args>` as a client would, sends initialize, and waits (bounded) for it to end. */
 async function runUntilExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; leftover: number[] }> {
@@ -47,4 +47,29 @@ describe('self-recursion guard', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('inline#same → inline#same');
   });
+
+  it('behind one endpoint, a member that runs the same aggregate is refused each start and given up on, while the others serve', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-loop-'));
+    const config = join(dir, 'proxy.config.json');
+    const count = join(dir, 'starts');
+    const loop = {
+      command: '/bin/sh',
+      args: ['-c', 'echo start >> "$STARTS"; exec "$0" "$@"', process.execPath, binPath, 'run', '--config', config, '--headless'],
+      env: { STARTS: count },
+    };
+    await writeFile(config, JSON.stringify({ servers: { loop, ok: everythingServer({}) } }));
+    const { client } = await connectThroughProxy({ config, extraArgs: ['--headless'] });
+    try {
+      const status = async (): Promise<string> =>
+        JSON.stringify((await client.callTool({ name: 'keyproxy__status', arguments: {} })).content);
+      // Restarts back off (1 s, 2 s, 4 s, 8 s) and stop after five failed starts: wait for the member to be given up on.
+      expect(await waitFor(async () => /loop \(local\): failed/.test(await status()), 60_000)).toBe(true);
+      const starts = (await readFile(count, 'utf8')).trim().split('\n').length;
+      expect(starts).toBeLessThanOrEqual(5);
+      expect(await status()).toContain('would run itself again');
+      expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('ok__echo');
+    } finally {
+      await client.close();
+    }
+  }, 90_000);
 });
