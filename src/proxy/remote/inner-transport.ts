@@ -1,5 +1,6 @@
 import type { StreamableHTTPReconnectionOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { withEraHeaders } from './era-headers.js';
 import { watchEventStreams, type StreamEnd } from './stream-watch.js';
 
 /** The wire protocol of one remote session. */
@@ -34,7 +35,8 @@ const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
 
 /** Creates (not starts) an SDK client transport of `kind`. SSE is loaded only when used: it is rarely needed. */
 export async function createInnerTransport(kind: RemoteKind, options: InnerTransportOptions): Promise<SdkClientTransport> {
-  const fetch = options.onStreamEnd ? watchEventStreams(options.fetch, options.onStreamEnd, options.onGetAnswered) : options.fetch;
+  const base = kind === 'http' ? withEraHeaders(options.fetch) : options.fetch;
+  const fetch = options.onStreamEnd ? watchEventStreams(base, options.onStreamEnd, options.onGetAnswered) : base;
   const common = { requestInit: { headers: options.headers }, fetch, redirectPolicy: 'follow' as const };
   if (kind === 'http') {
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
