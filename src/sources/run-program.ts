@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { MAX_SOURCE_BYTES } from './text.js';
 
 /** How a secret-printing program ended. */
@@ -22,6 +21,8 @@ export async function runProgram(
   timeoutMs = SOURCE_TIMEOUT_MS,
 ): Promise<ProgramRun> {
   const [file, ...args] = argv;
+  // Loaded here, not at the top: most starts run no source program, and execa is a large part of the bundle.
+  const { execa } = await import('execa');
   const result = await execa(file, args, {
     env,
     extendEnv: false,
