@@ -59,7 +59,14 @@ export async function readSources(server: string, requests: readonly SourceReque
   const envForOp = (): Promise<NodeJS.ProcessEnv> =>
     (opEnv ??= (async () => {
       if (deps.env.OP_SERVICE_ACCOUNT_TOKEN || !deps.opToken) return deps.env;
-      const token = await deps.opToken();
+      // No keychain (a container) is no reason to fail: op may be signed in another way.
+      const token = await deps.opToken().catch((error: unknown) => {
+        deps.logger?.debug(
+          { server, reason: error instanceof Error ? error.message : String(error) },
+          'no 1Password token from the keychain',
+        );
+        return null;
+      });
       return token ? { ...deps.env, OP_SERVICE_ACCOUNT_TOKEN: token } : deps.env;
     })());
 

@@ -189,6 +189,11 @@ describe('op:// source (fixture op with the documented contract)', () => {
     expect(refused).toContain('mcp-keyproxy secrets set op-service-account OP_SERVICE_ACCOUNT_TOKEN');
   });
 
+  it('goes on without the token when no keychain answers (op may be signed in another way)', async () => {
+    const opToken = () => Promise.reject(new KeyproxyError('KEYCHAIN_UNAVAILABLE', 'no Secret Service'));
+    expect(await readOne({ kind: 'op', reference: ref }, { env: withOp({ OP_FIXTURE_ITEMS: items }), opToken })).toBe('stitch-key-9');
+  });
+
   it("turns each of op's errors into one message naming the reference and the fix", async () => {
     const missing = message(
       await readOne({ kind: 'op', reference: 'op://Developer/Nope/field' }, { env: withOp({ OP_FIXTURE_ITEMS: items }) }),

@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectThroughProxy,
+  descendantsOf,
+  everythingEntry,
+  everythingServer,
+  inheritedEnv,
+  procText,
+  repoRoot,
+  runBin,
+  writeConfig,
+} from '../helpers/proxy.js';
+
+const run = promisify(execFile);
+const opDir = join(repoRoot, 'test/fixtures/op');
+let home: string;
+/** The environment of a throwaway `pass` store with its own gpg key (no passphrase). */
+let passEnv: Record<string, string>;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'keyproxy-sources-e2e-'));
+  await chmod(home, 0o700);
+  passEnv = { GNUPGHOME: join(home, 'gnupg'), PASSWORD_STORE_DIR: join(home, 'store') };
+  const env = { ...inheritedEnv(), ...passEnv };
+  await run('mkdir', ['-m', '700', passEnv.GNUPGHOME!]);
+  await run(
+    'gpg',
+    ['--batch', '--passphrase', '', '--quick-gen-key', 'keyproxy test <keyproxy-test@example.invalid>', 'default', 'default', 'never'],
+    {
+      env,
+    },
+  );
+  await run('pass', ['init', 'keyproxy-test@example.invalid'], { env });
+}, 120_000);
+
+afterAll(async () => {
+  await run('gpgconf', ['--kill', 'gpg-agent'], { env: { ...inheritedEnv(), ...passEnv } }).catch(() => undefined);
+  await rm(home, { recursive: true, force: true });
+});
+
+/** Stores `value` (and a second line, as pass users do) at `path` in the throwaway pass store. */
+async function passInsert(path: string, value: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('pass', ['insert', '-m', path], { env: { ...inheritedEnv(), ...passEnv } }, (error) =>
+      error ? reject(error) : resolve(),
+    );
+    child.stdin?.end(`${value}\nlogin: someone\n`);
+  });
+}
+
+/** The server-everything child of a proxy. */
+async function everythingChild(proxyPid: number): Promise<number> {
+  for (const pid of await descendantsOf(proxyPid)) {
+    if ((await procText(pid, 'cmdline').catch(() => '')).includes(everythingEntry)) return pid;
+  }
+  throw new Error('no server-everything child found');
+}
+
+/** Calls get-env through the proxy: the text the client sees, and the child's real environment. */
+async function getEnvThrough(
+  config: string,
+  server: string,
+  env: Record<string, string>,
+): Promise<{ seen: string; environ: string; stderr: string }> {
+  const { client, proxyPid, stderr } = await connectThroughProxy({ config, server, env, extraArgs: ['--log-level', 'debug'] });
+  try {
+    const result = await client.callTool({ name: 'get-env', arguments: {} });
+    return { seen: JSON.stringify(result.content), environ: await procText(await everythingChild(proxyPid), 'environ'), stderr: stderr() };
+  } finally {
+    await client.close();
+  }
+}
+
+describe('secret sources through the built proxy', () => {
+  it('injects a value from `pass show` (first line) into the child and shows the client only its redaction', async () => {
+    const value = `pass-${randomBytes(12).toString('hex')}`;
+    await passInsert('mcp/github', value);
+    const config = await writeConfig({
+      gh: everythingServer({}, { GITHUB_TOKEN: { from: { command: ['pass', 'show', 'mcp/github'], first_line: true } } }),
+    });
+    const { seen, environ, stderr } = await getEnvThrough(config, 'gh', passEnv);
+    expect(environ).toContain(`GITHUB_TOKEN=${value} `);
+    expect(seen).toContain('[REDACTED:gh/GITHUB_TOKEN]');
+    expect(seen).not.toContain(value);
+    expect(stderr).not.toContain(value);
+  }, 60_000);
+
+  it('runs with no Secret Service at all when every secret comes from env or a 0600 file', async () => {
+    const fromEnv = `env-${randomBytes(12).toString('hex')}`;
+    const fromFile = `file-${randomBytes(12).toString('hex')}`;
+    const file = join(home, 'db_password');
+    await writeFile(file, `${fromFile}\n`, { mode: 0o600 });
+    const config = await writeConfig({
+      box: everythingServer({ DB: '${secret:DB_PASSWORD}' }, { CI_TOKEN: 'env:KP_TEST_CI_TOKEN', DB_PASSWORD: { from: `file:${file}` } }),
+    });
+    // A container: no session bus to find, so no Secret Service could answer.
+    const noBus = {
+      KP_TEST_CI_TOKEN: fromEnv,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+      XDG_RUNTIME_DIR: join(home, 'no-runtime'),
+    };
+    const { seen, environ } = await getEnvThrough(config, 'box', noBus);
+    expect(environ).toContain(`CI_TOKEN=${fromEnv} `);
+    expect(environ).toContain(`DB=${fromFile} `);
+    expect(seen).toContain('[REDACTED:box/CI_TOKEN]');
+    expect(seen).toContain('[REDACTED:box/DB_PASSWORD]');
+    expect(seen).not.toContain(fromEnv);
+    expect(seen).not.toContain(fromFile);
+
+    // The same environment really has no Secret Service: a server that also keeps a secret in the keychain says so.
+    const mixed = await writeConfig({
+      mixed: everythingServer({ K: '${secret:K}' }, { CI_TOKEN: 'env:KP_TEST_CI_TOKEN', K: {} }),
+    });
+    const failed = await runBin(['run', 'mixed', '--config', mixed, '--headless'], { env: { ...inheritedEnv(), ...noBus } });
+    expect(failed.code).toBe(69);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toContain('Server "mixed" keeps K in the keychain');
+  }, 60_000);
+
+  it('reads the RFC shorthand "NAME": "op://…" with op (fixture), and refuses a 0644 file before anything reaches stdout', async () => {
+    const value = `op-${randomBytes(12).toString('hex')}`;
+    const ref = 'op://Developer/Stitch/api-key';
+    const config = await writeConfig({ stitch: everythingServer({}, { STITCH_API_KEY: ref }) });
+    const opEnv = {
+      PATH: `${opDir}:${process.env.PATH ?? ''}`,
+      OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
+      OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture',
+    };
+    const { seen, environ } = await getEnvThrough(config, 'stitch', opEnv);
+    expect(environ).toContain(`STITCH_API_KEY=${value} `);
+    expect(seen).toContain('[REDACTED:stitch/STITCH_API_KEY]');
+    expect(seen).not.toContain(value);
+
+    const down = await runBin(['run', 'stitch', '--config', config], { env: { ...inheritedEnv(), ...opEnv, OP_FIXTURE_MODE: 'down' } });
+    expect(down.code).toBe(78);
+    expect(down.stdout).toBe('');
+    expect(down.stderr).toContain(ref);
+    expect(down.stderr).toContain('could not be reached');
+
+    const open = join(home, 'open_token');
+    await writeFile(open, 'open-file-secret-1\n', { mode: 0o644 });
+    await chmod(open, 0o644);
+    const openConfig = await writeConfig({ loose: everythingServer({}, { TOKEN: `file:${open}` }) });
+    const refused = await runBin(['run', 'loose', '--config', openConfig]);
+    expect(refused.code).toBe(78);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`chmod 600 ${open}`);
+    expect(refused.stderr).not.toContain('open-file-secret-1');
+  }, 60_000);
+});
