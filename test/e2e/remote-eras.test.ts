@@ -2,7 +2,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { binPath, connectThroughProxy, inheritedEnv, waitFor, writeConfig } from '../helpers/proxy.js';
-import { startGetStreamFixture, type HttpServerProcess } from '../helpers/remote.js';
+import { startGetStreamFixture, startModernFixture, type HttpServerProcess } from '../helpers/remote.js';
 
 const started: HttpServerProcess[] = [];
 
@@ -10,8 +10,8 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((server) => server.stop()));
 });
 
-async function fixture(): Promise<HttpServerProcess> {
-  const server = await startGetStreamFixture();
+async function fixture(start: () => Promise<HttpServerProcess> = startGetStreamFixture): Promise<HttpServerProcess> {
+  const server = await start();
   started.push(server);
   return server;
 }
@@ -100,5 +100,63 @@ describe('remote: spec errors', () => {
       message: expect.stringContaining('Unsupported protocol version') as unknown,
       data: { supported: ['2026-07-28'], requested: '2025-11-25' },
     });
+  });
+});
+
+describe('remote: 2026-era requests to a 2026-only server (v2 SDK)', () => {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'modern-client', version: '1' },
+  };
+
+  it('sends MCP-Protocol-Version from _meta, Mcp-Method and Mcp-Name and no session id, so discover and tools/call work', async () => {
+    const server = await fixture(startModernFixture);
+    const config = await writeConfig({ modern: { url: `${server.origin}/mcp`, confirm: false } });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [binPath, 'run', 'modern', '--config', config],
+      env: inheritedEnv(),
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const answers = new Map<unknown, JSONRPCMessage>();
+    transport.onmessage = (message) => void ('id' in message && answers.set(message.id, message));
+    await transport.start();
+    try {
+      await transport.send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: meta } });
+      await transport.send({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { message: 'modern' }, _meta: meta },
+      });
+      await waitFor(() => answers.size === 2, 30_000);
+      expect(answers.get(1), stderr).toMatchObject({ result: { supportedVersions: ['2026-07-28'] } });
+      expect(answers.get(2), stderr).toMatchObject({
+        result: { content: [{ type: 'text', text: 'echo: modern' }], resultType: 'complete' },
+      });
+      expect(server.events.filter((event) => event.event === 'request').map((event) => event.mcp)).toEqual([
+        { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover', 'mcp-name': null, 'mcp-session-id': 'absent' },
+        { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-session-id': 'absent' },
+      ]);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it("gives a 2025 client the server's -32022 with its supported versions, unchanged", async () => {
+    const server = await fixture(startModernFixture);
+    const config = await writeConfig({ modern: { url: `${server.origin}/mcp`, confirm: false } });
+    const refused = await connectThroughProxy({ config, server: 'modern' }).then(
+      async (connection) => {
+        await connection.client.close();
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(McpError);
+    expect(refused).toMatchObject({ code: -32022, data: { supported: ['2026-07-28'] } });
   });
 });

@@ -19,6 +19,8 @@ export interface FixtureEvent {
   sessionId?: string | null;
   rpc?: string[];
   outcome?: string;
+  /** The 2026-era header values a request came with (modern-server.mjs). */
+  mcp?: Record<string, string | null>;
 }
 
 /** A running HTTP server on 127.0.0.1 and what it saw. */
@@ -99,6 +101,15 @@ export const getStreamFixturePath = join(repoRoot, 'test/fixtures/get-stream-ser
 /** Starts test/fixtures/get-stream-server.mjs on 127.0.0.1. */
 export function startGetStreamFixture(): Promise<HttpServerProcess> {
   const child = spawn(process.execPath, [getStreamFixturePath], { env: inheritedEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+  return startListening(child, 'stdout', []);
+}
+
+/** Starts test/fixtures/modern-server.mjs (a 2026-07-28-only v2 SDK server) on 127.0.0.1. */
+export function startModernFixture(): Promise<HttpServerProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, 'test/fixtures/modern-server.mjs')], {
+    env: inheritedEnv(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return startListening(child, 'stdout', []);
 }
 
