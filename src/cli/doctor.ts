@@ -14,6 +14,7 @@ import type { DialogReport } from '../dialog/driver.js';
 import { openCliAuditLog } from './audit.js';
 import { writeLine, type CliContext } from './context.js';
 import { secretsSetCommand } from '../secrets/hints.js';
+import { describeSource, parseSource } from '../sources/source.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -162,11 +163,21 @@ async function checkServer(
     const { checkRemoteReachable } = await import('../proxy/remote/reachability.js');
     report({ check: 'remote', server: name, ...(await checkRemoteReachable(name, server, { stored, env: ctx.env, audit })) });
   }
+  for (const secret of referencedSecretNames(server)) {
+    const from = server.secrets[secret]?.from;
+    // Not read here: a source may run a program or ask 1Password; `run` reads it and names it when it fails.
+    if (from !== undefined) {
+      const what = `${name}: secret ${secret} comes from ${describeSource(parseSource(from))} (read at start)`;
+      report({ check: 'secret', server: name, secret, status: 'ok', what });
+    }
+  }
   if (!stored) return result;
   for (const secret of referencedSecretNames(server)) {
     const value = stored.get(secret);
     const declaration = server.secrets[secret];
-    if (value === undefined) {
+    if (declaration?.from !== undefined) {
+      continue;
+    } else if (value === undefined) {
       const optional = declaration?.required === false || declaration?.default !== undefined;
       report({
         check: 'secret',

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -113,6 +113,14 @@ describe('secret sources through the built proxy', () => {
     expect(seen).not.toContain(fromEnv);
     expect(seen).not.toContain(fromFile);
 
+    const doctor = await runBin(['doctor', '--json', '--config', config], { env: { ...inheritedEnv(), ...noBus } });
+    const rows = (JSON.parse(doctor.stdout) as { checks: { check: string; secret?: string; status: string; message: string }[] }).checks;
+    expect(rows.find((row) => row.check === 'secret' && row.secret === 'CI_TOKEN')).toMatchObject({
+      status: 'ok',
+      message: 'box: secret CI_TOKEN comes from env:KP_TEST_CI_TOKEN (read at start)',
+    });
+    expect(doctor.stdout).not.toContain(fromEnv);
+
     // The same environment really has no Secret Service: a server that also keeps a secret in the keychain says so.
     const mixed = await writeConfig({
       mixed: everythingServer({ K: '${secret:K}' }, { CI_TOKEN: 'env:KP_TEST_CI_TOKEN', K: {} }),
@@ -121,6 +129,48 @@ describe('secret sources through the built proxy', () => {
     expect(failed.code).toBe(69);
     expect(failed.stdout).toBe('');
     expect(failed.stderr).toContain('Server "mixed" keeps K in the keychain');
+  }, 60_000);
+
+  it('reads credential:NAME from a private $CREDENTIALS_DIRECTORY, as systemd hands it to a service', async () => {
+    const value = `cred-${randomBytes(12).toString('hex')}`;
+    const dir = join(home, 'credentials');
+    await run('mkdir', ['-m', '700', dir]);
+    await writeFile(join(dir, 'api_key'), value, { mode: 0o400 });
+    const config = await writeConfig({ svc: everythingServer({}, { API_KEY: 'credential:api_key' }) });
+    const { seen, environ } = await getEnvThrough(config, 'svc', { CREDENTIALS_DIRECTORY: dir });
+    expect(environ).toContain(`API_KEY=${value} `);
+    expect(seen).toContain('[REDACTED:svc/API_KEY]');
+    expect(seen).not.toContain(value);
+  }, 60_000);
+
+  it('hands op the service-account token kept in the keychain, through its environment only', async () => {
+    const token = `ops_${randomBytes(16).toString('hex')}`;
+    const value = `op-${randomBytes(12).toString('hex')}`;
+    const ref = 'op://Agents/Deploy/token';
+    const set = await runBin(['secrets', 'set', 'op-service-account', 'OP_SERVICE_ACCOUNT_TOKEN', '--new-server'], { input: `${token}\n` });
+    expect(set.code).toBe(0);
+    try {
+      const config = await writeConfig({ agent: everythingServer({}, { DEPLOY_TOKEN: ref }) });
+      const argvLog = join(home, 'op-argv.log');
+      const { PATH, ...rest } = inheritedEnv();
+      delete rest.OP_SERVICE_ACCOUNT_TOKEN;
+      const opEnv = {
+        PATH: `${opDir}:${PATH ?? ''}`,
+        OP_FIXTURE_TOKEN: token,
+        OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
+        OP_FIXTURE_LOG: argvLog,
+      };
+      const { seen, environ, stderr } = await getEnvThrough(config, 'agent', opEnv);
+      expect(environ).toContain(`DEPLOY_TOKEN=${value} `);
+      expect(environ).not.toContain(token);
+      expect(seen).not.toContain(value);
+      expect(stderr).not.toContain(token);
+      const argv = await readFile(argvLog, 'utf8');
+      expect(argv).toContain(JSON.stringify(['read', '--no-newline', ref]));
+      expect(argv).not.toContain(token);
+    } finally {
+      await runBin(['secrets', 'clear', 'op-service-account', '--yes']);
+    }
   }, 60_000);
 
   it('reads the RFC shorthand "NAME": "op://…" with op (fixture), and refuses a 0644 file before anything reaches stdout', async () => {
