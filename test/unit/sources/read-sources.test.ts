@@ -217,6 +217,20 @@ describe('op:// source (fixture op with the documented contract)', () => {
     expect(noOp).toContain('developer.1password.com');
   });
 
+  it('reads 8 references at once by default, never more', async () => {
+    const many = (n: number): SourceRequest[] =>
+      Array.from({ length: n }, (_, i) => ({ secret: `S${i}`, source: { kind: 'op', reference: ref } }));
+    // The fixture answers only once as many reads run together as the barrier says. With 9 the first read to give up
+    // saw 8 running: the ninth could not start before a lane was free.
+    const eight = await tempDir();
+    const values = await readSources('srv', many(8), { env: withOp({ OP_FIXTURE_ITEMS: items, OP_FIXTURE_BARRIER: `${eight}:8` }) });
+    expect(values.size).toBe(8);
+    const nine = await tempDir();
+    const env = withOp({ OP_FIXTURE_ITEMS: items, OP_FIXTURE_BARRIER: `${nine}:9`, OP_FIXTURE_BARRIER_MS: '5000' });
+    const error = await readSources('srv', many(9), { env }).catch((caught: unknown) => caught);
+    expect((error as KeyproxyError).message).toContain('only 8 of 9 reads ran at once');
+  }, 60_000);
+
   it('reads many references at once, at most `concurrency` at a time, and reports every failure in one error', async () => {
     const log = path.join(await tempDir(), 'argv.log');
     const many: SourceRequest[] = Array.from({ length: 6 }, (_, i) => ({ secret: `S${i}`, source: { kind: 'op', reference: ref } }));
