@@ -6,6 +6,7 @@ import { configuredServer } from '../config/load.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
+import { describeSource, parseSource } from '../sources/source.js';
 
 /** One row of `secrets list`: a name and where it stands, never a value. */
 interface SecretListing {
@@ -15,12 +16,14 @@ interface SecretListing {
   /** The config file that declares it, or null when no config declares it. */
   declaredIn: string | null;
   required: boolean | null;
+  /** Where its value is read when not the keychain (its `"from"`, e.g. `env:CI_TOKEN`, `op://…`), else null. */
+  source: string | null;
 }
 
 /** `mcp-keyproxy secrets list [server]`: names, whether stored, and where declared. */
 export function secretsListCommand(ctx: CliContext): Command {
   return new Command('list')
-    .description('list secret names (never values): stored or missing, and where declared')
+    .description('list secret names (never values): stored, missing or the source they come from, and where declared')
     .argument('[server]', 'only this server')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
@@ -39,7 +42,7 @@ export function secretsListCommand(ctx: CliContext): Command {
       }
       if (rows.length === 0) writeLine(ctx.stdout, 'No secrets declared or stored.');
       for (const row of rows) {
-        const state = row.stored ? 'stored' : row.required === false ? 'missing (optional)' : 'MISSING';
+        const state = row.source ? `from ${row.source}` : row.stored ? 'stored' : row.required === false ? 'missing (optional)' : 'MISSING';
         const where = row.declaredIn ? `declared in ${row.declaredIn}` : 'not declared in any config';
         writeLine(ctx.stdout, `${row.server}  ${row.name}  ${state}  ${where}`);
       }
@@ -56,5 +59,6 @@ async function listServer(store: SecretStore, config: LoadedConfig | undefined, 
     stored: stored.has(name),
     declaredIn: declarations[name] && config ? config.path : null,
     required: declarations[name]?.required ?? null,
+    source: declarations[name]?.from === undefined ? null : describeSource(parseSource(declarations[name].from)),
   }));
 }

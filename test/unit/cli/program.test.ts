@@ -130,6 +130,15 @@ describe('mcp-keyproxy CLI', () => {
     expect(rows[0]?.declaredIn).toBe(join(cwd, 'proxy.config.json'));
   });
 
+  it('secrets list names the source of a secret with "from" instead of calling it missing', async () => {
+    const cwd = await configDir({ box: { command: 'srv', secrets: { CI: 'env:CI_TOKEN', KEY: 'op://Dev/Item/key' } } });
+    const result = await cli(['secrets', 'list'], { cwd });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('box  CI  from env:CI_TOKEN');
+    expect(result.stdout).toContain('box  KEY  from op://Dev/Item/key');
+    expect(result.stdout).not.toContain('MISSING');
+  });
+
   it('secrets delete of a secret that is not stored is bad input (exit 2), not a config error', async () => {
     const result = await cli(['secrets', 'delete', 'gh', 'NOPE']);
     expect(result.code).toBe(2);
