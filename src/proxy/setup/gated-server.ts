@@ -154,7 +154,8 @@ export class GatedServer {
       return answerWithNotice(extra, this.consentNotice, this.allowAndStart(), whenDone);
     }
     const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
-    const referenced = referencedSecretNames(this.options.server);
+    // A secret with a "from" source is never asked for: its value comes from there (or the start fails naming it).
+    const referenced = referencedSecretNames(this.options.server).filter((name) => this.options.server.secrets[name]?.from === undefined);
     // The missing ones, and the optional ones not stored yet (the dialog marks them optional); after a rejected key,
     // every secret again.
     const optional = (name: string): boolean => this.options.server.secrets[name]?.required === false;

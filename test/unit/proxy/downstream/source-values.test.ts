@@ -2,12 +2,12 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KeyproxyError } from '../../../../src/errors.js';
 import { readPlan } from '../../../../src/proxy/downstream/read-plan.js';
 import { serveServer } from '../../../../src/proxy/serve.js';
 import { MemoryStore } from '../../../../src/secrets/memory-store.js';
-import { inMemoryDeps, serveOptions } from '../helpers/in-memory-proxy.js';
+import { connectClient, inMemoryDeps, serveOptions, useTempRuntimeDir } from '../helpers/in-memory-proxy.js';
 
 const opDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/op');
 const dirs: string[] = [];
@@ -114,5 +114,37 @@ describe('a server start with secret sources', () => {
       { server: 'op-service-account', names: ['OP_SERVICE_ACCOUNT_TOKEN'], source: 'keychain' },
       { server: 'srv', names: ['S'], source: 'op' },
     ]);
+  });
+});
+
+describe('a gated server that also has sourced secrets', () => {
+  it('asks in the dialog only for the keychain secrets, and injects both', async () => {
+    const restore = await useTempRuntimeDir();
+    const proxy = inMemoryDeps();
+    proxy.deps.sourceEnv = { CI_TOKEN: 'env-value-gated-1' };
+    proxy.dialog.onCollect = () => ({ K: 'typed-in-value-12345' });
+    const options = serveOptions('gh', {
+      command: 'x',
+      env: { A: '${secret:A}', K: '${secret:K}', O: '${secret:O}' },
+      secrets: { A: 'env:CI_TOKEN', K: {}, O: { from: 'env:CI_TOKEN', required: false } },
+    });
+    const running = await serveServer(options, proxy.deps);
+    const client = await connectClient(proxy.clientTransport, {});
+    try {
+      await client.client.callTool({ name: 'connect_gh', arguments: {} });
+      await vi.waitFor(() => expect(proxy.launcher.launches).toHaveLength(1), { timeout: 5000, interval: 5 });
+      expect(proxy.dialog.collects.map((call) => call.names)).toEqual([['K']]);
+      expect(proxy.launcher.launches[0]!.values).toEqual(
+        new Map([
+          ['A', 'env-value-gated-1'],
+          ['K', 'typed-in-value-12345'],
+          ['O', 'env-value-gated-1'],
+        ]),
+      );
+    } finally {
+      await client.close();
+      await running.stop();
+      await restore();
+    }
   });
 });
