@@ -1,8 +1,6 @@
 import { runProgram, type ProgramRun } from './run-program.js';
+import { OP_TOKEN_ENTRY } from './source.js';
 import { tail } from './text.js';
-
-/** The keychain entry (server, secret) that may hold the 1Password service-account token for headless machines. */
-export const OP_TOKEN_ENTRY = { server: 'op-service-account', name: 'OP_SERVICE_ACCOUNT_TOKEN' } as const;
 
 const install = 'install the 1Password CLI (https://developer.1password.com/docs/cli/get-started/) so that "op" is on PATH';
 const signIn = `sign in with "op signin", or give the proxy a service-account token: set OP_SERVICE_ACCOUNT_TOKEN, or store it with "mcp-keyproxy secrets set ${OP_TOKEN_ENTRY.server} ${OP_TOKEN_ENTRY.name} --new-server"`;

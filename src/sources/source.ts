@@ -9,6 +9,9 @@ export type SecretSource =
   | { kind: 'command'; argv: [string, ...string[]]; firstLine: boolean }
   | { kind: 'op'; reference: string };
 
+/** The keychain entry (server, secret) that may hold the 1Password service-account token for headless machines. */
+export const OP_TOKEN_ENTRY = { server: 'op-service-account', name: 'OP_SERVICE_ACCOUNT_TOKEN' } as const;
+
 /** The kinds of source, as audit events and `secrets list` name them. */
 export type SourceKind = SecretSource['kind'];
 

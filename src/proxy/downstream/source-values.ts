@@ -1,7 +1,6 @@
 import type { ServerConfig } from '../../config/schema.js';
 import { KeyproxyError } from '../../errors.js';
-import { OP_TOKEN_ENTRY } from '../../sources/op-source.js';
-import { readSources } from '../../sources/read-sources.js';
+import { OP_TOKEN_ENTRY } from '../../sources/source.js';
 import { namesByKind, sourceRequests } from '../../sources/server-sources.js';
 import type { ServeDeps } from './deps.js';
 
@@ -21,6 +20,8 @@ export async function readSourceValues(
 ): Promise<Map<string, string>> {
   const requests = sourceRequests(server, names);
   if (requests.length === 0) return new Map();
+  // Loaded only for a server with sources: the readers pull in execa, which a plain start should not pay for.
+  const { readSources } = await import('../../sources/read-sources.js');
   const values = await readSources(serverName, requests, {
     env: deps.sourceEnv ?? process.env,
     logger: deps.logger,
