@@ -131,6 +131,35 @@ describe('secret sources through the built proxy', () => {
     expect(failed.stderr).toContain('Server "mixed" keeps K in the keychain');
   }, 60_000);
 
+  it('serves several sourced servers behind one entry with no Secret Service', async () => {
+    const one = `one-${randomBytes(12).toString('hex')}`;
+    const two = `two-${randomBytes(12).toString('hex')}`;
+    const config = await writeConfig({
+      first: everythingServer({}, { FIRST_TOKEN: 'env:KP_TEST_FIRST' }),
+      second: everythingServer({}, { SECOND_TOKEN: 'env:KP_TEST_SECOND' }),
+    });
+    const env = {
+      KP_TEST_FIRST: one,
+      KP_TEST_SECOND: two,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+      XDG_RUNTIME_DIR: join(home, 'no-runtime'),
+    };
+    const { client, proxyPid } = await connectThroughProxy({ config, env });
+    try {
+      const seen = JSON.stringify((await client.callTool({ name: 'first__get-env', arguments: {} })).content);
+      expect(seen).toContain('[REDACTED:first/FIRST_TOKEN]');
+      expect(seen).not.toContain(one);
+      // Each value reaches only its own server.
+      expect(seen).not.toContain('SECOND_TOKEN');
+      const environs = await Promise.all((await descendantsOf(proxyPid)).map((pid) => procText(pid, 'environ')));
+      expect(environs.filter((text) => text.includes(`FIRST_TOKEN=${one} `))).toHaveLength(1);
+      expect(environs.filter((text) => text.includes(`SECOND_TOKEN=${two} `))).toHaveLength(1);
+      expect(environs.filter((text) => text.includes(one) && text.includes(two))).toHaveLength(0);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
   it('reads credential:NAME from a private $CREDENTIALS_DIRECTORY, as systemd hands it to a service', async () => {
     const value = `cred-${randomBytes(12).toString('hex')}`;
     const dir = join(home, 'credentials');
