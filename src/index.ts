@@ -1,4 +1,5 @@
 import type { CliContext } from './cli/context.js';
+import { runPlain } from './cli/plain-run.js';
 import { ExitCode } from './errors.js';
 import { Scrubber } from './log/scrubber.js';
 import { showsStacks } from './log/stacks.js';
@@ -41,9 +42,10 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
     openDialog: () => nativeCredentialDialog(),
   };
   // What a client starts (`run <server>`) builds no commander program and loads none of the other commands: the
-  // program is imported only when needed, so the bundle keeps it and them in chunks of their own.
+  // program is imported only when needed, so the bundle keeps it and them in chunks of their own. The run path
+  // itself is a static import: one pass of the module loader is faster than a second one after main() starts.
   const code =
-    (argv[2] === 'run' ? await (await import('./cli/plain-run.js')).runPlain(argv, ctx, scrubber) : undefined) ??
+    (argv[2] === 'run' ? await runPlain(argv, ctx, scrubber) : undefined) ??
     (await (await import('./cli/program.js')).runCli(argv, ctx, scrubber));
   // A keychain call blocked on an unlock prompt would make exit wait for its thread for ever.
   await endBlockedKeychainCalls();
