@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { KeyproxyError } from '../errors.js';
+import { characterLength, MIN_SCRUB_LENGTH } from '../log/scrubber.js';
 import { readSecretFile, SecretFileError } from './file-source.js';
 import { opOutcome, runOpRead } from './op-source.js';
 import { runProgram, SOURCE_TIMEOUT_MS } from './run-program.js';
@@ -129,6 +130,11 @@ export async function readSources(server: string, requests: readonly SourceReque
       }
     }
     if (value === '') throw fail('it gave an empty value');
+    if (characterLength(value) < MIN_SCRUB_LENGTH) {
+      throw fail(
+        `it gave a value shorter than ${MIN_SCRUB_LENGTH} characters, too short to scrub from what the server sends back, so it is not injected`,
+      );
+    }
     return value;
   };
 

@@ -51,6 +51,9 @@ const withOp = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ PAT
 describe('env source', () => {
   it("reads the proxy's own variable as it is, and names a missing one", async () => {
     expect(await readOne({ kind: 'env', variable: 'CI_TOKEN' }, { env: { CI_TOKEN: 'ci-value-123\n' } })).toBe('ci-value-123\n');
+    expect(message(await readOne({ kind: 'env', variable: 'CI_TOKEN' }, { env: { CI_TOKEN: 'abc' } }))).toContain(
+      'shorter than 4 characters',
+    );
     const text = message(await readOne({ kind: 'env', variable: 'CI_TOKEN' }));
     expect(text).toContain('Secret TOKEN of server "srv" comes from env:CI_TOKEN');
     expect(text).toContain('not set');
