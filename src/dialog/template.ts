@@ -144,7 +144,7 @@ export function consentTemplate(
     title: `mcp-keyproxy: allow ${serverName} to use its credentials?`,
     description:
       `${requester(context)} wants to start the MCP server "${serverName}". mcp-keyproxy will give it these ` +
-      `secrets from your OS keychain: ${secretNames.join(', ')}.\n` +
+      `secrets (from your OS keychain or the sources its config names): ${secretNames.join(', ')}.\n` +
       'Allow once: this start only. Allow for session: until mcp-keyproxy exits. Allow always: until this server, ' +
       'its command or its secrets change, or until "mcp-keyproxy consent revoke". Deny: the server does not start.\n' +
       'Only allow if the verification code below matches the one shown in your AI app.',

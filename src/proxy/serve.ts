@@ -16,16 +16,16 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   // The keychain answers from another thread: a remote server's transport (the heaviest code the proxy runs) is
   // loaded meanwhile.
   markStartup('keychainStart');
-  const [{ plan, fromKeychain }] = await Promise.all([readPlan(deps, serverName, server), deps.launcher.preload?.(server)]);
+  const [{ plan, guarded }] = await Promise.all([readPlan(deps, serverName, server), deps.launcher.preload?.(server)]);
   markStartup('keychainDone');
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
 
-  if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, fromKeychain)) {
+  if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, guarded)) {
     const { serveGated } = await import('./setup/gated-proxy.js');
     return serveGated(options, deps, plan.missing.length > 0 ? 'needs-credentials' : 'needs-consent');
   }
 
-  recordConsentWithoutPrompt(options, deps, plan, fromKeychain);
+  recordConsentWithoutPrompt(options, deps, plan, guarded);
   const downstream = await startDownstream(options, deps, plan);
   const [{ Router }, front] = await Promise.all([import('./core/router.js'), deps.openFront()]);
   const router = new Router(front, {

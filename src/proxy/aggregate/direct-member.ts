@@ -88,13 +88,13 @@ export class DirectMember implements Member {
   }
 
   private async relaunch(): Promise<Downstream | undefined> {
-    const { plan, fromKeychain } = await readPlan(this.deps, this.name, this.options.server);
+    const { plan, guarded } = await readPlan(this.deps, this.name, this.options.server);
     if (plan.missing.length > 0) {
       await this.fail(missingSecretsError(this.name, plan.missing).message);
       return undefined;
     }
     // Started on a remembered "Allow always" that has been revoked (or no longer covers the secrets) since.
-    if (mustAskConsent(this.options, this.deps, plan, fromKeychain)) {
+    if (mustAskConsent(this.options, this.deps, plan, guarded)) {
       await this.fail('its "Allow always" was revoked or no longer covers its secrets; restart the MCP client to be asked again');
       return undefined;
     }

@@ -66,13 +66,12 @@ function refuseAmbiguousNames(options: AggregateOptions): void {
 /** Decides how a server starts: spawned at once, behind its setup tool, or not at all (headless without secrets). */
 async function planStart(options: ServeOptions, deps: ServeDeps): Promise<MemberStart> {
   try {
-    const { plan, fromKeychain } = await readPlan(deps, options.serverName, options.server);
+    const { plan, guarded } = await readPlan(deps, options.serverName, options.server);
     if (plan.missing.length > 0 && options.headless) {
       return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing) };
     }
-    if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, fromKeychain))
-      return { kind: 'gated', missing: plan.missing.length > 0 };
-    recordConsentWithoutPrompt(options, deps, plan, fromKeychain);
+    if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, guarded)) return { kind: 'gated', missing: plan.missing.length > 0 };
+    recordConsentWithoutPrompt(options, deps, plan, guarded);
     const launching: Promise<Downstream> = startDownstream(options, deps, plan);
     // Awaited by the member; a failed spawn is its to report.
     launching.catch(() => undefined);

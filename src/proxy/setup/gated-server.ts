@@ -196,12 +196,12 @@ export class GatedServer {
 
   private async askThenStart(): Promise<CallToolResult> {
     const { serverName } = this.options;
-    const { plan, fromKeychain } = await readPlan(this.deps, serverName, this.options.server);
-    if (!this.allowedUntilExit && needsConsent(this.options, plan, fromKeychain)) {
+    const { plan, guarded } = await readPlan(this.deps, serverName, this.options.server);
+    if (!this.allowedUntilExit && needsConsent(this.options, plan, guarded)) {
       const outcome = await askConsent({
         serverName,
-        secretNames: storedSecretNames(plan, fromKeychain),
-        grant: grantFor(this.options, plan, fromKeychain),
+        secretNames: storedSecretNames(plan, guarded),
+        grant: grantFor(this.options, plan, guarded),
         store: this.deps.consent,
         dialogOnly: this.dialogOnly,
         setup: this.setup,

@@ -60,11 +60,23 @@ describe('a server start with secret sources', () => {
     expect(JSON.stringify(proxy.auditSink.events)).not.toContain('value-');
   });
 
-  it('starts such a server with no consent prompt and no Secret Service, the values scrubbed and only in its own launch', async () => {
+  it('waits for consent before it gives a sourced value to a server, like a keychain value', async () => {
+    const proxy = inMemoryDeps({ store: noSecretService() });
+    proxy.deps.sourceEnv = { CI_TOKEN: 'env-value-789' };
+    const options = serveOptions('srv', { command: 'x', env: { A: '${secret:A}' }, secrets: { A: 'env:CI_TOKEN' } });
+    const { plan, guarded } = await readPlan(proxy.deps, 'srv', options.server);
+    expect([...guarded]).toEqual(['A']);
+    expect(plan.values.get('A')).toBe('env-value-789');
+    const running = await serveServer(options, proxy.deps);
+    expect(proxy.launcher.launches).toEqual([]);
+    await running.stop();
+  });
+
+  it('starts such a server headless with no consent prompt and no Secret Service, the values scrubbed and only in its own launch', async () => {
     const store = noSecretService();
     const proxy = inMemoryDeps({ store });
     proxy.deps.sourceEnv = { CI_TOKEN: 'env-value-789' };
-    const options = serveOptions('srv', { command: 'x', env: { A: '${secret:A}' }, secrets: { A: 'env:CI_TOKEN' } });
+    const options = serveOptions('srv', { command: 'x', env: { A: '${secret:A}' }, secrets: { A: 'env:CI_TOKEN' } }, { headless: true });
     const running = await serveServer(options, proxy.deps);
     expect(proxy.launcher.launches.map((launch) => [launch.serverName, launch.values.get('A')])).toEqual([['srv', 'env-value-789']]);
     expect([...proxy.dialog.collects, ...proxy.dialog.confirms]).toEqual([]);
