@@ -56,9 +56,9 @@ const result = await build({
   external: ['@napi-rs/keyring'],
   // A package's ES module build first: jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow.
   mainFields: ['module', 'main'],
-  // CommonJS dependencies that read __filename (write-file-atomic seeds its temp file names with it) get the chunk's
-  // own path, as they would have their own file's path unbundled.
-  define: { __MCP_KEYPROXY_BUILD__: JSON.stringify(buildId.digest('hex').slice(0, 16)), __filename: 'import.meta.filename' },
+  // CommonJS dependencies that read __filename (write-file-atomic only seeds its temp file names with it, beside the
+  // pid and a counter) get a fixed name: import.meta.filename would be undefined before Node 20.11.
+  define: { __MCP_KEYPROXY_BUILD__: JSON.stringify(buildId.digest('hex').slice(0, 16)), __filename: JSON.stringify('mcp-keyproxy.js') },
   // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module esbuild's
   // require shim needs a real `require` in scope to do that.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },

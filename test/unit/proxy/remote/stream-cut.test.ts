@@ -8,7 +8,7 @@ import { createInnerTransport, type RemoteKind } from '../../../../src/proxy/rem
 import { RemoteSessionTransport } from '../../../../src/proxy/remote/session-transport.js';
 
 /** Bounded polls: prompt means well under the 60 s a cut stream used to leave a call waiting. */
-const POLL = { timeout: 3000, interval: 5 };
+const POLL = { timeout: 10_000, interval: 5 };
 const encoder = new TextEncoder();
 
 const initialize: JSONRPCRequest = {
@@ -123,7 +123,8 @@ async function session(kind: RemoteKind, fetch: FetchLike) {
     mode: kind,
     logger: pino({ level: 'silent' }),
     secretNames: [],
-    timeoutMs: 2000,
+    // Far beyond any poll here: an answer that arrives is the stream's failure, never the request timeout.
+    timeoutMs: 600_000,
     create: (innerKind, onStreamEnd, onGetAnswered) =>
       createInnerTransport(innerKind, { url: new URL('https://mcp.example/mcp'), headers: {}, fetch, onStreamEnd, onGetAnswered }),
   });
@@ -142,10 +143,8 @@ async function session(kind: RemoteKind, fetch: FetchLike) {
 describe('a remote event stream that ends before the answer', () => {
   it('fails the call it carried at once when a Streamable HTTP response stream is cut mid-event; the next call works', async () => {
     const { transport, answerTo } = await session('http', streamableFetch());
-    const started = Date.now();
     await transport.send(call(1, 'cut'));
     await vi.waitFor(() => expect(answerTo(1)).toHaveLength(1), POLL);
-    expect(Date.now() - started).toBeLessThan(2000);
     const { error } = answerTo(1)[0] as JSONRPCErrorResponse;
     expect(error.code).toBe(REMOTE_FAILED_CODE);
     expect(error.message).toBe(
