@@ -2,7 +2,7 @@
 // calls, statistics and formatting. Not used by pipe-hop.mjs and sdk-relay.mjs: they are hops under measurement,
 // and loading this module would add to their start-up.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +39,43 @@ export function setSecret(configPath, server, name, value) {
     input: value,
     stdio: ['pipe', 'ignore', 'inherit'],
   });
+}
+
+/**
+ * The config entry of a local server (`node ...args`) that gets `secretNames` from the keychain, without a consent
+ * prompt.
+ */
+export function withSecrets(args, secretNames) {
+  return {
+    command: process.execPath,
+    args,
+    env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
+    secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
+    confirm: false,
+  };
+}
+
+/**
+ * Writes a config with one server per entry of `servers` (name → args), each with `count` keychain secrets
+ * (`KEY_0`…), and stores their values. Returns the config's path and the secret names.
+ */
+export function serversWithSecrets(servers, count) {
+  const secretNames = Array.from({ length: count }, (_, i) => `KEY_${i}`);
+  const configPath = writeConfig(Object.fromEntries(Object.entries(servers).map(([name, args]) => [name, withSecrets(args, secretNames)])));
+  for (const server of Object.keys(servers)) {
+    for (const name of secretNames) setSecret(configPath, server, name, `bench-secret-value-${name}-${'x'.repeat(24)}`);
+  }
+  return { configPath, secretNames };
+}
+
+/** A field of /proc/<pid>/status in MB (`VmRSS`: resident now, `VmHWM`: its peak), or NaN once the process is gone. */
+export function statusMb(pid, field) {
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Removes a server's secrets from the keychain with `mcp-keyproxy secrets clear`. */

@@ -3,34 +3,13 @@
 // server-everything with 10 secrets in the keychain. Prints the calls, the errors (a call that threw, an error
 // result, or an answer that is not the echo of its own message) and the proxy's memory: RSS after warm-up and at
 // the end, and its peak (VmHWM), from /proc/<pid>/status. Run with `npm run bench:soak` (inside a private keyring).
-import { readFileSync } from 'node:fs';
-import { clearSecrets, echo, everything, fmt, proxyTarget, sdkClient, setSecret, warmUp, writeConfig } from './lib.mjs';
+import { clearSecrets, echo, everything, fmt, proxyTarget, sdkClient, serversWithSecrets, statusMb, warmUp } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 30);
 const SECRETS = 10;
 
 const serverName = `soak-${process.pid}`;
-const secretNames = Array.from({ length: SECRETS }, (_, i) => `KEY_${i}`);
-const configPath = writeConfig({
-  [serverName]: {
-    command: process.execPath,
-    args: [everything, 'stdio'],
-    env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
-    secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
-    confirm: false,
-  },
-});
-for (const name of secretNames) setSecret(configPath, serverName, name, `soak-secret-value-${name}-${'x'.repeat(24)}`);
-
-/** A field of /proc/<pid>/status in MB (`VmRSS`, `VmHWM`), or NaN once the process is gone. */
-function statusMb(pid, field) {
-  try {
-    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-    return match ? Number(match[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
+const { configPath } = serversWithSecrets({ [serverName]: [everything, 'stdio'] }, SECRETS);
 
 const { connect, stdioTransport } = await sdkClient();
 const transport = stdioTransport(proxyTarget(configPath, serverName));

@@ -13,7 +13,6 @@
 // turns) against direct, and the resident memory of the hop process and of the proxy process, idle (after the
 // warm-up) and at its peak (VmHWM, after the 8 MB results).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   clearSecrets,
@@ -27,9 +26,9 @@ import {
   ratio,
   root,
   sdkClient,
-  setSecret,
   warmUp,
-  writeConfig,
+  serversWithSecrets,
+  statusMb,
 } from './lib.mjs';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 15);
@@ -41,19 +40,8 @@ const SECRETS = 10;
 const MARGIN_MS = 25;
 
 const serverName = `bench-startup-${process.pid}`;
-const secretNames = Array.from({ length: SECRETS }, (_, i) => `KEY_${i}`);
 const bigName = `${serverName}-big`;
-const withSecrets = (args) => ({
-  command: process.execPath,
-  args,
-  env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
-  secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
-  confirm: false,
-});
-const configPath = writeConfig({ [serverName]: withSecrets([everything, 'stdio']), [bigName]: withSecrets([fixture]) });
-for (const server of [serverName, bigName]) {
-  for (const name of secretNames) setSecret(configPath, server, name, `bench-secret-value-${name}-${'x'.repeat(24)}`);
-}
+const { configPath } = serversWithSecrets({ [serverName]: [everything, 'stdio'], [bigName]: [fixture] }, SECRETS);
 
 const initialize = `${JSON.stringify({
   jsonrpc: '2.0',
@@ -171,8 +159,6 @@ for (const [name, traced] of Object.entries(traces)) {
 // The per-message path and memory.
 const { connect, stdioTransport } = await sdkClient();
 const pipeHop = (...args) => nodeTarget(join(root, 'bench/pipe-hop.mjs'), ...args);
-/** Resident memory of a process in MB: now (VmRSS) or at its peak (VmHWM). */
-const memoryMb = (pid, field) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split(`${field}:`)[1])[1]) / 1024;
 
 async function open(target) {
   const transport = stdioTransport(target);
@@ -183,7 +169,7 @@ async function open(target) {
 
 const echoTargets = { direct: nodeTarget(everything, 'stdio'), 'pipe hop': pipeHop(everything, 'stdio'), 'mcp-keyproxy': proxy };
 const echoOpen = Object.fromEntries(await Promise.all(Object.entries(echoTargets).map(async ([name, t]) => [name, await open(t)])));
-const idle = { 'pipe hop': memoryMb(echoOpen['pipe hop'].pid, 'VmRSS'), 'mcp-keyproxy': memoryMb(echoOpen['mcp-keyproxy'].pid, 'VmRSS') };
+const idle = { 'pipe hop': statusMb(echoOpen['pipe hop'].pid, 'VmRSS'), 'mcp-keyproxy': statusMb(echoOpen['mcp-keyproxy'].pid, 'VmRSS') };
 const echoed = await echoInTurns(Object.fromEntries(Object.entries(echoOpen).map(([name, { client }]) => [name, client])), CALLS, {
   latencies: true,
 });
@@ -200,7 +186,7 @@ for (let run = 0; run <= BIG_RUNS; run++) {
     if (run > 0) bigMs[name].push(performance.now() - began);
   }
 }
-const peak = { 'pipe hop': memoryMb(bigOpen['pipe hop'].pid, 'VmHWM'), 'mcp-keyproxy': memoryMb(bigOpen['mcp-keyproxy'].pid, 'VmHWM') };
+const peak = { 'pipe hop': statusMb(bigOpen['pipe hop'].pid, 'VmHWM'), 'mcp-keyproxy': statusMb(bigOpen['mcp-keyproxy'].pid, 'VmHWM') };
 await Promise.all(Object.values(bigOpen).map(({ client }) => client.close()));
 clearSecrets(serverName);
 clearSecrets(bigName);

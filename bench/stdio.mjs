@@ -16,10 +16,9 @@ import {
   ratio,
   root,
   sdkClient,
-  setSecret,
+  serversWithSecrets,
   summarize,
   warmUp,
-  writeConfig,
 } from './lib.mjs';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 7);
@@ -27,17 +26,7 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 const SECRETS = 10;
 
 const serverName = `bench-${process.pid}`;
-const secretNames = Array.from({ length: SECRETS }, (_, i) => `KEY_${i}`);
-const configPath = writeConfig({
-  [serverName]: {
-    command: process.execPath,
-    args: [everything, 'stdio'],
-    env: Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`])),
-    secrets: Object.fromEntries(secretNames.map((name) => [name, {}])),
-    confirm: false,
-  },
-});
-for (const name of secretNames) setSecret(configPath, serverName, name, `bench-secret-value-${name}-${'x'.repeat(24)}`);
+const { configPath } = serversWithSecrets({ [serverName]: [everything, 'stdio'] }, SECRETS);
 
 const targets = {
   direct: nodeTarget(everything, 'stdio'),
