@@ -2,15 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { KeyproxyError } from '../errors.js';
-
-type WriteFileAtomic = typeof import('write-file-atomic');
-
-/** write-file-atomic (temp file + fsync + rename, mode and owner kept, symlinks followed); loaded when first used. */
-async function writeFileAtomic(file: string, text: string, mode?: number): Promise<void> {
-  const imported: WriteFileAtomic & { default?: WriteFileAtomic } = await import('write-file-atomic');
-  const write = imported.default ?? imported;
-  await write(file, text, { fsync: true, ...(mode === undefined ? {} : { mode }) });
-}
+import { writeFileAtomic } from '../files/atomic-write.js';
 
 /** A file's text and mode, or undefined when it does not exist. */
 export async function readIfExists(file: string): Promise<{ text: string; mode: number } | undefined> {

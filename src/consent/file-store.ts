@@ -4,11 +4,11 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { platformStateDir } from '../config/paths.js';
 import { KeyproxyError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { ConsentGrant } from './grant.js';
 import type { ConsentStore, RememberedConsent } from './store.js';
 
 type ProperLockfile = typeof import('proper-lockfile');
-type WriteFileAtomic = typeof import('write-file-atomic');
 
 /** File name of the remembered grants in the state directory; the previous version is kept beside it as `.bak`. */
 export const CONSENT_FILE_NAME = 'consent.json';
@@ -74,10 +74,8 @@ export function fileConsentStore(file: string = defaultConsentPath(), now: () =>
       await copyFile(file, `${file}.bak`).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
-      const imported: WriteFileAtomic & { default?: WriteFileAtomic } = await import('write-file-atomic');
-      const writeFileAtomic = imported.default ?? imported;
       const content: ConsentFile = { format: FORMAT, servers };
-      await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+      await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`, 0o600);
     } catch (error) {
       throw new KeyproxyError('STATE_WRITE_FAILED', `Cannot write the remembered consents to ${file}: ${(error as Error).message}`, {
         cause: error,
