@@ -96,16 +96,43 @@ export async function lockLoginCollection(): Promise<void> {
   ]);
 }
 
-/** Unlocks "login" again by replacing the keyring daemon with one started with the test password. */
+/** Whether the "login" collection is locked now (its `Locked` property over D-Bus). */
+export async function loginCollectionLocked(): Promise<boolean> {
+  const { stdout } = await run('dbus-send', [
+    '--session',
+    '--print-reply',
+    '--dest=org.freedesktop.secrets',
+    '/org/freedesktop/secrets/collection/login',
+    'org.freedesktop.DBus.Properties.Get',
+    'string:org.freedesktop.Secret.Collection',
+    'string:Locked',
+  ]);
+  return /boolean true/.test(stdout);
+}
+
+/**
+ * Unlocks "login" again by replacing the keyring daemon with one started with the test password, and waits
+ * (bounded) until the collection really reads as unlocked: on a busy machine a replacement can exit 0 while the old
+ * daemon, still busy with an unanswered unlock prompt, keeps the bus name, which left every later suite facing a
+ * locked keychain. Tries again until it holds; throws when it never does, so the suite that locked it fails here.
+ */
 export async function unlockLoginCollection(): Promise<void> {
-  // Unlock over D-Bus needs a prompt (or the private, encrypted master-password interface); a fresh daemon
-  // started with --unlock reads the password on stdin and opens the same on-disk keyring.
-  const child = spawn('gnome-keyring-daemon', ['--replace', '--unlock', '--components=secrets'], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  child.stdin.end(TEST_KEYRING_PASSWORD);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`gnome-keyring-daemon --replace --unlock exited with ${String(code)}`);
+  const deadline = Date.now() + 45_000;
+  for (let attempt = 1; ; attempt++) {
+    // Unlock over D-Bus needs a prompt (or the private, encrypted master-password interface); a fresh daemon
+    // started with --unlock reads the password on stdin and opens the same on-disk keyring.
+    const child = spawn('gnome-keyring-daemon', ['--replace', '--unlock', '--components=secrets'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    child.stdin.end(TEST_KEYRING_PASSWORD);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    if (code !== 0) throw new Error(`gnome-keyring-daemon --replace --unlock exited with ${String(code)}`);
+    for (const settle = Date.now() + 5_000; Date.now() < settle;) {
+      if (!(await loginCollectionLocked().catch(() => true))) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (Date.now() > deadline) throw new Error(`the "login" collection is still locked after ${attempt} unlock attempts`);
+  }
 }
 
 /** Sets a variable in the D-Bus activation environment, which is where gcr-prompter gets its DISPLAY. */
