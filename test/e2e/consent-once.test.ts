@@ -52,8 +52,14 @@ afterAll(async () => {
 /** The title of the consent dialog of `server`. */
 const consentTitle = (server: string): string => `mcp-keyproxy: allow ${server} to use its credentials?`;
 
-/** Samples the windows on the display until stopped: per title, the most shown at once and every process that showed one. */
-function watchWindows(): { stop: () => Promise<Map<string, { most: number; pids: Set<number> }>> } {
+/**
+ * Samples the windows on the display until stopped: per title, the most shown at once and every process that showed one.
+ * `pidOf` waits for a window in these samples, so a window a test acts on (and closes) has always been counted.
+ */
+function watchWindows(): {
+  pidOf: (title: string) => Promise<number>;
+  stop: () => Promise<Map<string, { most: number; pids: Set<number> }>>;
+} {
   const seen = new Map<string, { most: number; pids: Set<number> }>();
   let running = true;
   const loop = (async () => {
@@ -70,6 +76,10 @@ function watchWindows(): { stop: () => Promise<Map<string, { most: number; pids:
     }
   })();
   return {
+    pidOf: async (title) => {
+      expect(await waitFor(() => seen.has(title), 20_000), `no window "${title}"`).toBe(true);
+      return [...seen.get(title)!.pids][0]!;
+    },
     stop: async () => {
       running = false;
       await loop;
@@ -174,6 +184,7 @@ describe('one consent prompt per server', () => {
         expect(second).not.toMatch(CODE);
         expect(await dialogsOf(b.proxyPid)).toBe(0);
 
+        expect(await watch.pidOf(consentTitle(server))).toBe(dialog);
         await driver.run({ pid: dialog }, [{ op: 'press', name: 'Allow always' }]);
         // Both start: the second process took its turn after the first, and found the "Allow always".
         expect(await waitFor(async () => (await toolNames(a.client)).includes('get-env'), LONG), a.stderr()).toBe(true);
@@ -244,7 +255,7 @@ describe('one consent prompt per server', () => {
       try {
         const calls = names.flatMap((name) => [1, 2].map(() => proxy.client.callTool({ name: `connect_${name}`, arguments: {} })));
         await Promise.all(calls);
-        const pids = await Promise.all(names.map((name) => windowPid(consentTitle(name))));
+        const pids = await Promise.all(names.map((name) => watch.pidOf(consentTitle(name))));
         for (const pid of pids) await driver.run({ pid }, [{ op: 'press', name: 'Allow once' }]);
         const ready = async () => (await toolNames(proxy.client)).filter((tool) => tool.endsWith('__get-env')).length === 3;
         expect(await waitFor(ready, LONG)).toBe(true);
