@@ -1,6 +1,6 @@
 // Architecture rules, checked by `npm run lint`: no import cycles, and no import that runs back up a layer.
 // src/proxy/ is built bottom-up: wire → core → downstream → local | remote | setup → aggregate → the entries
-// (serve.ts, launch.ts). Outside it, files/, config/, consent/, secrets/, sources/, dialog/, browser/, oauth/, log/, audit/, timing/ and hardening/ know nothing of the
+// (serve.ts, launch.ts). Outside it, files/, config/, consent/, secrets/, sources/, dialog/, browser/, oauth/, page/, log/, audit/, timing/ and hardening/ know nothing of the
 // proxy or the CLI.
 const room = (name) => `^src/proxy/${name}/`;
 const rooms = ['wire', 'core', 'downstream', 'local', 'remote', 'setup', 'aggregate'];
@@ -42,8 +42,8 @@ module.exports = {
       name: 'foundations-not-proxy-or-cli',
       severity: 'error',
       comment:
-        'clients/, files/, config/, consent/, secrets/, sources/, dialog/, browser/, oauth/, log/, audit/, timing/ and hardening/ are used by the proxy and the CLI, never the other way round.',
-      from: { path: '^src/(files|config|consent|secrets|sources|dialog|browser|oauth|log|audit|timing|hardening|clients)/' },
+        'clients/, files/, config/, consent/, secrets/, sources/, dialog/, browser/, oauth/, page/, log/, audit/, timing/ and hardening/ are used by the proxy and the CLI, never the other way round.',
+      from: { path: '^src/(files|config|consent|secrets|sources|dialog|browser|oauth|page|log|audit|timing|hardening|clients)/' },
       to: { path: '^src/(proxy|cli)/' },
     },
     {
