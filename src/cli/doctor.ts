@@ -107,6 +107,7 @@ async function checkConfig(ctx: CliContext, path: string | undefined, report: (c
     const config = await loadConfig({ configPath: path, env: ctx.env, cwd: ctx.cwd });
     report({ check: 'config', status: 'ok', what: `config: ${config.path} (${Object.keys(config.servers).length} server(s))` });
     for (const warning of config.warnings) report({ check: 'config', status: 'warn', what: warning });
+    for (const file of config.untrusted ?? []) report({ check: 'config', status: 'warn', what: file.message });
     return config;
   } catch (error) {
     report({ check: 'config', status: 'fail', what: `config: ${messageOf(error)}` });

@@ -6,6 +6,7 @@ import { clientsCommand } from './clients.js';
 import { consentCommand } from './consent.js';
 import type { CliContext } from './context.js';
 import { doctorCommand } from './doctor.js';
+import { enableCommands } from './enable.js';
 import { installCommand } from './install.js';
 import { migrateCommand } from './migrate.js';
 import { runCommand } from './run.js';
@@ -14,6 +15,8 @@ import { secretsClearCommand } from './secrets-clear.js';
 import { secretsDeleteCommand } from './secrets-delete.js';
 import { secretsListCommand } from './secrets-list.js';
 import { secretsSetCommand } from './secrets-set.js';
+import { serversCommand } from './servers.js';
+import { trustCommand } from './trust.js';
 import { undoCommand } from './undo.js';
 import { packageVersion } from '../version.js';
 
@@ -51,6 +54,9 @@ export async function runCli(argv: readonly string[], given: CliContext, scrubbe
   program.addCommand(undoCommand(ctx, setExitCode));
   program.addCommand(installCommand(ctx));
   program.addCommand(clientsCommand(ctx));
+  program.addCommand(serversCommand(ctx));
+  for (const command of enableCommands(ctx)) program.addCommand(command);
+  program.addCommand(trustCommand(ctx));
   for (const command of [program, ...program.commands, ...program.commands.flatMap((command) => command.commands)]) {
     command.exitOverride();
   }

@@ -50,6 +50,7 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
   const config = await configForRun(ctx, serverName, options, command);
   markStartup('configRead');
   for (const warning of config.warnings) logger.warn(warning);
+  for (const file of config.untrusted ?? []) logger.warn(file.message);
   // Before anything starts: a server entry that runs this very proxy again is refused here, once.
   const parentEnv = enterProxyChain(ctx.env, `${config.path}#${serverName ?? (options.only ? `only:${options.only}` : '*')}`);
   if (serverName !== undefined && options.only !== undefined) {
@@ -78,7 +79,15 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     serverName === undefined
       ? await (
           await import('../proxy/aggregate/serve-aggregate.js')
-        ).serveAggregate({ ...common, servers: selectServers(config, options.only), separator: config.toolSeparator }, deps)
+        ).serveAggregate(
+          {
+            ...common,
+            servers: selectServers(config, options.only),
+            separator: config.toolSeparator,
+            notices: (config.untrusted ?? []).map((file) => file.message),
+          },
+          deps,
+        )
       : await serveServer({ ...common, serverName, server: findServer(config, serverName) }, deps);
 
   // StdioFrontTransport does not close at the end of stdin: the client closing it means "stop".

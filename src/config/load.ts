@@ -7,7 +7,9 @@ import { readValidatedCache, writeValidatedCache } from './cache.js';
 import { closestName } from './closest-name.js';
 import { CONFIG_FILE_NAME, expandHome, platformConfigDir, platformStateDir } from './paths.js';
 import type { ServerConfig } from './schema.js';
-import type { LoadedConfig } from './types.js';
+import { PROJECT_FILE_NAME } from './project-name.js';
+import { trustState, trustStorePath } from './trust.js';
+import type { LoadedConfig, UntrustedFile } from './types.js';
 
 /** Where to look for the config; every field defaults to the current process. */
 export interface LoadConfigOptions {
@@ -17,6 +19,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   platform?: NodeJS.Platform;
   homedir?: string;
+  /** Apply a trusted project file (`.mcp-keyproxy.json` in `cwd` or a parent) over the config; default true. */
+  project?: boolean;
 }
 
 /** A place where a config file may be, and why it is looked at. */
@@ -25,6 +29,8 @@ interface ConfigCandidate {
   source: string;
   /** Named by the user (--config or MCP_KEYPROXY_CONFIG): must exist, no fallback. */
   explicit: boolean;
+  /** Found in the working directory: used only once the user trusts it (trust.ts). */
+  needsTrust?: boolean;
 }
 
 /** The places looked at, in order: --config, MCP_KEYPROXY_CONFIG, ./proxy.config.json, the platform config dir. */
@@ -39,10 +45,57 @@ function configCandidates(options: LoadConfigOptions = {}): ConfigCandidate[] {
   const fromEnv = env.MCP_KEYPROXY_CONFIG;
   if (fromEnv) return [{ path: path.resolve(cwd, expandHome(fromEnv, home)), source: 'MCP_KEYPROXY_CONFIG', explicit: true }];
   const dir = platformConfigDir(options.platform ?? process.platform, env, home);
+  const inCwd = path.join(cwd, CONFIG_FILE_NAME);
+  const inDir = path.join(dir, CONFIG_FILE_NAME);
+  // The working directory may be the config directory itself: then it is the user's own config.
   return [
-    { path: path.join(cwd, CONFIG_FILE_NAME), source: 'working directory', explicit: false },
-    { path: path.join(dir, CONFIG_FILE_NAME), source: 'platform config directory', explicit: false },
+    ...(inCwd === inDir ? [] : [{ path: inCwd, source: 'working directory', explicit: false, needsTrust: true }]),
+    { path: inDir, source: 'platform config directory', explicit: false },
   ];
+}
+
+/** The state directory of these options (trusted files, the validation cache). */
+function stateDirOf(options: LoadConfigOptions): string {
+  const env = options.env ?? process.env;
+  return platformStateDir(options.platform ?? process.platform, env, options.homedir ?? (env.HOME || homedir()));
+}
+
+/** The trust store of these options. */
+export function trustStoreOf(options: LoadConfigOptions = {}): string {
+  return trustStorePath(stateDirOf(options));
+}
+
+/** The working directory's proxy.config.json, when discovery would look at it (no --config, no MCP_KEYPROXY_CONFIG). */
+export async function workingDirectoryConfig(options: LoadConfigOptions = {}): Promise<string | undefined> {
+  const candidate = configCandidates(options).find((c) => c.needsTrust);
+  return candidate && (await exists(candidate.path)) ? candidate.path : undefined;
+}
+
+/** The project file that applies in `cwd`: `.mcp-keyproxy.json` there or in the nearest parent that has one. */
+export async function findProjectFile(cwd: string): Promise<string | undefined> {
+  for (let dir = path.resolve(cwd); ;) {
+    const file = path.join(dir, PROJECT_FILE_NAME);
+    if (await exists(file)) return file;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** The report of a file left unused because it is not trusted. */
+function untrustedFile(file: string, kind: UntrustedFile['kind'], state: UntrustedFile['state'], instead: string): UntrustedFile {
+  const why =
+    state === 'changed'
+      ? 'has changed since you trusted it, so it is not used until you trust it again'
+      : 'is not trusted, so it is not used';
+  const risk = 'a cloned repository could ship one to run its own command with your keys';
+  const what = kind === 'project' ? `The project file ${file}` : `${file} (a config in the working directory)`;
+  return {
+    path: file,
+    kind,
+    state,
+    message: `${what} ${why} (${risk}); ${instead}. If you wrote it or have read it, trust it: mcp-keyproxy trust ${file}`,
+  };
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -56,11 +109,26 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** The path of the config file to use; throws `CONFIG_NOT_FOUND` listing where it looked and how to create one. */
-async function locateConfig(options: LoadConfigOptions = {}): Promise<string> {
+/**
+ * The config file to use and its text; throws `CONFIG_NOT_FOUND` listing where it looked and how to create one. A
+ * config in the working directory is used only while trusted; otherwise it is reported in `untrusted` and the
+ * search goes on.
+ */
+async function locateConfig(options: LoadConfigOptions, untrusted: UntrustedFile[]): Promise<{ file: string; text: string }> {
   const candidates = configCandidates(options);
+  let skipped: string | undefined;
+  let skippedState: UntrustedFile['state'] = 'untrusted';
   for (const candidate of candidates) {
-    if (await exists(candidate.path)) return candidate.path;
+    if (!(await exists(candidate.path))) continue;
+    const text = await readConfigText(candidate.path);
+    if (!candidate.needsTrust) {
+      if (skipped) untrusted.push(untrustedFile(skipped, 'config', skippedState, `using ${candidate.path} instead`));
+      return { file: candidate.path, text };
+    }
+    const state = trustState(trustStoreOf(options), candidate.path, text);
+    if (state === 'trusted') return { file: candidate.path, text };
+    skipped = candidate.path;
+    skippedState = state;
   }
   const looked = candidates.map((c) => `  ${c.path} (${c.source})`).join('\n');
   const create = `Create one from proxy.config.example.json (shipped with mcp-keyproxy)`;
@@ -69,7 +137,8 @@ async function locateConfig(options: LoadConfigOptions = {}): Promise<string> {
     first?.explicit === true
       ? `config file not found: ${first.path} (from ${first.source}) does not exist.\n${create}, or fix the path.`
       : `no config file found. Looked in:\n${looked}\n${create} in one of these places, or pass --config <file> or set MCP_KEYPROXY_CONFIG.`;
-  throw new KeyproxyError('CONFIG_NOT_FOUND', message);
+  const notice = skipped ? `\n${untrustedFile(skipped, 'config', skippedState, 'no other config was found').message}` : '';
+  throw new KeyproxyError('CONFIG_NOT_FOUND', message + notice);
 }
 
 /** Largest config file read: a config is a few kilobytes; far more is a mistake, not a config. */
@@ -120,10 +189,20 @@ async function readConfigText(file: string): Promise<string> {
   }
 }
 
-/** Finds, reads and validates the config (see `configCandidates` for the discovery order). */
+/**
+ * Finds, reads and validates the config (see `configCandidates` for the discovery order), then applies the project
+ * file of the working directory when the user trusts it. Files left unused for want of trust are in `untrusted`.
+ */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
-  const file = await locateConfig(options);
-  const text = await readConfigText(file);
+  const untrusted: UntrustedFile[] = [];
+  const { file, text } = await locateConfig(options, untrusted);
+  const catalog = await validated(options, file, text);
+  const layered = options.project === false ? catalog : await withProjectFile(options, catalog, untrusted);
+  return untrusted.length > 0 ? { ...layered, untrusted } : layered;
+}
+
+/** The config of `file` (content `text`), validated now or by an earlier start (the validation cache). */
+async function validated(options: LoadConfigOptions, file: string, text: string): Promise<LoadedConfig> {
   const cacheDir = path.join(
     platformStateDir(options.platform ?? process.platform, options.env ?? process.env, options.homedir ?? homedir()),
     'config-cache',
@@ -138,6 +217,20 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   return config;
 }
 
+/** `catalog` with the project file of the working directory applied when trusted; reported in `untrusted` if not. */
+async function withProjectFile(options: LoadConfigOptions, catalog: LoadedConfig, untrusted: UntrustedFile[]): Promise<LoadedConfig> {
+  const project = await findProjectFile(options.cwd ?? process.cwd());
+  if (!project) return catalog;
+  const text = await readConfigText(project);
+  const state = trustState(trustStoreOf(options), project, text);
+  if (state !== 'trusted') {
+    untrusted.push(untrustedFile(project, 'project', state, `only ${catalog.path} applies`));
+    return catalog;
+  }
+  const { applyProjectFile } = await import('./project-apply.js');
+  return applyProjectFile(catalog, text, project);
+}
+
 /** The named server of a loaded config, or undefined (never an inherited property such as `toString`). */
 export function configuredServer(config: LoadedConfig | undefined, name: string): ServerConfig | undefined {
   return config && Object.hasOwn(config.servers, name) ? config.servers[name] : undefined;
@@ -150,5 +243,7 @@ export function findServer(config: LoadedConfig, name: string): ServerConfig {
   const list = known.length > 0 ? `known servers: ${known.join(', ')}` : 'it defines no servers';
   const closest = closestName(name, known);
   const hint = closest ? `. Did you mean "${closest}"?` : '';
-  throw new KeyproxyError('SERVER_UNKNOWN', `no server "${name}" in ${config.path}; ${list}${hint}`);
+  const where = config.project ? `${config.path} or ${config.project}` : config.path;
+  const notTrusted = (config.untrusted ?? []).map((file) => `\n${file.message}`).join('');
+  throw new KeyproxyError('SERVER_UNKNOWN', `no server "${name}" in ${where}; ${list}${hint}${notTrusted}`);
 }

@@ -11,7 +11,7 @@ import { withSourcedEnv } from './sourced-env.js';
 import type { LoadedConfig } from './types.js';
 import { zodIssuesToFindings } from './zod-issues.js';
 
-function parseJson(text: string, file: string): unknown {
+export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -52,7 +52,7 @@ function keyFinding(text: string, problem: JsonKeyProblem): ConfigFinding {
   };
 }
 
-function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyError {
+export function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyError {
   const lines = findings.map((finding) => formatFinding(file, finding)).join('\n');
   const hint =
     'Fix the entries above. Point "$schema" at the schema shipped with mcp-keyproxy (schema/proxy.config.schema.json) to get these checks in your editor.';

@@ -34,6 +34,8 @@ export interface AggregateServerOptions {
   router: Router;
   toolAllowed: (server: string, tool: string) => boolean;
   logger: Logger;
+  /** Lines the status tool shows above the servers (files not trusted, the profile). */
+  notices?: readonly string[];
 }
 
 /**
@@ -85,7 +87,7 @@ export class AggregateServer {
       return {};
     });
     this.server.setRequestHandler(CallToolRequestSchema, (request, { signal }) => {
-      if (request.params.name === this.statusName) return statusResult(options.members.values());
+      if (request.params.name === this.statusName) return statusResult(options.members.values(), options.notices);
       return this.afterStart(request, signal, 'tool', request.params.name) as never;
     });
     this.server.setRequestHandler(

@@ -9,4 +9,6 @@ export interface AggregateOptions {
   headless: boolean;
   parentEnv: NodeJS.ProcessEnv;
   version: string;
+  /** Shown by the status tool: e.g. a project file left unused because the user has not trusted it. */
+  notices?: readonly string[];
 }

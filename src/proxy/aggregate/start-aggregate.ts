@@ -63,7 +63,16 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
   host.router = router;
   const catalog = new Catalog(members, names, router, toolAllowed, deps.logger);
   context.catalog = catalog;
-  const aggregate = new AggregateServer({ version: options.version, members, names, catalog, router, toolAllowed, logger: deps.logger });
+  const aggregate = new AggregateServer({
+    version: options.version,
+    members,
+    names,
+    catalog,
+    router,
+    toolAllowed,
+    logger: deps.logger,
+    notices: options.notices ?? [],
+  });
   router.attach(PROXY_LINK, aggregate.transport);
   await aggregate.transport.start();
   deps.logger.info({ servers: [...members.keys()] }, 'serving every server behind one endpoint');

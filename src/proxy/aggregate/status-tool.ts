@@ -20,7 +20,7 @@ export function statusTool(name: string): Tool {
 }
 
 /** The status tool's answer: one line per server, and the same as structured content. */
-export function statusResult(members: Iterable<Member>): CallToolResult {
+export function statusResult(members: Iterable<Member>, notices: readonly string[] = []): CallToolResult {
   const servers = [...members].map((member) => ({
     name: member.name,
     kind: isLocalServer(member.options.server) ? 'local' : 'remote',
@@ -28,5 +28,6 @@ export function statusResult(members: Iterable<Member>): CallToolResult {
     ...(member.detail() === undefined ? {} : { detail: member.detail() }),
   }));
   const lines = servers.map((server) => `${server.name} (${server.kind}): ${server.state}${server.detail ? ` — ${server.detail}` : ''}`);
-  return { content: [{ type: 'text', text: lines.join('\n') || 'No servers.' }], structuredContent: { servers } };
+  const text = [...notices, lines.join('\n') || 'No servers.'].join('\n');
+  return { content: [{ type: 'text', text }], structuredContent: { servers, ...(notices.length > 0 ? { notices: [...notices] } : {}) } };
 }

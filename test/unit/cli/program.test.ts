@@ -21,7 +21,14 @@ async function cli(
   const store = options.store ?? new MemoryStore();
   const stateDir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-cli-'));
   const ctx: CliContext = {
-    env: { MCP_KEYPROXY_STATE_DIR: stateDir, HOME: options.home ?? stateDir, ...options.env },
+    env: {
+      MCP_KEYPROXY_STATE_DIR: stateDir,
+      HOME: options.home ?? stateDir,
+      // The config of a test's folder is named, as a client entry names it: found in the working directory it would
+      // need `mcp-keyproxy trust` first (test/unit/cli/project.test.ts).
+      ...(options.cwd ? { MCP_KEYPROXY_CONFIG: join(options.cwd, 'proxy.config.json') } : {}),
+      ...options.env,
+    },
     cwd: options.cwd ?? stateDir,
     stdin: Readable.from([options.input ?? '']),
     stdout,

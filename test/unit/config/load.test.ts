@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findServer, loadConfig } from '../../../src/config/load.js';
+import { findServer, loadConfig, trustStoreOf } from '../../../src/config/load.js';
+import { trustContent } from '../../../src/config/trust.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { expectKeyproxyError, tempDir, writeConfig } from './helpers.js';
 
@@ -16,7 +18,7 @@ async function layout() {
 }
 
 describe('loadConfig discovery', () => {
-  it('prefers --config, then MCP_KEYPROXY_CONFIG, then ./proxy.config.json, then the platform dir', async () => {
+  it('prefers --config, then MCP_KEYPROXY_CONFIG, then a trusted ./proxy.config.json, then the platform dir', async () => {
     const { root, cwd, home, env, platformFile } = await layout();
     await writeConfig(root, 'explicit.json', minimal('fromFlag'));
     await writeConfig(root, 'from-env.json', minimal('fromEnv'));
@@ -28,6 +30,15 @@ describe('loadConfig discovery', () => {
     const names = async (options: Parameters<typeof loadConfig>[0]) => Object.keys((await loadConfig(options)).servers);
     expect(await names({ ...base, env: withEnv, configPath: '../explicit.json' })).toEqual(['fromFlag']);
     expect(await names({ ...base, env: withEnv })).toEqual(['fromEnv']);
+    // Not trusted yet: reported and passed over (trust.test.ts has the rest of the trust rule).
+    const untrusted = await loadConfig({ ...base, env });
+    expect(Object.keys(untrusted.servers)).toEqual(['fromPlatform']);
+    expect(untrusted.untrusted?.map((file) => file.path)).toEqual([path.join(cwd, 'proxy.config.json')]);
+    await trustContent(
+      trustStoreOf({ ...base, env }),
+      path.join(cwd, 'proxy.config.json'),
+      await readFile(path.join(cwd, 'proxy.config.json'), 'utf8'),
+    );
     expect(await names({ ...base, env })).toEqual(['fromCwd']);
     const loaded = await loadConfig({ ...base, env, cwd: root });
     expect(Object.keys(loaded.servers)).toEqual(['fromPlatform']);
