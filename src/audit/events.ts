@@ -8,9 +8,9 @@ export type InjectionTarget = 'env' | 'header';
 /** What the user (or a bypass, or an earlier "Allow always": remembered) decided before stored secrets were injected. */
 export type AuditConsentDecision = 'once' | 'session' | 'always' | 'deny' | 'bypassed' | 'remembered';
 /** Who stored or deleted a secret. */
-export type SecretChangeVia = 'cli' | 'dialog';
-/** Who ended a dialog without a value. */
-export type DialogCancelledBy = 'user' | 'client';
+export type SecretChangeVia = 'cli' | 'dialog' | 'page';
+/** Who ended a dialog (or key page) without a value; `expired`: the key page's link ran out. */
+export type DialogCancelledBy = 'user' | 'client' | 'expired';
 
 /**
  * The events, by name, with their fields. Only names, counts and enumerations: there is no field that could

@@ -1,7 +1,7 @@
 import { openAuditLog } from '../audit/open.js';
 import { defaultConsentPath, fileConsentStore } from '../consent/file-store.js';
 import { findServer } from '../config/load.js';
-import type { ServerConfig } from '../config/schema.js';
+import type { CollectChannel, ServerConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
@@ -27,6 +27,7 @@ import { configForRun, type InlineOptions } from './inline-server.js';
 /** The options of `run`. */
 export interface RunOptions extends InlineOptions {
   headless?: boolean;
+  collect?: CollectChannel;
   logLevel?: LogLevel;
   only?: string;
 }
@@ -35,7 +36,7 @@ export interface RunOptions extends InlineOptions {
 export function runServer(
   ctx: CliContext,
   serverName: string,
-  options: Pick<RunOptions, 'config' | 'headless' | 'logLevel'>,
+  options: Pick<RunOptions, 'config' | 'headless' | 'logLevel' | 'collect'>,
 ): Promise<number> {
   return run(ctx, serverName, options, []);
 }
@@ -73,8 +74,14 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     openFront: async () => new StdioFrontTransport(ctx.stdin, ctx.stdout),
     launcher: launchDownstream,
     clock: systemClock,
+    openBrowser: async (url) => {
+      const { openUrl } = await import('../browser/open-url.js');
+      // stdout is the protocol and stderr carries JSON log lines: the link goes to the log, not as a bare line.
+      await openUrl(url, { purpose: 'Enter the keys in the page', write: (line) => logger.info(line) });
+    },
+    pageTtlMs: testPageTtl(ctx.env),
   };
-  const common = { headless, parentEnv, version: packageVersion };
+  const common = { headless, parentEnv, version: packageVersion, collect: options.collect };
   const proxy =
     serverName === undefined
       ? await (
@@ -122,6 +129,15 @@ function selectServers(config: LoadedConfig, only: string | undefined): Array<[s
     );
   }
   return selected;
+}
+
+/**
+ * `MCP_KEYPROXY_TEST_PAGE_TTL_MS`: a shorter life for key pages, for the tests of their expiry. It can only shorten
+ * the 10 minutes (the page caps it).
+ */
+function testPageTtl(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env.MCP_KEYPROXY_TEST_PAGE_TTL_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
 }
 
 function logLevel(flag: LogLevel | undefined, env: NodeJS.ProcessEnv): LogLevel {

@@ -64,6 +64,9 @@ const toolFilterSchema = z
   })
   .strict();
 
+/** Where missing keys are typed in: the native dialog, a one-time page in the browser, or whichever can show. */
+export const collectChannelSchema = z.enum(['auto', 'dialog', 'browser']);
+
 const commonServerFields = {
   secrets: z
     .record(secretNameSchema, secretEntrySchema)
@@ -77,6 +80,11 @@ const commonServerFields = {
     .default('auto')
     .describe(
       'Where consent is asked: "auto" in the MCP client (elicitation) when it can, else the native dialog; "dialog" always the native dialog, so an agent-driven client cannot answer its own consent.',
+    ),
+  collect: collectChannelSchema
+    .optional()
+    .describe(
+      'Where a missing key is typed: "dialog" the native dialog; "browser" a one-time page on 127.0.0.1 in your browser; "auto" (the default) the dialog when a display is available, else the page. `run --collect` overrides it.',
     ),
   enabled: z.boolean().default(true).describe('false: left out when `mcp-keyproxy run` serves every server.'),
   tools: toolFilterSchema.optional().describe('Tool filter applied when this server runs behind `mcp-keyproxy run` with no server name.'),
@@ -151,6 +159,7 @@ export const proxyConfigSchema = z
   .meta({ title: 'mcp-keyproxy proxy.config.json', description: 'Servers behind mcp-keyproxy and the secrets they need.' });
 
 export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
+export type CollectChannel = z.infer<typeof collectChannelSchema>;
 export type SecretSourceConfig = z.infer<typeof secretSourceSchema>;
 export type ToolFilter = z.infer<typeof toolFilterSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;

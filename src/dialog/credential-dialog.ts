@@ -20,6 +20,8 @@ export interface CredentialDialog {
     signal: AbortSignal,
     app?: string,
   ): Promise<FormValues | null>;
+  /** Why no dialog can be shown here, or undefined when one can (see `createDialogDriver`). Absent: it can. */
+  unavailable?(): Promise<string | undefined>;
   /** Shows the Allow once / for session / always / Deny prompt; closing it is a deny. `app` as for `collect`. */
   confirm(serverName: string, secretNames: readonly string[], code: string, signal: AbortSignal, app?: string): Promise<ConsentDecision>;
 }
@@ -30,6 +32,9 @@ export function nativeCredentialDialog(options: DialogDriverOptions = {}): Crede
   // Loaded on first use: the driver pulls in execa, which the proxy's start-up path should not pay for.
   const dialogs = (): Promise<DialogDriver> => (driver ??= import('./driver.js').then((module) => module.createDialogDriver(options)));
   return {
+    async unavailable() {
+      return (await dialogs()).unavailable;
+    },
     async collect(serverName, declarations, names, code, signal, app) {
       const template = credentialTemplate(serverName, declarations, names, code, { clientName: app });
       const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });

@@ -1,4 +1,4 @@
-import type { ServerConfig } from '../../config/schema.js';
+import type { CollectChannel, ServerConfig } from '../../config/schema.js';
 
 /** What serving the aggregate needs to know. */
 export interface AggregateOptions {
@@ -11,4 +11,6 @@ export interface AggregateOptions {
   version: string;
   /** Shown by the status tool: e.g. a project file left unused because the user has not trusted it. */
   notices?: readonly string[];
+  /** `run --collect`, for every server. */
+  collect?: CollectChannel;
 }

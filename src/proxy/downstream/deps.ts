@@ -1,7 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/audit-log.js';
-import type { ServerConfig } from '../../config/schema.js';
+import type { CollectChannel, ServerConfig } from '../../config/schema.js';
 import type { ConsentStore } from '../../consent/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import type { Scrubber } from '../../log/scrubber.js';
@@ -20,6 +20,8 @@ export interface ServeOptions {
   parentEnv: NodeJS.ProcessEnv;
   /** The package version, shown as the proxy's own serverInfo while it answers for a gated server. */
   version: string;
+  /** `run --collect`: where missing keys are typed, over every server's own "collect". */
+  collect?: CollectChannel;
 }
 
 /**
@@ -44,6 +46,10 @@ export interface ServeDeps {
   clock: Clock;
   /** The pattern guard, when a server asks for it (`patternGuard`). */
   guard?: MessageGuard;
+  /** Opens a URL in the user's browser (the real one: `openUrl` of src/browser/); without it, the link is only shown. */
+  openBrowser?: (url: string) => Promise<void>;
+  /** Milliseconds a key page stays valid (default and most: 10 minutes); tests shorten it. */
+  pageTtlMs?: number;
   /** Environment of secret sources (`env:`, `$CREDENTIALS_DIRECTORY`, programs run for a value); default: process.env. */
   sourceEnv?: NodeJS.ProcessEnv;
 }

@@ -2,17 +2,13 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServerConfig } from '../../config/schema.js';
-import { acquireDialogLock } from '../../dialog/lock.js';
 import { characterLength, MIN_STORED_LENGTH } from '../../log/scrubber.js';
 import { newVerificationCode } from '../../dialog/verification-code.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import { answerWithNotice, PromptNotice } from './notice.js';
 import { connectedText, toolText, type SetupCallExtra, type SetupServer } from './setup-server.js';
-import { withDeadline } from '../../timing/deadline.js';
-
-/** How long to wait for the dialog lock before telling the user another process is asking. */
-const LOCK_QUICK_MS = 300;
+import { missingNames, takePromptLock } from './prompt-lock.js';
 
 /** Everything the credential flow of one setup-tool call needs. */
 export interface CollectOptions {
@@ -47,24 +43,15 @@ export async function collectCredentials(options: CollectOptions, extra: SetupCa
 
   // One dialog per server across every mcp-keyproxy process: when another one is already asking, say so instead
   // of showing a code that no window on the screen displays.
-  const lockPromise = acquireDialogLock(serverName, { signal: abort });
-  lockPromise.catch(() => undefined);
-  const ownsDialog = await withDeadline(
-    lockPromise.then(
-      (lock) => !lock.waited,
-      () => false,
-    ),
-    LOCK_QUICK_MS,
-    () => false,
-  );
+  const { lock: lockPromise, owned: ownsDialog } = await takePromptLock(serverName, abort);
   const tell = ownsDialog
     ? tellCode
-    : `Another mcp-keyproxy process is already asking for the credentials of ${serverName} in a window on this computer; finish it there.`;
+    : `Another mcp-keyproxy process is already asking for the credentials of ${serverName} in a window or a browser page on this computer; finish it there.`;
 
   const finish = async (): Promise<CallToolResult> => {
     const lock = await lockPromise;
     try {
-      if (lock.waited && (await missingNames(options)).length === 0) {
+      if (lock.waited && (await missingNames(options.store, serverName, options.names)).length === 0) {
         // The other process stored the credentials meanwhile: use its result.
         return toolText(connectedText(serverName, await options.start()));
       }
@@ -144,9 +131,4 @@ async function withElicitation(
     }
   }
   return dialogDone;
-}
-
-async function missingNames(options: CollectOptions): Promise<string[]> {
-  const stored = await options.store.getAll(options.serverName);
-  return options.names.filter((name) => !stored.has(name));
 }

@@ -1,6 +1,7 @@
 import type { CallToolResult, InitializeRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { referencedSecretNames } from '../../config/references.js';
-import { collectCredentials } from './collect.js';
+import { collectCredentials, type CollectOptions } from './collect.js';
+import { collectThroughPage } from './collect-page.js';
 import { askConsent } from './consent.js';
 import { answerWithNotice, PromptNotice } from './notice.js';
 import type { Downstream } from '../downstream/downstream.js';
@@ -141,7 +142,7 @@ export class GatedServer {
     const names = referencedSecretNames(this.options.server).join(', ');
     const description =
       this.current === 'needs-credentials'
-        ? `Opens a secure dialog on this computer to enter the credentials for ${serverName} (${names}). They are stored in the OS keychain and never pass through this chat. ${this.note ?? ''}`
+        ? `Opens a secure dialog (or a one-time page in your browser) on this computer to enter the credentials for ${serverName} (${names}). They are stored in the OS keychain and never pass through this chat. ${this.note ?? ''}`
         : `Asks you (on this computer) to allow ${serverName} to start with its stored credentials (${names}). Current state: ${this.describeState()}.`;
     return { name: `connect_${serverName}`, description: description.trim(), inputSchema: { type: 'object', properties: {} } };
   }
@@ -163,22 +164,38 @@ export class GatedServer {
       plan.missing.length > 0
         ? referenced.filter((name) => plan.missing.includes(name) || (optional(name) && !fromKeychain.has(name)))
         : referenced;
-    return collectCredentials(
-      {
-        ...this.options,
-        names,
-        setup: this.setup,
-        dialog: this.deps.dialog,
-        store: this.deps.store,
-        logger: this.deps.logger,
-        audit: this.deps.audit,
-        stopSignal: this.stopped.signal,
-        // Typing the values in is the user's consent to use them.
-        start: () => this.startDownstream(),
-        clientName: this.clientName(),
-      },
-      extra,
-    );
+    const collect: CollectOptions = {
+      ...this.options,
+      names,
+      setup: this.setup,
+      dialog: this.deps.dialog,
+      store: this.deps.store,
+      logger: this.deps.logger,
+      audit: this.deps.audit,
+      stopSignal: this.stopped.signal,
+      // Typing the values in is the user's consent to use them.
+      start: () => this.startDownstream(),
+      clientName: this.clientName(),
+    };
+    if ((await this.collectChannel()) === 'dialog') return collectCredentials(collect, extra);
+    return collectThroughPage({ ...collect, openBrowser: this.deps.openBrowser, ttlMs: this.deps.pageTtlMs }, extra);
+  }
+
+  /**
+   * Where the keys are typed: `run --collect`, else the server's "collect"; "auto" is the native dialog when one can
+   * show here (a display and a dialog program), else the page in the browser.
+   */
+  private async collectChannel(): Promise<'dialog' | 'browser'> {
+    const chosen = this.options.collect ?? this.options.server.collect ?? 'auto';
+    if (chosen !== 'auto') return chosen;
+    const unavailable = await this.deps.dialog.unavailable?.();
+    if (unavailable !== undefined) {
+      this.deps.logger.info(
+        { server: this.options.serverName, reason: unavailable },
+        'no native dialog here: the keys are typed in a browser page',
+      );
+    }
+    return unavailable === undefined ? 'dialog' : 'browser';
   }
 
   /**

@@ -93,6 +93,11 @@ export class SetupServer {
     this.tools = tools;
   }
 
+  /** True when the client declared URL-mode elicitation (`elicitation: {url: {}}`, MCP 2025-11-25). */
+  clientHasUrlElicitation(): boolean {
+    return this.server.getClientCapabilities()?.elicitation?.url !== undefined;
+  }
+
   /** True when the client declared form-mode elicitation. */
   clientHasFormElicitation(): boolean {
     const elicitation = this.server.getClientCapabilities()?.elicitation;

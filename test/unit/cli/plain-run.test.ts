@@ -39,6 +39,7 @@ describe('the fast path of run <server> (no commander)', () => {
       options: { config: 'a.json', headless: true, logLevel: 'warn' },
     });
     expect(plainRunArgs(argv('run', '--config=b.json', 'github'))).toEqual({ serverName: 'github', options: { config: 'b.json' } });
+    expect(plainRunArgs(argv('run', 'github', '--collect', 'browser'))).toEqual({ serverName: 'github', options: { collect: 'browser' } });
   });
 
   it('leaves everything else to commander: help, the aggregate, inline servers, unknown options, bad levels', () => {
@@ -50,6 +51,7 @@ describe('the fast path of run <server> (no commander)', () => {
       ['run', 'github', '--secret', 'TOKEN', '--', 'node', 'server.js'],
       ['run', 'github', '--url', 'https://example.com/mcp'],
       ['run', 'github', '--log-level', 'loud'],
+      ['run', 'github', '--collect', 'carrier-pigeon'],
       ['run', 'github', 'extra'],
       ['run', 'github', '--config'],
       ['secrets', 'list'],

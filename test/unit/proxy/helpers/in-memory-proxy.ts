@@ -10,6 +10,7 @@ import {
   ElicitRequestSchema,
   ListToolsRequestSchema,
   type CallToolResult,
+  type ClientCapabilities,
   type ElicitRequest,
   type ElicitResult,
   type JSONRPCMessage,
@@ -53,6 +54,8 @@ export interface ConfirmCall {
  * test scripts it through `onCollect` / `onConfirm`; an aborted signal closes it (null / 'deny'), as the real one.
  */
 export class FakeDialog implements CredentialDialog {
+  /** Why no dialog can show (the channel "auto" then picks the page); absent: one can. */
+  unavailable?: () => Promise<string | undefined>;
   /** Every credential form shown, in order. */
   readonly collects: CollectCall[] = [];
   /** Every consent prompt shown, in order. */
@@ -306,12 +309,16 @@ export interface TestClient {
  */
 export async function connectClient(
   transport: Transport,
-  options: { elicitation?: (params: ElicitRequest['params']) => ElicitResult | Promise<ElicitResult> } = {},
+  options: {
+    elicitation?: (params: ElicitRequest['params']) => ElicitResult | Promise<ElicitResult>;
+    /** The client's capabilities, instead of form-mode elicitation (or none). */
+    capabilities?: ClientCapabilities;
+  } = {},
 ): Promise<TestClient> {
   const recording = new RecordingTransport(transport);
   const client = new Client(
     { name: 'test-client', version: '1.0.0' },
-    { capabilities: options.elicitation ? { elicitation: { form: {} } } : {} },
+    { capabilities: options.capabilities ?? (options.elicitation ? { elicitation: { form: {} } } : {}) },
   );
   const elicitations: Array<ElicitRequest['params']> = [];
   const answer = options.elicitation;
