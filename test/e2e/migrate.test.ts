@@ -292,7 +292,8 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
     } finally {
       await writeFile(proxyConfigPath(m), proxyText);
     }
-  });
+    // Seven proxies, each with its server, one after another: a busy machine needs more than the default bound.
+  }, 180_000);
 
   it('undo restores every file byte for byte and removes the proxy config it created', async () => {
     const result = await cli(m, ['undo']);
