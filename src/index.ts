@@ -3,7 +3,7 @@ import { runPlain } from './cli/plain-run.js';
 import { ExitCode } from './errors.js';
 import { Scrubber } from './log/scrubber.js';
 import { showsStacks } from './log/stacks.js';
-import type { SecretStore } from './secrets/store.js';
+import { cacheService, type SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
 import { disableCoreDumps } from './hardening/core-dumps.js';
@@ -23,6 +23,7 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
   // Before any secret is in memory: a crash must not write one into a core file.
   disableCoreDumps();
   let store: SecretStore | undefined;
+  let cacheStore: SecretStore | undefined;
   // One scrubber for every line this process prints: runCli feeds it every value the store handles.
   const scrubber = new Scrubber();
   // Node's own report of an uncaught error would print its message raw; an error can quote a value.
@@ -39,6 +40,7 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
     stdout: process.stdout,
     stderr: process.stderr,
     openStore: () => (store ??= new KeyringStore()),
+    openCacheStore: () => (cacheStore ??= new KeyringStore({ service: cacheService })),
     openDialog: () => nativeCredentialDialog(),
   };
   // What a client starts (`run <server>`) builds no commander program and loads none of the other commands: the

@@ -11,6 +11,8 @@ import {
   type InjectionTarget,
   type SecretChangeVia,
   type SecretSource,
+  type StalePolicy,
+  type RotationAction,
 } from './events.js';
 import type { AuditSink } from './file-sink.js';
 
@@ -90,6 +92,16 @@ export class AuditLog {
   /** A secret was deleted from the keychain. */
   secretDeleted(server: string, name: string, via: SecretChangeVia): void {
     this.write('secret_deleted', { server, name, via });
+  }
+
+  /** An expired cached value was used (or, with "fail", refused) because its source could not be read. */
+  secretStale(server: string, names: readonly string[], policy: StalePolicy): void {
+    this.write('secret_stale', { server, names: [...names], policy });
+  }
+
+  /** A running proxy gave a server changed secrets by restarting it (or reconnecting a remote one). */
+  secretRotated(server: string, names: readonly string[], action: RotationAction): void {
+    this.write('secret_rotated', { server, names: [...names], action });
   }
 
   /** A remote server answered 401/403 to a request carrying these secrets in headers. */

@@ -2,13 +2,17 @@ import type { ScrubWhere } from '../log/scrubber.js';
 import type { SecretPatternId } from '../log/secret-patterns.js';
 
 /** Where a secret value came from: the keychain, or the kind of its `"from"` source (src/sources/). */
-export type SecretSource = 'keychain' | 'env' | 'file' | 'credential' | 'command' | 'op';
+export type SecretSource = 'keychain' | 'env' | 'file' | 'credential' | 'command' | 'op' | 'cache';
+/** What a stale policy did with an expired cached value whose source failed (`fail` refuses it). */
+export type StalePolicy = 'fail' | 'warn' | 'use';
+/** How a running proxy gave a server a changed secret: a local server restarted, a remote one reconnected. */
+export type RotationAction = 'restart' | 'reconnect';
 /** Where a secret value was put. */
 export type InjectionTarget = 'env' | 'header';
 /** What the user (or a bypass, or an earlier "Allow always": remembered) decided before stored secrets were injected. */
 export type AuditConsentDecision = 'once' | 'session' | 'always' | 'deny' | 'bypassed' | 'remembered';
 /** Who stored or deleted a secret. */
-export type SecretChangeVia = 'cli' | 'dialog' | 'page';
+export type SecretChangeVia = 'cli' | 'dialog' | 'page' | 'refresh' | 'storage-clear';
 /** Who ended a dialog (or key page) without a value; `expired`: the key page's link ran out. */
 export type DialogCancelledBy = 'user' | 'client' | 'expired';
 
@@ -25,6 +29,8 @@ export interface AuditEventFields {
   dialog_cancelled: { server: string; names: string[]; by: DialogCancelledBy };
   secret_stored: { server: string; name: string; via: SecretChangeVia };
   secret_deleted: { server: string; name: string; via: SecretChangeVia };
+  secret_stale: { server: string; names: string[]; policy: StalePolicy };
+  secret_rotated: { server: string; names: string[]; action: RotationAction };
   header_rejected: { server: string; names: string[]; status: number };
   scrub_hit: { server: string; name: string; where: ScrubWhere; count: number };
   pattern_hit: { server: string; pattern: SecretPatternId; where: ScrubWhere; count: number };
@@ -48,6 +54,8 @@ export const AUDIT_EVENT_FIELDS: { readonly [K in AuditEventName]: readonly (key
   dialog_cancelled: ['server', 'names', 'by'],
   secret_stored: ['server', 'name', 'via'],
   secret_deleted: ['server', 'name', 'via'],
+  secret_stale: ['server', 'names', 'policy'],
+  secret_rotated: ['server', 'names', 'action'],
   header_rejected: ['server', 'names', 'status'],
   scrub_hit: ['server', 'name', 'where', 'count'],
   pattern_hit: ['server', 'pattern', 'where', 'count'],

@@ -13,8 +13,21 @@ export interface CliContext {
   stderr: Writable;
   /** Opens the keychain; called only by commands that need it. */
   openStore(): SecretStore;
+  /** Opens the keychain cache of op:// and command values (service mcp-keyproxy-cache/<server>); absent: no cache. */
+  openCacheStore?(): SecretStore;
   /** The native dialog; nothing is shown until it is used. */
   openDialog(): CredentialDialog;
+}
+
+/**
+ * Tells running proxies that secrets of `servers` changed (the change stamp in the state directory), so a server
+ * running with an old value restarts. A stamp that cannot be written is a warning: the change itself is done.
+ */
+export async function announceChange(ctx: CliContext, servers: readonly string[]): Promise<void> {
+  const { touchChangeStamp } = await import('../secrets/change-stamp.js');
+  await touchChangeStamp(servers, ctx.env).catch((error: unknown) =>
+    writeLine(ctx.stderr, `warning: running proxies were not told of the change (${(error as Error).message}); restart them to use it.`),
+  );
 }
 
 /** Writes one line. */

@@ -14,6 +14,8 @@ import { reportFailure, scrubbedContext } from './scrubbed-context.js';
 import { secretsClearCommand } from './secrets-clear.js';
 import { secretsDeleteCommand } from './secrets-delete.js';
 import { secretsListCommand } from './secrets-list.js';
+import { secretsRefreshCommand } from './secrets-refresh.js';
+import { secretsStatusCommand } from './secrets-status.js';
 import { secretsSetCommand } from './secrets-set.js';
 import { serversCommand } from './servers.js';
 import { trustCommand } from './trust.js';
@@ -45,7 +47,9 @@ export async function runCli(argv: readonly string[], given: CliContext, scrubbe
       .addCommand(secretsSetCommand(ctx))
       .addCommand(secretsListCommand(ctx))
       .addCommand(secretsDeleteCommand(ctx))
-      .addCommand(secretsClearCommand(ctx)),
+      .addCommand(secretsClearCommand(ctx))
+      .addCommand(secretsRefreshCommand(ctx))
+      .addCommand(secretsStatusCommand(ctx)),
   );
   program.addCommand(consentCommand(ctx));
   program.addCommand(doctorCommand(ctx, setExitCode));

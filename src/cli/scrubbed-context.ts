@@ -29,11 +29,31 @@ export function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext
     }
   };
   let store: SecretStore | undefined;
+  let cacheStore: SecretStore | undefined;
+  const openCacheStore = ctx.openCacheStore?.bind(ctx);
   return {
     ...ctx,
     stderr: scrubbingStream(ctx.stderr, scrubber),
     openStore: () => (store ??= new ReportingStore(ctx.openStore(), register)),
+    // A cache entry is JSON around the value: the value is what must be scrubbed.
+    ...(openCacheStore && {
+      openCacheStore: () =>
+        (cacheStore ??= new ReportingStore(openCacheStore(), (server, name, text) => {
+          const value = cachedValue(text);
+          if (value !== undefined) register(server, name, value);
+        })),
+    }),
   };
+}
+
+/** The value inside a cache entry's JSON, if any. */
+function cachedValue(text: string): string | undefined {
+  try {
+    const value = (JSON.parse(text) as { value?: unknown } | null)?.value;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Says on `stderr` why a command failed and returns its exit code: a KeyproxyError's own, else a general failure. */

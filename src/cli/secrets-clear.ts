@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { KeyproxyError } from '../errors.js';
+import { SourceCache } from '../sources/source-cache.js';
 import { openCliAuditLog } from './audit.js';
-import { writeLine, type CliContext } from './context.js';
+import { announceChange, writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
 
 /** `mcp-keyproxy secrets clear <server>`: removes every secret of a server, after confirmation. */
@@ -14,12 +15,19 @@ export function secretsClearCommand(ctx: CliContext): Command {
     .action(async (server: string, options: { yes?: boolean }) => {
       checkName(server);
       const store = ctx.openStore();
+      const cacheStore = ctx.openCacheStore?.();
       const names = await store.list(server);
-      if (names.length === 0) {
+      // The cache of op:// and command values goes too (a keychain without it is no reason to fail the clear).
+      const cached = cacheStore ? await cacheStore.list(server).catch(() => []) : [];
+      if (names.length === 0 && cached.length === 0) {
         writeLine(ctx.stdout, `No secrets are stored for ${server}.`);
         return;
       }
-      if (!options.yes && !(await confirm(ctx, `Delete ${names.length} secret(s) of ${server} (${names.join(', ')})? [y/N] `))) {
+      const what = [
+        ...(names.length > 0 ? [`${names.length} secret(s) of ${server} (${names.join(', ')})`] : []),
+        ...(cached.length > 0 ? [`${cached.length} cached source value(s) (${cached.join(', ')})`] : []),
+      ].join(' and ');
+      if (!options.yes && !(await confirm(ctx, `Delete ${what}? [y/N] `))) {
         writeLine(ctx.stdout, 'Nothing was deleted.');
         return;
       }
@@ -27,7 +35,13 @@ export function secretsClearCommand(ctx: CliContext): Command {
       for (const name of names) {
         if (await store.delete(server, name)) audit.secretDeleted(server, name, 'cli');
       }
-      writeLine(ctx.stdout, `Deleted ${names.length} secret(s) of ${server}: ${names.join(', ')}.`);
+      const cleared = cacheStore && cached.length > 0 ? await new SourceCache(cacheStore).clear(server) : [];
+      const parts = [
+        ...(names.length > 0 ? [`${names.length} secret(s) of ${server}: ${names.join(', ')}`] : []),
+        ...(cleared.length > 0 ? [`the cached values of ${cleared.join(', ')}`] : []),
+      ];
+      await announceChange(ctx, [server]);
+      writeLine(ctx.stdout, `Deleted ${parts.join('; ') || 'nothing'}.`);
     });
 }
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { KeyproxyError } from '../errors.js';
 import { openCliAuditLog } from './audit.js';
-import { writeLine, type CliContext } from './context.js';
+import { announceChange, writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
 
 /** `mcp-keyproxy secrets delete <server> <name>`. */
@@ -19,6 +19,7 @@ export function secretsDeleteCommand(ctx: CliContext): Command {
         );
       }
       openCliAuditLog(ctx).secretDeleted(server, name, 'cli');
+      await announceChange(ctx, [server]);
       writeLine(ctx.stdout, `Deleted ${name} for ${server}.`);
     });
 }

@@ -6,7 +6,7 @@ import { KeyproxyError } from '../errors.js';
 import { checkName } from './check-name.js';
 import { openCliAuditLog } from './audit.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
-import { writeLine, type CliContext } from './context.js';
+import { announceChange, writeLine, type CliContext } from './context.js';
 import { readSecretValue } from './read-secret.js';
 import { assertInjectableValue } from '../secrets/value-rules.js';
 
@@ -36,6 +36,7 @@ export function secretsSetCommand(ctx: CliContext): Command {
       const store = ctx.openStore();
       await store.set(server, name, value);
       openCliAuditLog(ctx).secretStored(server, name, 'cli');
+      await announceChange(ctx, [server]);
       writeLine(ctx.stdout, `Stored ${name} for ${server} in the ${store.backend} keychain.`);
     });
 }

@@ -14,6 +14,7 @@ import type { ServeDeps } from '../proxy/downstream/deps.js';
 import { serveServer } from '../proxy/serve.js';
 import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
 import { markStartup } from '../timing/startup-trace.js';
+import { clearStoredSecrets, storageClearRequested } from '../secrets/storage-clear.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { isHeadless } from './headless.js';
@@ -64,6 +65,7 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     audit,
     consent: fileConsentStore(defaultConsentPath(ctx.env)),
     store: ctx.openStore(),
+    cacheStore: ctx.openCacheStore?.(),
     logger,
     scrubber,
     dialog: ctx.openDialog(),
@@ -82,6 +84,10 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     pageTtlMs: testPageTtl(ctx.env),
   };
   const common = { headless, parentEnv, version: packageVersion, collect: options.collect };
+  const servers = serverName === undefined ? selectServers(config, options.only) : undefined;
+  if (storageClearRequested(ctx.env)) {
+    await clearAtStart(serverName === undefined ? servers!.map(([name]) => name) : [serverName], deps, ctx.env);
+  }
   const proxy =
     serverName === undefined
       ? await (
@@ -89,7 +95,7 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
         ).serveAggregate(
           {
             ...common,
-            servers: selectServers(config, options.only),
+            servers: servers!,
             separator: config.toolSeparator,
             notices: (config.untrusted ?? []).map((file) => file.message),
           },
@@ -112,6 +118,21 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
   const exitCode = await proxy.finished;
   audit.close();
   return interrupted ? ExitCode.interrupted : exitCode;
+}
+
+/**
+ * `SECRETS_STORAGE_CLEAR=true`: the stored secrets (and cached source values) of the servers this start serves are
+ * deleted, audited, and other running proxies are told; the start then goes on as if they were never stored.
+ */
+async function clearAtStart(servers: readonly string[], deps: ServeDeps, env: NodeJS.ProcessEnv): Promise<void> {
+  const cleared = await clearStoredSecrets(servers, deps, deps.audit, (server, error) =>
+    deps.logger.warn({ server, reason: (error as Error).message }, `SECRETS_STORAGE_CLEAR: could not clear the secrets of "${server}"`),
+  );
+  deps.logger.info({ servers: cleared }, 'SECRETS_STORAGE_CLEAR: stored secrets deleted');
+  if (cleared.length > 0) {
+    const { touchChangeStamp } = await import('../secrets/change-stamp.js');
+    await touchChangeStamp(cleared, env).catch(() => undefined);
+  }
 }
 
 /** The servers `run` serves with no server name: the enabled ones, or those named by `--only`, in config order. */

@@ -6,7 +6,7 @@ import { formatFinding, type ConfigFinding } from './findings.js';
 import { jsonErrorOffset, jsonKeyProblems, lineColumn, type JsonKeyProblem } from './json-position.js';
 import { blankJsoncSyntax } from './jsonc.js';
 import { SERVER_NAME_RULE } from './names.js';
-import { proxyConfigSchema } from './schema.js';
+import { proxyConfigSchema, type SourceCacheConfig } from './schema.js';
 import { withSourcedEnv } from './sourced-env.js';
 import type { LoadedConfig } from './types.js';
 import { zodIssuesToFindings } from './zod-issues.js';
@@ -52,6 +52,11 @@ function keyFinding(text: string, problem: JsonKeyProblem): ConfigFinding {
   };
 }
 
+/** A server with the top-level "cache" when it has none of its own (one place decides: each server carries its cache). */
+function withCache<S extends { cache?: SourceCacheConfig }>(server: S, cache: SourceCacheConfig | undefined): S {
+  return server.cache !== undefined || cache === undefined ? server : { ...server, cache };
+}
+
 export function invalid(file: string, findings: readonly ConfigFinding[]): KeyproxyError {
   const lines = findings.map((finding) => formatFinding(file, finding)).join('\n');
   const hint =
@@ -77,7 +82,7 @@ export function validateConfig(given: unknown, file: string): LoadedConfig {
   const { input, warnings: clientWarnings } = normalizeClientEntries(given);
   const parsed = proxyConfigSchema.safeParse(input);
   if (!parsed.success) throw invalid(file, zodIssuesToFindings(parsed.error.issues, input));
-  const { servers, mcpServers, tool_separator: toolSeparator } = parsed.data;
+  const { servers, mcpServers, tool_separator: toolSeparator, cache } = parsed.data;
   if (servers && mcpServers) {
     throw invalid(file, [
       { path: ['mcpServers'], message: 'both "servers" and "mcpServers" are present; keep one (they are alternatives, not merged)' },
@@ -86,7 +91,7 @@ export function validateConfig(given: unknown, file: string): LoadedConfig {
   const key = servers ? 'servers' : 'mcpServers';
   const declared = servers ?? mcpServers;
   const entries: typeof declared =
-    declared && Object.fromEntries(Object.entries(declared).map(([name, server]) => [name, withSourcedEnv(server)]));
+    declared && Object.fromEntries(Object.entries(declared).map(([name, server]) => [name, withSourcedEnv(withCache(server, cache))]));
   if (!entries) {
     throw invalid(file, [
       { path: [], message: 'no servers: add "servers": { "<name>": { "command": "…", "args": […] } } ("mcpServers" is accepted too)' },

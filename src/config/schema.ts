@@ -53,6 +53,23 @@ const secretEntrySchema = z
   .union([sourceStringSchema, secretDeclarationSchema])
   .transform((declaration) => (typeof declaration === 'string' ? secretDeclarationSchema.parse({ from: declaration }) : declaration));
 
+/** How values read from op:// and command sources are cached in the keychain (service mcp-keyproxy-cache/<server>). */
+export const sourceCacheSchema = z
+  .object({
+    ttl: z
+      .string()
+      .regex(/^(0|\d+(\.\d+)?(ms|s|m|h|d))$/, 'a duration such as "4h", "30m", "90s", or "0" for no cache')
+      .default('4h')
+      .describe('How long a value read from op:// or a command is used before it is read again; "0": never cached.'),
+    stale: z
+      .enum(['fail', 'warn', 'use'])
+      .default('warn')
+      .describe(
+        'When the source cannot be read and an expired value is cached: "fail" (error), "warn" (use it, warn on stderr, in keyproxy__status and the audit log), "use" (use it silently, still audited).',
+      ),
+  })
+  .strict();
+
 /** Which tools of a server the aggregate exposes: glob patterns (`*`, `?`) on the server's own tool names. */
 const toolFilterSchema = z
   .object({
@@ -88,6 +105,9 @@ const commonServerFields = {
     ),
   enabled: z.boolean().default(true).describe('false: left out when `mcp-keyproxy run` serves every server.'),
   tools: toolFilterSchema.optional().describe('Tool filter applied when this server runs behind `mcp-keyproxy run` with no server name.'),
+  cache: sourceCacheSchema
+    .optional()
+    .describe('Cache of values read from op:// and command sources (default: the top-level "cache", else ttl "4h", stale "warn").'),
   block_secret_patterns: z
     .boolean()
     .default(false)
@@ -149,6 +169,9 @@ export const proxyConfigSchema = z
       .optional()
       .describe('MCP servers by name; the name is used in `mcp-keyproxy run <name>` and in the keychain.'),
     mcpServers: z.record(serverNameSchema, serverSchema).optional().describe('Alias of `servers` (Claude Desktop shape).'),
+    cache: sourceCacheSchema
+      .optional()
+      .describe('Default cache of values read from op:// and command sources, for servers without their own "cache".'),
     tool_separator: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,8}$/, 'use 1 to 8 of the characters allowed in tool names: letters, digits, "_", "." or "-"')
@@ -161,6 +184,7 @@ export const proxyConfigSchema = z
 export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
 export type CollectChannel = z.infer<typeof collectChannelSchema>;
 export type SecretSourceConfig = z.infer<typeof secretSourceSchema>;
+export type SourceCacheConfig = z.infer<typeof sourceCacheSchema>;
 export type ToolFilter = z.infer<typeof toolFilterSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;

@@ -27,6 +27,8 @@ export interface KeyringStoreOptions {
   timeoutMs?: number;
   /** Serialises writes of one secret across processes; defaults to a proper-lockfile lock in the runtime dir. */
   writeLock?: SecretWriteLock;
+  /** The keychain service of a server's entries; defaults to `mcp-keyproxy/<server>` (the cache uses its own). */
+  service?: (server: string) => string;
 }
 
 /** Service under which `probe` reads and writes its throwaway entry (outside `mcp-keyproxy/<server>`). */
@@ -51,18 +53,20 @@ export class KeyringStore implements SecretStore {
   readonly #lib: KeyringBackend;
   readonly #timeoutMs: number;
   readonly #writeLock: SecretWriteLock;
+  readonly #service: (server: string) => string;
   readonly #entries = new Map<string, KeyringEntry>();
 
   constructor(options: KeyringStoreOptions = {}) {
     this.#lib = options.backend ?? napiKeyringBackend();
     this.#timeoutMs = options.timeoutMs ?? KEYCHAIN_TIMEOUT_MS;
     this.#writeLock = options.writeLock ?? fileWriteLock();
+    this.#service = options.service ?? keychainService;
     this.backend = this.#lib.name;
   }
 
   /** The value of one secret (joined from its chunks when long), or null when absent. */
   async get(server: string, name: string): Promise<string | null> {
-    const service = keychainService(server);
+    const service = this.#service(server);
     const value = await this.#retryRead(async () => {
       const stored = await this.#call(() => this.#entry(service, name).getPassword());
       return joinFromStorage(name, stored, (account) => this.#call(() => this.#entry(service, account).getPassword()));
@@ -96,7 +100,7 @@ export class KeyringStore implements SecretStore {
     assertSecretName(name);
     assertInjectableValue(name, value);
     await this.#locked(server, name, async () => {
-      const service = keychainService(server);
+      const service = this.#service(server);
       const before = await this.#findAll(server);
       const items = splitForStorage(name, value, MAX_CHUNK_UNITS, this.#unusedGeneration(before, name));
       const header = items.at(-1);
@@ -131,7 +135,7 @@ export class KeyringStore implements SecretStore {
   async delete(server: string, name: string): Promise<boolean> {
     assertSecretName(name);
     return this.#locked(server, name, async () => {
-      const service = keychainService(server);
+      const service = this.#service(server);
       const before = await this.#findAll(server);
       // The main account goes first so the secret disappears at once even if a chunk deletion fails.
       const existed = await this.#call(() => this.#entry(service, name).deleteCredential());
@@ -249,7 +253,7 @@ export class KeyringStore implements SecretStore {
     // ("Object does not exist"): read again, as getAll does, so writes and deletes of other secrets of the same
     // server (in other processes) do not fail a list, set or delete.
     return this.#retryRead(async () => {
-      const credentials = await this.#call(() => this.#lib.findCredentials(keychainService(server)));
+      const credentials = await this.#call(() => this.#lib.findCredentials(this.#service(server)));
       return new Map(credentials.map((c) => [c.account, c.password]));
     });
   }

@@ -3,6 +3,11 @@ export function keychainService(server: string): string {
   return `mcp-keyproxy/${server}`;
 }
 
+/** Keychain service under which the cached values of one server's op:// and command sources are kept. */
+export function cacheService(server: string): string {
+  return `mcp-keyproxy-cache/${server}`;
+}
+
 /** What `SecretStore.probe` found: the backend name and how long the round trip took. */
 export interface ProbeResult {
   backend: string;

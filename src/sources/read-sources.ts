@@ -54,6 +54,26 @@ async function settleBounded<T, R>(items: readonly T[], limit: number, work: (it
  * is one `SOURCE_FAILED` error naming each failed secret, its source and the fix; no value is ever in it.
  */
 export async function readSources(server: string, requests: readonly SourceRequest[], deps: SourceDeps): Promise<Map<string, string>> {
+  const settled = await readSourcesSettled(server, requests, deps);
+  throwFailures(settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : [])));
+  return new Map(requests.map((request, index) => [request.secret, (settled[index] as PromiseFulfilledResult<string>).value]));
+}
+
+/** Throws nothing for no failures, the one failure as it is, or several as one `SOURCE_FAILED` error listing each. */
+export function throwFailures(failures: readonly unknown[]): void {
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) {
+    const messages = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure)));
+    throw new KeyproxyError('SOURCE_FAILED', messages.join('\n'), { cause: failures[0] });
+  }
+}
+
+/** Reads every source at once (bounded); each request's value or its `SOURCE_FAILED` error, in order. */
+export async function readSourcesSettled(
+  server: string,
+  requests: readonly SourceRequest[],
+  deps: SourceDeps,
+): Promise<PromiseSettledResult<string>[]> {
   const timeoutMs = deps.timeoutMs ?? SOURCE_TIMEOUT_MS;
   const scrub = deps.scrub ?? ((text: string) => text);
   let opEnv: Promise<NodeJS.ProcessEnv> | undefined;
@@ -138,14 +158,7 @@ export async function readSources(server: string, requests: readonly SourceReque
     return value;
   };
 
-  const settled = await settleBounded(requests, deps.concurrency ?? SOURCE_CONCURRENCY, readOne);
-  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) {
-    const messages = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure)));
-    throw new KeyproxyError('SOURCE_FAILED', messages.join('\n'), { cause: failures[0] });
-  }
-  return new Map(requests.map((request, index) => [request.secret, (settled[index] as PromiseFulfilledResult<string>).value]));
+  return settleBounded(requests, deps.concurrency ?? SOURCE_CONCURRENCY, readOne);
 }
 
 function tailOf(stderr: string): string {

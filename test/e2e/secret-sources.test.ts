@@ -205,7 +205,8 @@ describe('secret sources through the built proxy', () => {
   it('reads the RFC shorthand "NAME": "op://…" with op (fixture), and refuses a 0644 file before anything reaches stdout', async () => {
     const value = `op-${randomBytes(12).toString('hex')}`;
     const ref = 'op://Developer/Stitch/api-key';
-    const config = await writeConfig({ stitch: everythingServer({}, { STITCH_API_KEY: ref }) });
+    // "ttl": "0": nothing is cached, so the run with 1Password down below has no value to fall back on.
+    const config = await writeConfig({ stitch: { ...everythingServer({}, { STITCH_API_KEY: ref }), cache: { ttl: '0' } } });
     const opEnv = {
       PATH: `${opDir}:${process.env.PATH ?? ''}`,
       OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),

@@ -36,6 +36,8 @@ export interface AggregateServerOptions {
   logger: Logger;
   /** Lines the status tool shows above the servers (files not trusted, the profile). */
   notices?: readonly string[];
+  /** A warning about a server's secrets for the status tool (an expired cached value in use), if any. */
+  secretNote?: (server: string) => string | undefined;
 }
 
 /**
@@ -87,7 +89,7 @@ export class AggregateServer {
       return {};
     });
     this.server.setRequestHandler(CallToolRequestSchema, (request, { signal }) => {
-      if (request.params.name === this.statusName) return statusResult(options.members.values(), options.notices);
+      if (request.params.name === this.statusName) return statusResult(options.members.values(), options.notices, options.secretNote);
       return this.afterStart(request, signal, 'tool', request.params.name) as never;
     });
     this.server.setRequestHandler(

@@ -8,6 +8,12 @@ import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
 import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
 import { RestartBackoff } from './restart.js';
+import { changedSecrets, fingerprint, type SecretFingerprint } from '../downstream/fingerprint.js';
+import { isLocalServer } from '../../config/types.js';
+
+/** How long a restart for new secrets lets the calls in flight at the old server finish before it is stopped. */
+export const ROTATION_DRAIN_MS = 10_000;
+const DRAIN_POLL_MS = 50;
 
 /**
  * A server whose secrets are present and need no consent: started at once (in parallel with the others), handed
@@ -22,6 +28,9 @@ export class DirectMember implements Member {
   private running: Downstream | undefined;
   private cancelRestart: (() => void) | undefined;
   private stopped = false;
+  /** Hashes of the values the running server was given, to tell whether a secret changed since. */
+  private injected: SecretFingerprint | undefined;
+  private rotating = false;
   private readonly backoff: RestartBackoff;
   private settle!: () => void;
 
@@ -59,7 +68,8 @@ export class DirectMember implements Member {
    * Starts the server — `launching` when it was spawned already, else with what the keychain holds now (a
    * restart); failures are recorded and retried with backoff, never thrown.
    */
-  async start(launching?: Promise<Downstream>): Promise<void> {
+  async start(launching?: Promise<Downstream>, injected?: SecretFingerprint, restarted = false): Promise<void> {
+    if (injected) this.injected = injected;
     try {
       const downstream = await (launching ?? this.relaunch());
       if (!downstream) return;
@@ -76,7 +86,7 @@ export class DirectMember implements Member {
       this.reason = undefined;
       this.backoff.up();
       this.deps.logger.info({ server: this.name, tools: toolNames.length }, 'server ready');
-      this.host.changed(this);
+      this.host.changed(this, restarted);
     } catch (error) {
       const failed = this.running;
       this.running = undefined;
@@ -98,7 +108,56 @@ export class DirectMember implements Member {
       await this.fail('its "Allow always" was revoked or no longer covers its secrets; restart the MCP client to be asked again');
       return undefined;
     }
+    this.injected = fingerprint(plan);
     return startDownstream(this.options, this.deps, plan);
+  }
+
+  /**
+   * Reads the server's secrets again (the keychain, and sources through their cache) and, when a value differs
+   * from what the running server was given, restarts it with the new ones: the calls in flight finish (or, after
+   * ROTATION_DRAIN_MS, fail with an error that says so), the client is told its tools changed, and it is audited.
+   * A read that fails keeps the running server as it is.
+   */
+  async recheck(): Promise<void> {
+    if (this.current !== 'ready' || this.rotating || this.stopped || !this.injected) return;
+    let changed: string[];
+    try {
+      const { plan } = await readPlan(this.deps, this.name, this.options.server);
+      changed = changedSecrets(this.injected, fingerprint(plan));
+    } catch (error) {
+      this.deps.logger.warn(
+        { server: this.name, reason: (error as Error).message },
+        `could not read the secrets of server "${this.name}" again; it keeps running with those it has`,
+      );
+      return;
+    }
+    if (changed.length === 0 || this.current !== 'ready' || this.rotating || this.stopped) return;
+    await this.rotate(changed);
+  }
+
+  private async rotate(changed: string[]): Promise<void> {
+    this.rotating = true;
+    try {
+      const action = isLocalServer(this.options.server) ? 'restart' : 'reconnect';
+      this.deps.audit.secretRotated(this.name, changed, action);
+      this.deps.logger.info({ server: this.name, secrets: changed }, `secrets of server "${this.name}" changed; ${action}ing it`);
+      const old = this.running;
+      this.current = 'restarting';
+      this.reason = `its secrets changed (${changed.join(', ')}); ${action}ing with the new values`;
+      this.host.changed(this);
+      const link = this.host.router.link(this.name);
+      const drainUntil = this.deps.clock.now() + ROTATION_DRAIN_MS;
+      while (link && link.transport === old?.transport && link.requests.size > 0 && this.deps.clock.now() < drainUntil && !this.stopped) {
+        await new Promise<void>((resolve) => this.deps.clock.after(DRAIN_POLL_MS, resolve));
+      }
+      // No longer its own link: its closing is not a crash to restart from.
+      this.running = undefined;
+      await old?.transport.close().catch(() => undefined);
+      if (this.stopped) return;
+      await this.start(undefined, undefined, true);
+    } finally {
+      this.rotating = false;
+    }
   }
 
   onLinkClose(link: Link): boolean {

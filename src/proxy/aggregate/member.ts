@@ -4,6 +4,7 @@ import type { Router } from '../core/router.js';
 import type { Link } from '../core/link.js';
 import type { ServeOptions } from '../downstream/deps.js';
 import type { Downstream } from '../downstream/downstream.js';
+import type { SecretFingerprint } from '../downstream/fingerprint.js';
 
 /** Where one server of the aggregate stands (shown by `keyproxy__status`). */
 export type MemberState = 'starting' | 'ready' | 'needs-credentials' | 'needs-consent' | 'denied' | 'failed' | 'restarting' | 'stopped';
@@ -13,8 +14,12 @@ export interface MemberHost {
   readonly router: Router;
   /** Resolves with the client's `initialize` (replayed to each downstream so capability-gated features work). */
   readonly clientInitialize: Promise<InitializeRequest>;
-  /** The member's lists changed: it joined, left, or switched between its setup tool and its real tools. */
-  changed(member: Member): void;
+  /**
+   * The member's lists changed: it joined, left, or switched between its setup tool and its real tools. `restarted`:
+   * it came back after a restart with new secrets, so the client is told that its tools changed even if it never
+   * listed them since.
+   */
+  changed(member: Member, restarted?: boolean): void;
 }
 
 /** The link that serves a member now; `setup` when it is the proxy's own setup server (names are not prefixed). */
@@ -45,4 +50,6 @@ export interface Member {
 
 /** How one server of the aggregate starts (decided before the MCP SDK is loaded). */
 export type MemberStart =
-  { kind: 'direct'; launching: Promise<Downstream> } | { kind: 'gated'; missing: boolean } | { kind: 'failed'; error: KeyproxyError };
+  | { kind: 'direct'; launching: Promise<Downstream>; injected: SecretFingerprint }
+  | { kind: 'gated'; missing: boolean }
+  | { kind: 'failed'; error: KeyproxyError };

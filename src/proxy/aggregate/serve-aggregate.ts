@@ -4,11 +4,13 @@ import { missingSecretsError } from '../downstream/credential-plan.js';
 import type { Downstream } from '../downstream/downstream.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
+import { fingerprint } from '../downstream/fingerprint.js';
 import type { RunningProxy } from '../core/supervise.js';
 import type { MemberStart } from './member.js';
 import { clashFreeSeparator, nameClashes, type ReservedName } from './names.js';
 import type { AggregateOptions } from './options.js';
 import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
+import { SecretWatch } from './secret-watch.js';
 
 /**
  * Serves every given server behind one client connection (`mcp-keyproxy run` with no server name). Servers whose
@@ -16,7 +18,7 @@ import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
  * answers `initialize` itself, replays it to each server, and announces each server's lists with `list_changed`
  * when they join, leave or come back after a crash. Throws only when no server at all can run.
  */
-export async function serveAggregate(options: AggregateOptions, deps: ServeDeps): Promise<RunningProxy> {
+export async function serveAggregate(options: AggregateOptions, given: ServeDeps): Promise<RunningProxy> {
   if (options.servers.some(([name]) => name === OWN_PREFIX)) {
     throw new KeyproxyError(
       'CONFIG_INVALID',
@@ -24,6 +26,8 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
     );
   }
   refuseAmbiguousNames(options);
+  const watch = new SecretWatch(given, new Map(options.servers), options.parentEnv);
+  const deps = watch.serveDeps;
   const starts = await Promise.all(options.servers.map(([serverName, server]) => planStart({ ...options, serverName, server }, deps)));
   const failures = starts.flatMap((start) => (start.kind === 'failed' ? [start.error] : []));
   if (failures.length === starts.length) {
@@ -32,7 +36,7 @@ export async function serveAggregate(options: AggregateOptions, deps: ServeDeps)
     throw new KeyproxyError(first.code, failures.map((error) => error.message).join('\n'), { cause: first });
   }
   const { startAggregate } = await import('./start-aggregate.js');
-  return startAggregate(options, deps, starts);
+  return startAggregate(options, deps, starts, watch);
 }
 
 /** The names the aggregate lists that are not prefixed: its own tools and each gated server's setup tool. */
@@ -75,7 +79,7 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
     const launching: Promise<Downstream> = startDownstream(options, deps, plan);
     // Awaited by the member; a failed spawn is its to report.
     launching.catch(() => undefined);
-    return { kind: 'direct', launching };
+    return { kind: 'direct', launching, injected: fingerprint(plan) };
   } catch (error) {
     const failure =
       error instanceof KeyproxyError ? error : new KeyproxyError('DOWNSTREAM_FAILED', `Server "${options.serverName}": ${String(error)}`);

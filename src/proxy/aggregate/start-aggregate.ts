@@ -14,17 +14,25 @@ import type { Member, MemberHost, MemberStart } from './member.js';
 import { PrefixedNames } from './names.js';
 import { routeAggregate, type RoutingContext } from './routing.js';
 import { toolPredicate } from './tool-filter.js';
+import type { SecretWatch } from './secret-watch.js';
 
 /** Builds the members, the router and the aggregate's own server, and starts serving the client. */
-export async function startAggregate(options: AggregateOptions, deps: ServeDeps, starts: readonly MemberStart[]): Promise<RunningProxy> {
+export async function startAggregate(
+  options: AggregateOptions,
+  deps: ServeDeps,
+  starts: readonly MemberStart[],
+  watch?: SecretWatch,
+): Promise<RunningProxy> {
   const memberOptions = (serverName: string, server: ServerConfig): ServeOptions => ({ ...options, serverName, server });
 
   let resolveInitialize!: (request: InitializeRequest) => void;
   const host: MemberHost & { router: Router } = {
     router: undefined as unknown as Router,
     clientInitialize: new Promise((resolve) => (resolveInitialize = resolve)),
-    changed: (member) => {
-      for (const list of catalog.takeStale(member.name)) host.router.notifyClient(`notifications/${list}/list_changed`);
+    changed: (member, restarted) => {
+      const stale = catalog.takeStale(member.name);
+      if (restarted && !stale.includes('tools')) stale.push('tools');
+      for (const list of stale) host.router.notifyClient(`notifications/${list}/list_changed`);
       void aggregate.sendLevel(member);
     },
   };
@@ -38,7 +46,7 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
       members.set(name, member);
     } else {
       const member = new DirectMember(memberOptions(name, server), deps, host);
-      launches.push(() => (start.kind === 'failed' ? member.fail(start.error.message) : member.start(start.launching)));
+      launches.push(() => (start.kind === 'failed' ? member.fail(start.error.message) : member.start(start.launching, start.injected)));
       members.set(name, member);
     }
   });
@@ -72,14 +80,19 @@ export async function startAggregate(options: AggregateOptions, deps: ServeDeps,
     toolAllowed,
     logger: deps.logger,
     notices: options.notices ?? [],
+    secretNote: (server) => watch?.note(server),
   });
   router.attach(PROXY_LINK, aggregate.transport);
   await aggregate.transport.start();
   deps.logger.info({ servers: [...members.keys()] }, 'serving every server behind one endpoint');
+  watch?.attach(members);
 
   return superviseRouter(router, deps.logger, {
     stopDownstreams: () => Promise.all([...members.values()].map((member) => member.downstream()?.transport.close())),
-    beforeStop: () => members.forEach((member) => member.halt()),
+    beforeStop: () => {
+      watch?.stop();
+      members.forEach((member) => member.halt());
+    },
     onLinkClose: (link) => {
       for (const member of members.values()) if (member.onLinkClose(link)) return;
     },

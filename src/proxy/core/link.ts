@@ -50,6 +50,11 @@ export class IdSpace<T> {
     for (const [id, entry] of this.inFlight) if (match(entry)) this.inFlight.delete(id);
   }
 
+  /** How many ids are reserved (requests in flight). */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
   /** Releases every id, returning the entries. */
   drain(): T[] {
     const entries = [...this.inFlight.values()];

@@ -6,6 +6,8 @@ import type { ConsentStore } from '../../consent/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import type { Scrubber } from '../../log/scrubber.js';
 import type { SecretStore } from '../../secrets/store.js';
+import type { SecretOutcome } from '../../sources/cached-read.js';
+import type { CachePolicy } from '../../sources/cache-policy.js';
 import type { Clock } from '../core/clock.js';
 import type { MessageGuard } from '../core/pattern-guard.js';
 import type { DownstreamLauncher } from './downstream.js';
@@ -52,4 +54,8 @@ export interface ServeDeps {
   pageTtlMs?: number;
   /** Environment of secret sources (`env:`, `$CREDENTIALS_DIRECTORY`, programs run for a value); default: process.env. */
   sourceEnv?: NodeJS.ProcessEnv;
+  /** The keychain cache of op:// and command values (service mcp-keyproxy-cache/<server>); absent: nothing is cached. */
+  cacheStore?: SecretStore;
+  /** Hears what each read of a server's sourced secrets found (status, background refresh); never logs a value. */
+  sourceReads?: (server: string, outcomes: readonly SecretOutcome[], policy: CachePolicy) => void;
 }

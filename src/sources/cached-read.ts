@@ -1,0 +1,124 @@
+import { KeyproxyError } from '../errors.js';
+import { formatDuration } from './duration.js';
+import { isCacheable, type CachePolicy } from './cache-policy.js';
+import { readSourcesSettled, type SourceDeps, type SourceRequest } from './read-sources.js';
+import type { CacheEntry, SourceCache } from './source-cache.js';
+import { describeSource, type SecretSource } from './source.js';
+
+/** What one read of one secret found; `value` is never logged. */
+export interface SecretOutcome {
+  secret: string;
+  source: SecretSource;
+  /** read: from its source now; fresh: from the cache, unexpired; stale: from the cache after the source failed. */
+  how: 'read' | 'fresh' | 'stale' | 'failed';
+  value?: string;
+  /** When the value used was read from its source. */
+  fetchedAt?: number;
+  /** Read now and different from the value cached before (or nothing was cached). */
+  changed?: boolean;
+  /** Why the source gave no value (a `SOURCE_FAILED` message: names and fixes, never a value). */
+  error?: KeyproxyError;
+}
+
+/** What reading with the cache needs beside the readers' own dependencies. */
+export interface CachedReadDeps extends SourceDeps {
+  /** The keychain cache; absent (or unreachable) means every value is read from its source. */
+  cache?: SourceCache;
+  now: () => number;
+  /** The cache could not be read or written (the keychain is down): said at debug level, never fatal. */
+  onCacheProblem?: (what: string, error: unknown) => void;
+}
+
+/** The outcomes of one read, and the cache writes it started (awaited by `secrets refresh`, not by a start). */
+export interface CachedRead {
+  outcomes: SecretOutcome[];
+  written: Promise<void>;
+}
+
+/**
+ * Reads a server's sources through the cache: a fresh entry is used without running anything; an expired or
+ * missing one (or every one, with `force`) is read from its source and cached. When a source fails and an entry
+ * exists, the policy decides: "fail" → failed, "warn" and "use" → the cached value (stale). An entry of another
+ * `"from"` is never used. Never throws for a source: each outcome says what happened.
+ */
+export async function readWithCache(
+  server: string,
+  requests: readonly SourceRequest[],
+  policy: CachePolicy,
+  deps: CachedReadDeps,
+  options: { force?: boolean } = {},
+): Promise<CachedRead> {
+  const cached = policy.ttlMs > 0 && deps.cache !== undefined && requests.some(({ source }) => isCacheable(source));
+  let entries = new Map<string, CacheEntry>();
+  if (cached) {
+    entries = await deps.cache!.entries(server).catch((error: unknown) => {
+      deps.onCacheProblem?.('read', error);
+      return new Map<string, CacheEntry>();
+    });
+  }
+  const now = deps.now();
+  const entryOf = ({ secret, source }: SourceRequest): CacheEntry | undefined => {
+    if (!cached || !isCacheable(source)) return undefined;
+    const entry = entries.get(secret);
+    return entry?.source === describeSource(source) ? entry : undefined;
+  };
+  const outcomes = new Map<string, SecretOutcome>();
+  const toRead: SourceRequest[] = [];
+  for (const request of requests) {
+    const entry = entryOf(request);
+    if (
+      !options.force &&
+      entry?.value !== undefined &&
+      entry.fetchedAt !== undefined &&
+      now - entry.fetchedAt < policy.ttlMs &&
+      now >= entry.fetchedAt
+    ) {
+      outcomes.set(request.secret, { ...request, how: 'fresh', value: entry.value, fetchedAt: entry.fetchedAt });
+    } else {
+      toRead.push(request);
+    }
+  }
+
+  const settled = await readSourcesSettled(server, toRead, deps);
+  const writes: Array<Promise<void>> = [];
+  const put = (secret: string, entry: CacheEntry): void => {
+    writes.push(deps.cache!.put(server, secret, entry).catch((error: unknown) => deps.onCacheProblem?.('write', error)));
+  };
+  const readAt = deps.now();
+  toRead.forEach((request, index) => {
+    const result = settled[index]!;
+    const cacheable = cached && isCacheable(request.source);
+    const source = describeSource(request.source);
+    if (result.status === 'fulfilled') {
+      const before = entryOf(request)?.value;
+      outcomes.set(request.secret, { ...request, how: 'read', value: result.value, fetchedAt: readAt, changed: before !== result.value });
+      if (cacheable) put(request.secret, { source, value: result.value, fetchedAt: readAt });
+      return;
+    }
+    const error = asSourceError(result.reason);
+    const entry = entryOf(request);
+    if (cacheable) put(request.secret, { ...(entry ?? { source }), error: error.message, errorAt: readAt });
+    if (entry?.value === undefined || entry.fetchedAt === undefined) {
+      const note = cacheable ? ' Nothing is cached for it yet: once its source answers, its value is cached.' : '';
+      outcomes.set(request.secret, { ...request, how: 'failed', error: withNote(error, note) });
+    } else if (policy.stale === 'fail') {
+      const note = ` A value read ${formatDuration(readAt - entry.fetchedAt)} ago is cached, but "cache": {"stale": "fail"} refuses an expired value; fix the source, or set "stale": "warn".`;
+      outcomes.set(request.secret, { ...request, how: 'failed', error: withNote(error, note), fetchedAt: entry.fetchedAt });
+    } else {
+      outcomes.set(request.secret, { ...request, how: 'stale', value: entry.value, fetchedAt: entry.fetchedAt, error });
+    }
+  });
+  return {
+    outcomes: requests.map((request) => outcomes.get(request.secret)!),
+    written: Promise.all(writes).then(() => undefined),
+  };
+}
+
+function asSourceError(reason: unknown): KeyproxyError {
+  if (reason instanceof KeyproxyError) return reason;
+  return new KeyproxyError('SOURCE_FAILED', reason instanceof Error ? reason.message : String(reason), { cause: reason });
+}
+
+function withNote(error: KeyproxyError, note: string): KeyproxyError {
+  return note === '' ? error : new KeyproxyError(error.code, `${error.message}${note}`, { cause: error });
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireKeyringSession, secretToolAccounts, uniqueServer } from '../helpers/keyring.js';
+import {
+  connectThroughProxy,
+  descendantsOf,
+  everythingEntry,
+  everythingServer,
+  inheritedEnv,
+  procText,
+  repoRoot,
+  runBin,
+  waitFor,
+} from '../helpers/proxy.js';
+
+const opDir = join(repoRoot, 'test/fixtures/op');
+let dir: string;
+/** This file's own state directory (audit log, change stamp), so it runs beside any other. */
+let stateDir: string;
+
+beforeAll(async () => {
+  requireKeyringSession();
+  dir = await mkdtemp(join(tmpdir(), 'keyproxy-vault-cache-'));
+  await chmod(dir, 0o700);
+  stateDir = join(dir, 'state');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A config with `servers` and a top-level "cache", in this file's folder. */
+async function config(name: string, servers: Record<string, unknown>, cache?: Record<string, string>): Promise<string> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify({ servers, ...(cache ? { cache } : {}) }, null, 2));
+  return file;
+}
+
+/** The environment of a headless agent machine: fixture op on PATH, no token in the environment, no display. */
+function agentEnv(extra: Record<string, string>): Record<string, string> {
+  const env = inheritedEnv();
+  for (const name of ['DISPLAY', 'WAYLAND_DISPLAY', 'OP_SERVICE_ACCOUNT_TOKEN']) delete env[name];
+  return { ...env, PATH: `${opDir}:${env.PATH ?? ''}`, MCP_KEYPROXY_STATE_DIR: stateDir, MCP_KEYPROXY_HEADLESS: '1', ...extra };
+}
+
+async function opCalls(log: string): Promise<number> {
+  return (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+}
+
+async function childEnviron(proxyPid: number): Promise<string> {
+  for (const pid of await descendantsOf(proxyPid)) {
+    const cmdline = await procText(pid, 'cmdline');
+    if (cmdline.includes(everythingEntry)) return procText(pid, 'environ');
+  }
+  return '';
+}
+
+interface StatusRow {
+  name: string;
+  stale: boolean;
+  fetchedAt: string | null;
+  lastError: string | null;
+}
+
+async function status(file: string, server: string, env: Record<string, string>): Promise<StatusRow[]> {
+  const shown = await runBin(['secrets', 'status', server, '--json', '--config', file], { env });
+  expect(shown.code).toBe(0);
+  return JSON.parse(shown.stdout) as StatusRow[];
+}
+
+describe('a headless agent with 1Password behind the keychain cache', () => {
+  it('warm cache: serves with op down and no program run; expired: stale warning and service; "stale": "fail": a clear error', async () => {
+    const server = uniqueServer('agent');
+    const token = `ops_${randomBytes(16).toString('hex')}`;
+    const value = `deploy-${randomBytes(12).toString('hex')}`;
+    const ref = `op://Agents/${server}/token`;
+    const log = join(dir, 'op-calls.log');
+    const vault = { OP_FIXTURE_TOKEN: token, OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }), OP_FIXTURE_LOG: log };
+    const entry = everythingServer({}, { DEPLOY_TOKEN: ref });
+    const warm = await config('warm', { [server]: entry }, { ttl: '1h', stale: 'warn' });
+
+    // The service-account token lives in the keychain, never in the agent's environment or config.
+    const set = await runBin(['secrets', 'set', 'op-service-account', 'OP_SERVICE_ACCOUNT_TOKEN', '--new-server'], {
+      input: `${token}\n`,
+      env: agentEnv({}),
+    });
+    expect(set.code).toBe(0);
+    try {
+      const refreshed = await runBin(['secrets', 'refresh', server, '--config', warm], { env: agentEnv(vault) });
+      expect(refreshed.code).toBe(0);
+      expect(refreshed.stdout).toContain(`${server}  DEPLOY_TOKEN  ${ref}  refreshed`);
+      expect(`${refreshed.stdout}${refreshed.stderr}`).not.toContain(value);
+      expect(await opCalls(log)).toBe(1);
+      // Cached in the keychain under its own service, beside (not among) the server's secrets.
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual(['DEPLOY_TOKEN']);
+      expect(await secretToolAccounts(server)).toEqual([]);
+      const [row] = await status(warm, server, agentEnv({}));
+      expect(row).toMatchObject({ name: 'DEPLOY_TOKEN', stale: false, lastError: null });
+      expect(row!.fetchedAt).not.toBeNull();
+
+      // Warm: 1Password is down, yet the aggregate serves at once from the cache and runs no op at all.
+      const down = agentEnv({ ...vault, OP_FIXTURE_MODE: 'down' });
+      const fresh = await connectThroughProxy({ config: warm, env: down });
+      try {
+        const seen = JSON.stringify((await fresh.client.callTool({ name: `${server}__get-env`, arguments: {} })).content);
+        expect(seen).toContain(`[REDACTED:${server}/DEPLOY_TOKEN]`);
+        expect(seen).not.toContain(value);
+        expect(await childEnviron(fresh.proxyPid)).toContain(`DEPLOY_TOKEN=${value} `);
+        expect(await opCalls(log)).toBe(1);
+      } finally {
+        await fresh.client.close();
+      }
+
+      // Expired (a 1 s ttl) and 1Password down: "warn" serves the cached value, says so on stderr and in keyproxy__status.
+      const short = await config('short', { [server]: entry }, { ttl: '1s', stale: 'warn' });
+      expect(await waitFor(async () => (await status(short, server, agentEnv({})))[0]?.stale === true, 10_000)).toBe(true);
+      const stale = await connectThroughProxy({ config: short, env: down });
+      try {
+        // A call to the server waits for it to be up.
+        expect(JSON.stringify((await stale.client.callTool({ name: `${server}__get-env`, arguments: {} })).content)).not.toContain(value);
+        const result = (await stale.client.callTool({ name: 'keyproxy__status', arguments: {} })) as CallToolResult;
+        const text = JSON.stringify(result.content);
+        expect(text).toContain(`${server} (local): ready`);
+        expect(text).toContain('warning: using expired cached DEPLOY_TOKEN');
+        expect(text).toContain('could not be reached');
+        expect(await childEnviron(stale.proxyPid)).toContain(`DEPLOY_TOKEN=${value} `);
+        expect(stale.stderr()).toContain('the expired cached value');
+        expect(stale.stderr()).not.toContain(value);
+        expect(stale.stderr()).not.toContain(token);
+      } finally {
+        await stale.client.close();
+      }
+      const audit = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
+      expect(audit).toContain(`"event":"secret_stale","pid"`);
+      expect(audit).toMatch(new RegExp(`"secret_stale".*"server":"${server}","names":\\["DEPLOY_TOKEN"\\],"policy":"warn"`));
+      expect(audit).toMatch(new RegExp(`"secret_read".*"server":"${server}","names":\\["DEPLOY_TOKEN"\\],"source":"cache"`));
+      expect(audit).not.toContain(value);
+      // The failed read is kept for `secrets status`, without the value.
+      const [after] = await status(short, server, agentEnv({}));
+      expect(after!.lastError).toContain('could not be reached');
+
+      // "stale": "fail": a clear error naming the reference and the policy, and nothing on stdout.
+      const strict = await config('strict', { [server]: entry }, { ttl: '1s', stale: 'fail' });
+      const failed = await runBin(['run', server, '--config', strict], { env: down });
+      expect(failed.code).toBe(78);
+      expect(failed.stdout).toBe('');
+      expect(failed.stderr).toContain(ref);
+      expect(failed.stderr).toContain('"stale": "fail"');
+      expect(failed.stderr).not.toContain(value);
+
+      // `secrets refresh` with 1Password down exits non-zero naming what failed, and keeps the cached value.
+      const refusedRefresh = await runBin(['secrets', 'refresh', '--config', strict], { env: down });
+      expect(refusedRefresh.code).toBe(78);
+      expect(refusedRefresh.stderr).toContain(`Secret DEPLOY_TOKEN of server "${server}" comes from ${ref}`);
+      expect((await status(strict, server, agentEnv({})))[0]!.fetchedAt).toBe(row!.fetchedAt);
+
+      // No cache at all and 1Password down: the error says what to fix.
+      const clear = await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
+      expect(clear.code).toBe(0);
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
+      const cold = await runBin(['run', server, '--config', warm], { env: down });
+      expect(cold.code).toBe(78);
+      expect(cold.stdout).toBe('');
+      expect(cold.stderr).toContain('Nothing is cached for it yet');
+    } finally {
+      await runBin(['secrets', 'clear', 'op-service-account', '--yes'], { env: agentEnv({}) });
+      await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
+    }
+  }, 120_000);
+
+  it('SECRETS_STORAGE_CLEAR=true deletes the stored secrets of the servers served (audited), then runs as if never stored', async () => {
+    const server = uniqueServer('wipe');
+    const file = await config('wipe', { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) });
+    const env = agentEnv({});
+    expect((await runBin(['secrets', 'set', server, 'API_KEY'], { input: 'wipe-me-1234567890\n', env })).code).toBe(0);
+    expect(await secretToolAccounts(server)).toEqual(['API_KEY']);
+    const run = await runBin(['run', server, '--config', file], { env: { ...env, SECRETS_STORAGE_CLEAR: 'true' } });
+    expect(run.code).toBe(78);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`mcp-keyproxy secrets set ${server} API_KEY`);
+    expect(await secretToolAccounts(server)).toEqual([]);
+    const audit = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
+    expect(audit).toMatch(new RegExp(`"secret_deleted".*"server":"${server}","name":"API_KEY","via":"storage-clear"`));
+  }, 60_000);
+});

@@ -1,0 +1,130 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../src/secrets/memory-store.js';
+import { readWithCache, type CachedReadDeps } from '../../../src/sources/cached-read.js';
+import { cachePolicy } from '../../../src/sources/cache-policy.js';
+import { durationMs } from '../../../src/sources/duration.js';
+import { SourceCache } from '../../../src/sources/source-cache.js';
+import type { SourceRequest } from '../../../src/sources/read-sources.js';
+
+const opDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/op');
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const ref = 'op://Agents/Deploy/token';
+const request: SourceRequest = { secret: 'TOKEN', source: { kind: 'op', reference: ref } };
+
+/** A fixture-op world: its vault, a log of its calls, a cache in memory and a clock moved by hand. */
+async function world(value = 'vault-value-1') {
+  const dir = await mkdtemp(path.join(tmpdir(), 'keyproxy-cache-'));
+  dirs.push(dir);
+  const log = path.join(dir, 'op.log');
+  const store = new MemoryStore();
+  let now = 1_000_000;
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${opDir}:${process.env.PATH ?? ''}`,
+    OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture',
+    OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
+    OP_FIXTURE_LOG: log,
+  };
+  const deps: CachedReadDeps = { env, cache: new SourceCache(store), now: () => now };
+  return {
+    store,
+    deps,
+    env,
+    advance: (ms: number) => (now += ms),
+    opCalls: async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).length,
+  };
+}
+
+describe('the keychain cache of op:// and command values', () => {
+  it('parses durations', () => {
+    expect(durationMs('4h')).toBe(4 * 3_600_000);
+    expect(durationMs('90s')).toBe(90_000);
+    expect(durationMs('1.5m')).toBe(90_000);
+    expect(durationMs('0')).toBe(0);
+    expect(cachePolicy(undefined)).toEqual({ ttlMs: 4 * 3_600_000, stale: 'warn' });
+  });
+
+  it('uses a fresh entry without running op, and reads an expired one again', async () => {
+    const w = await world();
+    const first = await readWithCache('srv', [request], cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
+    await first.written;
+    expect(first.outcomes[0]).toMatchObject({ how: 'read', value: 'vault-value-1' });
+    expect(await w.opCalls()).toBe(1);
+    // The value is kept as JSON under the secret's name, with the reference it came from.
+    expect(JSON.parse((await w.store.get('srv', 'TOKEN'))!)).toMatchObject({ source: ref, value: 'vault-value-1' });
+
+    w.advance(59 * 60_000);
+    const second = await readWithCache('srv', [request], cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
+    expect(second.outcomes[0]).toMatchObject({ how: 'fresh', value: 'vault-value-1' });
+    expect(await w.opCalls()).toBe(1);
+
+    w.advance(2 * 60_000);
+    w.env.OP_FIXTURE_ITEMS = JSON.stringify({ [ref]: 'vault-value-2' });
+    const third = await readWithCache('srv', [request], cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
+    expect(third.outcomes[0]).toMatchObject({ how: 'read', value: 'vault-value-2' });
+    expect(await w.opCalls()).toBe(2);
+  });
+
+  it('with the source down: an expired value is used ("warn", "use") or refused ("fail"); nothing cached is an error', async () => {
+    const w = await world();
+    await (
+      await readWithCache('srv', [request], cachePolicy({ ttl: '10s', stale: 'warn' }), w.deps)
+    ).written;
+    w.advance(60_000);
+    w.env.OP_FIXTURE_MODE = 'down';
+    for (const stale of ['warn', 'use'] as const) {
+      const read = await readWithCache('srv', [request], cachePolicy({ ttl: '10s', stale }), w.deps);
+      expect(read.outcomes[0]).toMatchObject({ how: 'stale', value: 'vault-value-1' });
+      expect(read.outcomes[0]!.error?.message).toContain('could not be reached');
+    }
+    const refused = await readWithCache('srv', [request], cachePolicy({ ttl: '10s', stale: 'fail' }), w.deps);
+    await refused.written;
+    expect(refused.outcomes[0]!.how).toBe('failed');
+    expect(refused.outcomes[0]!.value).toBeUndefined();
+    expect(refused.outcomes[0]!.error?.message).toContain('"stale": "fail"');
+    expect(refused.outcomes[0]!.error?.message).not.toContain('vault-value-1');
+    // The last error is kept beside the value for `secrets status`.
+    expect(JSON.parse((await w.store.get('srv', 'TOKEN'))!)).toMatchObject({ value: 'vault-value-1', error: expect.stringContaining(ref) });
+
+    const empty = await world();
+    empty.env.OP_FIXTURE_MODE = 'down';
+    const none = await readWithCache('srv', [request], cachePolicy(undefined), empty.deps);
+    expect(none.outcomes[0]!.how).toBe('failed');
+    expect(none.outcomes[0]!.error?.message).toContain('Nothing is cached for it yet');
+  });
+
+  it('reads again over an unreadable entry, or one cached for another reference; "ttl": "0" caches nothing', async () => {
+    const w = await world();
+    await w.store.set('srv', 'TOKEN', 'not json {');
+    const read = await readWithCache('srv', [request], cachePolicy(undefined), w.deps);
+    await read.written;
+    expect(read.outcomes[0]!.how).toBe('read');
+    expect(JSON.parse((await w.store.get('srv', 'TOKEN'))!)).toMatchObject({ value: 'vault-value-1' });
+
+    await w.store.set('srv', 'TOKEN', JSON.stringify({ source: 'op://Other/Item/field', value: 'other-value', fetchedAt: 1_000_000 }));
+    const other = await readWithCache('srv', [request], cachePolicy(undefined), w.deps);
+    expect(other.outcomes[0]).toMatchObject({ how: 'read', value: 'vault-value-1' });
+
+    const none = await world();
+    const uncached = await readWithCache('srv', [request], cachePolicy({ ttl: '0', stale: 'warn' }), none.deps);
+    await uncached.written;
+    expect(none.store.calls).toEqual([]);
+  });
+
+  it('`force` reads every source again even with fresh entries', async () => {
+    const w = await world();
+    await (
+      await readWithCache('srv', [request], cachePolicy(undefined), w.deps)
+    ).written;
+    const forced = await readWithCache('srv', [request], cachePolicy(undefined), w.deps, { force: true });
+    expect(forced.outcomes[0]!.how).toBe('read');
+    expect(await w.opCalls()).toBe(2);
+  });
+});
