@@ -41,7 +41,8 @@ describe('the npm package', () => {
     );
     expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
     expect(files.filter((file) => file.startsWith('src/') || file.startsWith('test/'))).toEqual([]);
-  });
+    // `npm pack` is a process of its own: seconds on a busy machine.
+  }, 60_000);
 
   it('runs an example server by its scoped npm name, not an unscoped one anybody could publish', () => {
     const example = readFileSync(join(root, 'proxy.config.example.json'), 'utf8');
