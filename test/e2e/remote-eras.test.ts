@@ -147,17 +147,22 @@ describe('remote: 2026-era requests to a 2026-only server (v2 SDK)', () => {
     }
   });
 
-  it("gives a 2025 client the server's -32022 with its supported versions, unchanged", async () => {
+  it('bridges a 2025 client to it: after the refused initialize, every request is a 2026-era one', async () => {
     const server = await fixture(startModernFixture);
     const config = await writeConfig({ modern: { url: `${server.origin}/mcp`, confirm: false } });
-    const refused = await connectThroughProxy({ config, server: 'modern' }).then(
-      async (connection) => {
-        await connection.client.close();
-        return undefined;
-      },
-      (error: unknown) => error,
-    );
-    expect(refused).toBeInstanceOf(McpError);
-    expect(refused).toMatchObject({ code: -32022, data: { supported: ['2026-07-28'] } });
+    const { client } = await connectThroughProxy({ config, server: 'modern' });
+    try {
+      expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture' });
+      expect(await client.callTool({ name: 'echo', arguments: { message: 'bridged' } })).toMatchObject({
+        content: [{ type: 'text', text: 'echo: bridged' }],
+      });
+    } finally {
+      await client.close();
+    }
+    const [refused, ...later] = server.events.filter((event) => event.event === 'request').map((event) => event.mcp);
+    expect(refused).toMatchObject({ 'mcp-method': null, 'mcp-session-id': 'absent' });
+    // The bridge also holds a subscriptions/listen open: the server announces tool list changes.
+    expect(later.map((mcp) => mcp?.['mcp-method']).sort()).toEqual(['server/discover', 'subscriptions/listen', 'tools/call']);
+    for (const mcp of later) expect(mcp).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-session-id': 'absent' });
   });
 });

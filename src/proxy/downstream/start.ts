@@ -1,10 +1,16 @@
+import { EraBridge } from '../era/bridge.js';
 import type { CredentialPlan } from './credential-plan.js';
 import type { ServeDeps, ServeOptions } from './deps.js';
 import type { Downstream } from './downstream.js';
 
-/** Starts the downstream with the planned secrets; they are registered with the scrubber first. */
-export function startDownstream(options: ServeOptions, deps: ServeDeps, plan: CredentialPlan): Promise<Downstream> {
+/**
+ * Starts the downstream with the planned secrets; they are registered with the scrubber first. Its transport is
+ * behind the era bridge, which lets a 2025 client use a server that speaks only the 2026 era (and is a plain
+ * pass-through otherwise).
+ */
+export async function startDownstream(options: ServeOptions, deps: ServeDeps, plan: CredentialPlan): Promise<Downstream> {
   const { serverName, server, parentEnv } = options;
   for (const [name, value] of plan.values) deps.scrubber.add(`${serverName}/${name}`, value);
-  return deps.launcher({ serverName, server, plan, parentEnv, logger: deps.logger, audit: deps.audit });
+  const downstream = await deps.launcher({ serverName, server, plan, parentEnv, logger: deps.logger, audit: deps.audit });
+  return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger) };
 }
