@@ -1,41 +1,18 @@
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { spawn } from 'node:child_process';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { V2_FIXTURE_TOOLS, runCell } from '../helpers/era-clients.js';
-import { binPath, inheritedEnv, repoRoot, waitFor, writeConfig } from '../helpers/proxy.js';
-import type { HttpServerProcess } from '../helpers/remote.js';
+import { binPath, inheritedEnv, waitFor, writeConfig } from '../helpers/proxy.js';
+import { eraStdio, startEraHttp, type EraHttpServer } from '../helpers/era-servers.js';
 
-const fixture = join(repoRoot, 'test/fixtures/era-server.mjs');
-const stdioModern = { command: process.execPath, args: [fixture, 'stdio', 'modern'], confirm: false };
-let httpModern: HttpServerProcess;
-
-/** Starts the 2026-only HTTP fixture (createMcpHandler(factory, {legacy: 'reject'})) on 127.0.0.1. */
-async function startHttpModern(): Promise<HttpServerProcess> {
-  const child = spawn(process.execPath, [fixture, 'http', 'modern'], { env: inheritedEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
-  let port: number | undefined;
-  child.stdout.on('data', (chunk: Buffer) => {
-    const match = /"port":(\d+)/.exec(chunk.toString());
-    if (match) port = Number(match[1]);
-  });
-  if (!(await waitFor(() => port !== undefined, 15_000)) || port === undefined) throw new Error('the era fixture did not listen');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
-    pid: child.pid ?? -1,
-    events: [],
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+const stdioModern = { ...eraStdio('modern'), confirm: false };
+let httpModern: EraHttpServer;
 
 beforeAll(async () => {
-  httpModern = await startHttpModern();
+  httpModern = await startEraHttp('modern');
 });
 
 afterAll(async () => {
@@ -57,7 +34,7 @@ describe('era bridge: a 2025 client (SDK 1.32) and a server that speaks only 202
   });
 
   it('through the proxy every step works (Streamable HTTP)', async () => {
-    const config = await writeConfig({ modern: { url: `${httpModern.origin}/mcp`, confirm: false } });
+    const config = await writeConfig({ modern: { url: httpModern.url, confirm: false } });
     const bridged = await runCell('sdk-1.32', proxyTarget(config, 'modern'), V2_FIXTURE_TOOLS);
     expect(bridged.errors).toEqual({});
   });
@@ -79,5 +56,43 @@ describe('era bridge: a 2025 client (SDK 1.32) and a server that speaks only 202
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('remote: 2026-era requests', { timeout: 90_000 }, () => {
+  it('cancels a 2026-era request by closing its POST (a v2 client pinned to 2026-07-28 cancels a tool call)', async () => {
+    const config = await writeConfig({ modern: { url: httpModern.url, confirm: false } });
+    const client = new ClientV2({ name: 'cancel-test', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new StdioClientTransportV2({ ...proxyTarget(config, 'modern'), stderr: 'ignore' }));
+    try {
+      const count = (name: string) => httpModern.events.filter((event) => event === name).length;
+      const [started, cancelled] = [count('slow-started'), count('cancelled')];
+      const abort = new AbortController();
+      const call = client.callTool({ name: 'slow', arguments: {} }, { signal: abort.signal });
+      const rejected = expect(call).rejects.toThrow();
+      expect(await waitFor(() => count('slow-started') > started, 15_000)).toBe(true);
+      abort.abort('enough');
+      await rejected;
+      expect(await waitFor(() => count('cancelled') > cancelled, 10_000)).toBe(true);
+      // The session goes on.
+      expect(await client.callTool({ name: 'echo', arguments: { message: 'after' } })).toMatchObject({
+        content: [{ type: 'text', text: 'echo: after' }],
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('passes a 5xx answer with a JSON-RPC error body to the client as the server sent it', async () => {
+    const config = await writeConfig({ failing: { url: `${httpModern.origin}/fail`, confirm: false } });
+    const refused = await runCell('sdk-1.32', proxyTarget(config, 'failing'), V2_FIXTURE_TOOLS);
+    expect(refused.errors.connect).toContain('fixture failed inside');
+    const client = new Client({ name: 'fail-test', version: '1' }, { capabilities: {} });
+    const error = await client.connect(new StdioClientTransport({ ...proxyTarget(config, 'failing'), stderr: 'ignore' })).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    await client.close();
+    expect(error).toMatchObject({ code: -32603, data: { where: 'fixture' } });
   });
 });

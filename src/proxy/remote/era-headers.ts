@@ -1,4 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { EraRequests } from './era-cancel.js';
 
 /** The `_meta` key that marks a 2026-era message and names its protocol version. */
 export const PROTOCOL_VERSION_META = 'io.modelcontextprotocol/protocolVersion';
@@ -11,6 +13,18 @@ const HEADER_SAFE = /^[\x20-\x7e]+$/;
 
 /** The 2026-era headers a POST body calls for; undefined when it is not one 2026-era message. */
 export function eraHeadersOf(body: unknown): Record<string, string> | undefined {
+  return eraMessageOf(body)?.headers;
+}
+
+/** The id of a 2026-era request (its `_meta` names a protocol version); undefined for anything else. */
+export function eraRequestId(message: JSONRPCMessage): RequestId | undefined {
+  if (!('method' in message) || !('id' in message)) return undefined;
+  const meta = (message.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  return typeof meta?.[PROTOCOL_VERSION_META] === 'string' ? message.id : undefined;
+}
+
+/** The headers of a 2026-era POST body, and the id of its request (none for a notification). */
+function eraMessageOf(body: unknown): { headers: Record<string, string>; id?: RequestId } | undefined {
   if (typeof body !== 'string') return undefined;
   let message: unknown;
   try {
@@ -19,29 +33,34 @@ export function eraHeadersOf(body: unknown): Record<string, string> | undefined 
     return undefined;
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
-  const { method, params } = message as { method?: unknown; params?: { _meta?: Record<string, unknown> } & Record<string, unknown> };
+  const { method, params, id } = message as {
+    method?: unknown;
+    params?: { _meta?: Record<string, unknown> } & Record<string, unknown>;
+    id?: unknown;
+  };
   const version = params?._meta?.[PROTOCOL_VERSION_META];
   if (typeof method !== 'string' || typeof version !== 'string' || !HEADER_SAFE.test(version)) return undefined;
   const headers: Record<string, string> = { 'mcp-protocol-version': version, 'mcp-method': method };
   const nameParam = NAME_PARAMS[method];
   const name = nameParam === undefined ? undefined : params?.[nameParam];
   if (typeof name === 'string' && HEADER_SAFE.test(name)) headers['mcp-name'] = name;
-  return headers;
+  return { headers, ...(typeof id === 'string' || typeof id === 'number' ? { id } : {}) };
 }
 
 /**
  * A fetch that gives each 2026-era message (its `_meta` names a protocol version) the headers that era requires:
  * `MCP-Protocol-Version` from that `_meta` (not the one a 2025 `initialize` agreed), `Mcp-Method`, and `Mcp-Name`
- * for tools/call, prompts/get and resources/read; and no session id, which that era does not have. Every other
- * request passes unchanged.
+ * for tools/call, prompts/get and resources/read; and no session id, which that era does not have. A request's POST
+ * follows its abort in `requests` too, which is how the era cancels it. Every other request passes unchanged.
  */
-export function withEraHeaders(fetch: FetchLike): FetchLike {
+export function withEraHeaders(fetch: FetchLike, requests?: EraRequests): FetchLike {
   return (input, init) => {
-    const era = (init?.method ?? 'GET').toUpperCase() === 'POST' ? eraHeadersOf(init?.body) : undefined;
+    const era = (init?.method ?? 'GET').toUpperCase() === 'POST' ? eraMessageOf(init?.body) : undefined;
     if (!era) return fetch(input, init);
     const headers = new Headers(init?.headers);
     headers.delete('mcp-session-id');
-    for (const [name, value] of Object.entries(era)) headers.set(name, value);
-    return fetch(input, { ...init, headers });
+    for (const [name, value] of Object.entries(era.headers)) headers.set(name, value);
+    const signal = era.id !== undefined && requests ? requests.signalFor(era.id, init?.signal ?? undefined) : init?.signal;
+    return fetch(input, { ...init, headers, signal });
   };
 }

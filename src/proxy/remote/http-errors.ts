@@ -24,14 +24,14 @@ export function isAuthStatus(status: number | undefined): boolean {
 const POST_ERROR_MARKER = 'Error POSTing to endpoint: ';
 
 /**
- * The JSON-RPC error a server sent as the body of a 4xx answer to a POST (e.g. -32020, -32021, -32022 with its
- * `data.supported`, or 404 with -32601), exactly as sent; undefined when the body is anything else. Clients choose
- * the protocol era from these errors, so they pass to the client unchanged. 401/403 are left out: their answer
- * names the command that fixes the key.
+ * The JSON-RPC error a server sent as the body of a 4xx or 5xx answer to a POST (e.g. -32020, -32021, -32022 with
+ * its `data.supported`, 404 with -32601, a 500 with the server's internal error), exactly as sent; undefined when
+ * the body is anything else. Clients choose the protocol era from these errors, so they pass to the client
+ * unchanged. 401/403 are left out: their answer names the command that fixes the key.
  */
 export function specErrorOf(error: unknown): JsonRpcErrorObject | undefined {
   const status = httpStatusOf(error);
-  if (status === undefined || status < 400 || status > 499 || isAuthStatus(status)) return undefined;
+  if (status === undefined || status < 400 || status > 599 || isAuthStatus(status)) return undefined;
   const { message } = error as Error;
   const at = message.indexOf(POST_ERROR_MARKER);
   if (at < 0) return undefined;

@@ -1,5 +1,6 @@
 import type { StreamableHTTPReconnectionOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { EraRequests } from './era-cancel.js';
 import { withEraHeaders } from './era-headers.js';
 import { watchEventStreams, type StreamEnd } from './stream-watch.js';
 
@@ -17,6 +18,8 @@ export interface InnerTransportOptions {
   onStreamEnd?: (end: StreamEnd) => void;
   /** Told when a GET that opens an event stream was answered or failed (see `watchEventStreams`). */
   onGetAnswered?: () => void;
+  /** The open 2026-era requests, each POST abortable on its own (see `EraRequests`). */
+  eraRequests?: EraRequests;
 }
 
 /** An SDK client transport, with the Streamable HTTP session extras when it has them. */
@@ -35,7 +38,7 @@ const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
 
 /** Creates (not starts) an SDK client transport of `kind`. SSE is loaded only when used: it is rarely needed. */
 export async function createInnerTransport(kind: RemoteKind, options: InnerTransportOptions): Promise<SdkClientTransport> {
-  const base = kind === 'http' ? withEraHeaders(options.fetch) : options.fetch;
+  const base = kind === 'http' ? withEraHeaders(options.fetch, options.eraRequests) : options.fetch;
   const fetch = options.onStreamEnd ? watchEventStreams(base, options.onStreamEnd, options.onGetAnswered) : base;
   const common = { requestInit: { headers: options.headers }, fetch, redirectPolicy: 'follow' as const };
   if (kind === 'http') {

@@ -4,6 +4,7 @@ import type { Launcher } from '../downstream/downstream.js';
 import { createGuardedFetch } from './guarded-fetch.js';
 import { secretHeaderNames } from './headers.js';
 import { withoutAbsent } from '../downstream/credential-plan.js';
+import { EraRequests } from './era-cancel.js';
 import { createInnerTransport } from './inner-transport.js';
 import { RemoteSessionTransport } from './session-transport.js';
 import { assertUrlAllowed, describeUrl, isCleartextRemote } from '../../config/url-policy.js';
@@ -30,14 +31,16 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     allowHttp: server.allow_http,
     logger,
   });
+  const eraRequests = new EraRequests();
   const transport = new RemoteSessionTransport({
     serverName,
+    eraRequests,
     mode: server.transport,
     logger,
     secretNames: referencedSecretNames(server),
     onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
     create: (kind, onStreamEnd, onGetAnswered) =>
-      createInnerTransport(kind, { url, headers: resolved.headers, fetch, onStreamEnd, onGetAnswered }),
+      createInnerTransport(kind, { url, headers: resolved.headers, fetch, onStreamEnd, onGetAnswered, eraRequests }),
   });
   logger.info(
     {

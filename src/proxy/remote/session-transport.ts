@@ -1,10 +1,12 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '../wire/json-rpc.js';
 import type { Logger } from 'pino';
 import { authRejectedMessage, failureResponse, streamEndedResponse } from './failure-response.js';
 import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallback } from './http-errors.js';
 import type { RemoteKind, SdkClientTransport } from './inner-transport.js';
+import type { EraRequests } from './era-cancel.js';
+import { eraRequestId } from './era-headers.js';
 import { HandshakeHold } from './handshake-hold.js';
 import { InFlightRequests } from './in-flight.js';
 import { SessionReplay } from './session-replay.js';
@@ -31,6 +33,8 @@ export interface RemoteSessionOptions {
   onAuthRejected?: (status: number) => void;
   /** Limit for a replayed `initialize` and for the DELETE on close. */
   timeoutMs?: number;
+  /** The 2026-era requests in flight, which the client cancels by aborting their POSTs (see `EraRequests`). */
+  eraRequests?: EraRequests;
 }
 
 /**
@@ -84,6 +88,14 @@ export class RemoteSessionTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed) throw new Error(`the session with server "${this.options.serverName}" is closed`);
+    // A 2026-era request is cancelled by aborting its POST (even one not sent yet); that era has no
+    // notifications/cancelled to send.
+    const eraId = eraRequestId(message);
+    if (eraId !== undefined) this.options.eraRequests?.expect(eraId);
+    if (isCancelOf(message, (id) => this.options.eraRequests?.cancel(id) ?? false)) {
+      this.inFlight.sent(message, options);
+      return;
+    }
     await this.hold.pass(
       message,
       () => this.sendNow(message, options),
@@ -167,6 +179,9 @@ export class RemoteSessionTransport implements Transport {
   private fromServer(transport: SdkClientTransport, message: JSONRPCMessage): void {
     // A late answer to a request the proxy failed already (its stream had ended) is dropped.
     if (transport !== this.inner || this.handshake.incoming(message, transport) || !this.inFlight.delivers(message)) return;
+    if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id != null) {
+      this.options.eraRequests?.settled(message.id);
+    }
     this.onmessage?.(message);
   }
 
@@ -211,6 +226,9 @@ export class RemoteSessionTransport implements Transport {
     if (!isJSONRPCRequest(message)) throw error;
     this.handshake.forget(message.id);
     this.inFlight.failed(message.id);
+    // The client cancelled it (its POST was aborted): it expects no answer.
+    if (this.options.eraRequests?.takeCancelled(message.id)) return;
+    this.options.eraRequests?.settled(message.id);
     if (!isAuthStatus(status)) {
       this.options.logger.warn(
         { server: this.options.serverName, method: message.method, err: error },
@@ -314,4 +332,11 @@ export class RemoteSessionTransport implements Transport {
   private markHandled(error: unknown): void {
     if (typeof error === 'object' && error !== null) this.handled.add(error);
   }
+}
+
+/** True when `message` cancels a request that `cancel` took care of. */
+function isCancelOf(message: JSONRPCMessage, cancel: (id: RequestId) => boolean): boolean {
+  if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) return false;
+  const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+  return (typeof id === 'string' || typeof id === 'number') && cancel(id);
 }

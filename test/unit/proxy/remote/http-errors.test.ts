@@ -24,7 +24,7 @@ describe('HTTP errors of the SDK transports', () => {
     expect(isSessionGone(new StreamableHTTPError(401, 'Error POSTing to endpoint: session'))).toBe(false);
   });
 
-  it('finds the JSON-RPC error a 4xx body carries, exactly as sent, and nothing else', () => {
+  it('finds the JSON-RPC error a 4xx or 5xx body carries, exactly as sent, and nothing else', () => {
     const unsupported = { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2026-07-28'], requested: 'x' } };
     const body = (error: unknown) => `Error POSTing to endpoint: ${JSON.stringify({ jsonrpc: '2.0', id: null, error })}`;
     expect(specErrorOf(new StreamableHTTPError(400, body(unsupported)))).toEqual(unsupported);
@@ -37,8 +37,12 @@ describe('HTTP errors of the SDK transports', () => {
     expect(specErrorOf(new StreamableHTTPError(400, 'Error POSTing to endpoint: {"error":{"code":1,"message":"m"}}'))).toBeUndefined();
     expect(specErrorOf(new StreamableHTTPError(400, body({ code: 'x', message: 'm' })))).toBeUndefined();
     expect(specErrorOf(new StreamableHTTPError(400, 'Error POSTing to endpoint: null'))).toBeUndefined();
-    // Only 4xx, and not the rejected-key answers.
-    expect(specErrorOf(new StreamableHTTPError(500, body({ code: -32603, message: 'Internal error' })))).toBeUndefined();
+    // A server error passes as sent too; the rejected-key answers do not, nor anything below 400.
+    expect(specErrorOf(new StreamableHTTPError(500, body({ code: -32603, message: 'Internal error' })))).toEqual({
+      code: -32603,
+      message: 'Internal error',
+    });
+    expect(specErrorOf(new StreamableHTTPError(302, body({ code: -32603, message: 'Internal error' })))).toBeUndefined();
     expect(specErrorOf(new StreamableHTTPError(401, body({ code: -32001, message: 'Unauthorized' })))).toBeUndefined();
     expect(specErrorOf(new TypeError('fetch failed'))).toBeUndefined();
   });
