@@ -3,13 +3,14 @@ import { runPlain } from './cli/plain-run.js';
 import { ExitCode } from './errors.js';
 import { Scrubber } from './log/scrubber.js';
 import { showsStacks } from './log/stacks.js';
-import { cacheService, type SecretStore } from './secrets/store.js';
+import { cacheService, keychainService, type SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
 import { disableCoreDumps } from './hardening/core-dumps.js';
 import { endBlockedKeychainCalls } from './hardening/keychain-exit.js';
 import { enableCompileCache } from './timing/compile-cache.js';
 import { markStartup } from './timing/startup-trace.js';
+import { DEFAULT_PROFILE } from './config/profile.js';
 
 /**
  * The process entry: runs the CLI against the real process and keychain, then exits with its code. `binStart` is
@@ -22,8 +23,8 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
   enableCompileCache(process.env);
   // Before any secret is in memory: a crash must not write one into a core file.
   disableCoreDumps();
-  let store: SecretStore | undefined;
-  let cacheStore: SecretStore | undefined;
+  const stores = new Map<string, SecretStore>();
+  const cacheStores = new Map<string, SecretStore>();
   // One scrubber for every line this process prints: runCli feeds it every value the store handles.
   const scrubber = new Scrubber();
   // Node's own report of an uncaught error would print its message raw; an error can quote a value.
@@ -39,9 +40,17 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
-    openStore: () => (store ??= new KeyringStore()),
-    openCacheStore: () => (cacheStore ??= new KeyringStore({ service: cacheService })),
-    openDialog: () => nativeCredentialDialog(),
+    openStore: (profile = DEFAULT_PROFILE) => {
+      let store = stores.get(profile);
+      if (!store) stores.set(profile, (store = new KeyringStore({ service: (server) => keychainService(server, profile) })));
+      return store;
+    },
+    openCacheStore: (profile = DEFAULT_PROFILE) => {
+      let store = cacheStores.get(profile);
+      if (!store) cacheStores.set(profile, (store = new KeyringStore({ service: (server) => cacheService(server, profile) })));
+      return store;
+    },
+    openDialog: (profile) => nativeCredentialDialog({ profile }),
   };
   // What a client starts (`run <server>`) builds no commander program and loads none of the other commands: the
   // program is imported only when needed, so the bundle keeps it and them in chunks of their own. The run path

@@ -1,4 +1,5 @@
 import { isSecretName, isServerName } from '../config/names.js';
+import { DEFAULT_PROFILE, PROFILE_NAME_PATTERN } from '../config/profile.js';
 import type { ScrubWhere } from '../log/scrubber.js';
 import type { SecretPatternId } from '../log/secret-patterns.js';
 import {
@@ -22,6 +23,8 @@ export interface AuditLogOptions {
   pid?: number;
   /** Hits of one (server, secret or pattern, where) within this window become one event with a count. */
   coalesceMs?: number;
+  /** The credential profile, written on every event when it is not the default one. */
+  profile?: string;
 }
 
 interface Coalesced {
@@ -43,6 +46,7 @@ export class AuditLog {
   private readonly now: () => Date;
   private readonly pid: number;
   private readonly coalesceMs: number;
+  private readonly profile: string | undefined;
   private readonly coalesced = new Map<string, Coalesced>();
 
   constructor(
@@ -52,6 +56,10 @@ export class AuditLog {
     this.now = options.now ?? (() => new Date());
     this.pid = options.pid ?? process.pid;
     this.coalesceMs = options.coalesceMs ?? 1000;
+    this.profile =
+      options.profile !== undefined && options.profile !== DEFAULT_PROFILE && PROFILE_NAME_PATTERN.test(options.profile)
+        ? options.profile
+        : undefined;
   }
 
   /** Secret values were read for a server (names only). */
@@ -161,6 +169,7 @@ export class AuditLog {
   private write<K extends AuditEventName>(event: K, fields: AuditEventFields[K]): void {
     const record: Record<string, unknown> = { ts: this.now().toISOString(), event, pid: this.pid };
     for (const key of AUDIT_EVENT_FIELDS[event]) record[key as string] = sanitize(key as string, fields[key]);
+    if (this.profile !== undefined) record.profile = this.profile;
     this.sink.write(`${JSON.stringify(record)}\n`);
   }
 }

@@ -39,9 +39,9 @@ export interface AuditEventFields {
 /** An event name. */
 export type AuditEventName = keyof AuditEventFields;
 
-/** One line of the audit log. */
+/** One line of the audit log; `profile` is there when the credential profile is not the default one. */
 export type AuditEvent = {
-  [K in AuditEventName]: { ts: string; event: K; pid: number } & AuditEventFields[K];
+  [K in AuditEventName]: { ts: string; event: K; pid: number; profile?: string } & AuditEventFields[K];
 }[AuditEventName];
 
 /** The fields each event carries, in output order: the writer's allowlist and the reader's schema. */

@@ -32,10 +32,11 @@ export function auditCommand(ctx: CliContext): Command {
 }
 
 /** The audit log of a management command; a write failure is a warning, never a failed command. */
-export function openCliAuditLog(ctx: CliContext): AuditLog {
+export function openCliAuditLog(ctx: CliContext, profile?: string): AuditLog {
   const file = defaultAuditPath(ctx.env);
   return openAuditLog({
     file,
+    profile,
     onError: (error) =>
       writeLine(ctx.stderr, `warning: could not write the audit log ${file}: ${error instanceof Error ? error.message : String(error)}`),
   });

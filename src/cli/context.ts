@@ -11,12 +11,15 @@ export interface CliContext {
   stdout: Writable;
   /** Errors, warnings and prompts. */
   stderr: Writable;
-  /** Opens the keychain; called only by commands that need it. */
-  openStore(): SecretStore;
-  /** Opens the keychain cache of op:// and command values (service mcp-keyproxy-cache/<server>); absent: no cache. */
-  openCacheStore?(): SecretStore;
-  /** The native dialog; nothing is shown until it is used. */
-  openDialog(): CredentialDialog;
+  /** Opens the keychain, with the names of credential `profile` (default: `default`); called only when needed. */
+  openStore(profile?: string): SecretStore;
+  /**
+   * Opens the keychain cache of op:// and command values (service mcp-keyproxy-cache/<server>, or
+   * mcp-keyproxy-cache@<profile>/<server>); absent: no cache.
+   */
+  openCacheStore?(profile?: string): SecretStore;
+  /** The native dialog (its titles naming `profile` unless it is the default); nothing is shown until it is used. */
+  openDialog(profile?: string): CredentialDialog;
 }
 
 /**

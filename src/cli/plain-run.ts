@@ -12,11 +12,11 @@ const COLLECT_CHANNELS = ['auto', 'dialog', 'browser'] as const;
 /** `run <server>` with the options an MCP client entry gives it, parsed. */
 export interface PlainRun {
   serverName: string;
-  options: { config?: string; headless?: boolean; logLevel?: LogLevel; collect?: CollectChannel };
+  options: { config?: string; headless?: boolean; logLevel?: LogLevel; collect?: CollectChannel; profile?: string };
 }
 
 /**
- * `argv` (as `process.argv`) when it is `run <server>` with at most `--config`/`-c`, `--headless`, `--collect` and a valid
+ * `argv` (as `process.argv`) when it is `run <server>` with at most `--config`/`-c`, `--headless`, `--collect`, `--profile` and a valid
  * `--log-level`, the shape every client entry has; undefined for anything else (help, inline servers, the
  * aggregate, a mistake), which commander parses and explains.
  */
@@ -30,6 +30,7 @@ export function plainRunArgs(argv: readonly string[]): PlainRun | undefined {
         headless: { type: 'boolean' },
         'log-level': { type: 'string' },
         collect: { type: 'string' },
+        profile: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -51,6 +52,7 @@ export function plainRunArgs(argv: readonly string[]): PlainRun | undefined {
       ...(values.headless === undefined ? {} : { headless: values.headless }),
       ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
       ...(collect === undefined ? {} : { collect: collect as CollectChannel }),
+      ...(values.profile === undefined ? {} : { profile: values.profile }),
     },
   };
 }

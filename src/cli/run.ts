@@ -17,13 +17,17 @@ export function runCommand(ctx: CliContext, setExitCode: (code: number) => void)
       .argument('[server]', 'server name from the config (default: every server that is not "enabled": false)'),
   )
     .option('--only <names>', 'with no server name: serve only these servers (comma-separated)')
-    .option('-c, --config <file>', 'config file (default: $MCP_KEYPROXY_CONFIG, ./proxy.config.json, the user config dir)')
+    .option('-c, --config <file>', 'config file (default: $MCP_KEYPROXY_CONFIG, a trusted ./proxy.config.json, the user config dir)')
     .option('--headless', 'never show any UI; a missing secret is an error (also MCP_KEYPROXY_HEADLESS=1)')
     .addOption(
       new Option(
         '--collect <channel>',
         'where missing keys are typed: the native dialog, a one-time page in your browser, or auto (the dialog when a display is available, else the page); overrides each server\'s "collect"',
       ).choices(COLLECT_CHANNELS),
+    )
+    .option(
+      '--profile <name>',
+      'credential profile: its own keychain entries (also MCP_KEYPROXY_PROFILE, MCP_CREDENTIAL_PROFILE; default: default)',
     )
     .addOption(new Option('--log-level <level>', 'stderr log level (also MCP_KEYPROXY_LOG_LEVEL)').choices(LOG_LEVELS))
     .action(async (serverName: string | undefined, command: string[], options: RunOptions) => {

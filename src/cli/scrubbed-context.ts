@@ -28,20 +28,30 @@ export function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext
       if (!(error instanceof KeyproxyError)) throw error;
     }
   };
-  let store: SecretStore | undefined;
-  let cacheStore: SecretStore | undefined;
+  const stores = new Map<string | undefined, SecretStore>();
+  const cacheStores = new Map<string | undefined, SecretStore>();
   const openCacheStore = ctx.openCacheStore?.bind(ctx);
   return {
     ...ctx,
     stderr: scrubbingStream(ctx.stderr, scrubber),
-    openStore: () => (store ??= new ReportingStore(ctx.openStore(), register)),
+    openStore: (profile) => {
+      let store = stores.get(profile);
+      if (!store) stores.set(profile, (store = new ReportingStore(ctx.openStore(profile), register)));
+      return store;
+    },
     // A cache entry is JSON around the value: the value is what must be scrubbed.
     ...(openCacheStore && {
-      openCacheStore: () =>
-        (cacheStore ??= new ReportingStore(openCacheStore(), (server, name, text) => {
-          const value = cachedValue(text);
-          if (value !== undefined) register(server, name, value);
-        })),
+      openCacheStore: (profile?: string) => {
+        let store = cacheStores.get(profile);
+        if (!store) {
+          store = new ReportingStore(openCacheStore(profile), (server, name, text) => {
+            const value = cachedValue(text);
+            if (value !== undefined) register(server, name, value);
+          });
+          cacheStores.set(profile, store);
+        }
+        return store;
+      },
     }),
   };
 }

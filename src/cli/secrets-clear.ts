@@ -5,39 +5,41 @@ import { SourceCache } from '../sources/source-cache.js';
 import { openCliAuditLog } from './audit.js';
 import { announceChange, writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
+import { commandProfile, inProfile, withProfileOption } from './profile-option.js';
 
 /** `mcp-keyproxy secrets clear <server>`: removes every secret of a server, after confirmation. */
 export function secretsClearCommand(ctx: CliContext): Command {
-  return new Command('clear')
+  return withProfileOption(new Command('clear'))
     .description('remove every secret of a server (asks first on a terminal; --yes otherwise)')
     .argument('<server>', 'server name')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (server: string, options: { yes?: boolean }) => {
+    .action(async (server: string, options: { yes?: boolean; profile?: string }) => {
       checkName(server);
-      const store = ctx.openStore();
-      const cacheStore = ctx.openCacheStore?.();
+      const profile = commandProfile(ctx, options.profile);
+      const store = ctx.openStore(profile);
+      const cacheStore = ctx.openCacheStore?.(profile);
       const names = await store.list(server);
       // The cache of op:// and command values goes too (a keychain without it is no reason to fail the clear).
       const cached = cacheStore ? await cacheStore.list(server).catch(() => []) : [];
       if (names.length === 0 && cached.length === 0) {
-        writeLine(ctx.stdout, `No secrets are stored for ${server}.`);
+        writeLine(ctx.stdout, `No secrets are stored for ${server}${inProfile(profile)}.`);
         return;
       }
       const what = [
-        ...(names.length > 0 ? [`${names.length} secret(s) of ${server} (${names.join(', ')})`] : []),
+        ...(names.length > 0 ? [`${names.length} secret(s) of ${server}${inProfile(profile)} (${names.join(', ')})`] : []),
         ...(cached.length > 0 ? [`${cached.length} cached source value(s) (${cached.join(', ')})`] : []),
       ].join(' and ');
       if (!options.yes && !(await confirm(ctx, `Delete ${what}? [y/N] `))) {
         writeLine(ctx.stdout, 'Nothing was deleted.');
         return;
       }
-      const audit = openCliAuditLog(ctx);
+      const audit = openCliAuditLog(ctx, profile);
       for (const name of names) {
         if (await store.delete(server, name)) audit.secretDeleted(server, name, 'cli');
       }
       const cleared = cacheStore && cached.length > 0 ? await new SourceCache(cacheStore).clear(server) : [];
       const parts = [
-        ...(names.length > 0 ? [`${names.length} secret(s) of ${server}: ${names.join(', ')}`] : []),
+        ...(names.length > 0 ? [`${names.length} secret(s) of ${server}${inProfile(profile)}: ${names.join(', ')}`] : []),
         ...(cleared.length > 0 ? [`the cached values of ${cleared.join(', ')}`] : []),
       ];
       await announceChange(ctx, [server]);

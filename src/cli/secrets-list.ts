@@ -6,6 +6,8 @@ import { configuredServer } from '../config/load.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
 import { checkName } from './check-name.js';
+import { commandProfile, withProfileOption } from './profile-option.js';
+import { DEFAULT_PROFILE } from '../config/profile.js';
 import { describeSource, parseSource } from '../sources/source.js';
 
 /** One row of `secrets list`: a name and where it stands, never a value. */
@@ -22,24 +24,27 @@ interface SecretListing {
 
 /** `mcp-keyproxy secrets list [server]`: names, whether stored, and where declared. */
 export function secretsListCommand(ctx: CliContext): Command {
-  return new Command('list')
+  return withProfileOption(new Command('list'))
     .description('list secret names (never values): stored, missing or the source they come from, and where declared')
     .argument('[server]', 'only this server')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
-    .action(async (server: string | undefined, options: { config?: string; json?: boolean }) => {
+    .action(async (server: string | undefined, options: { config?: string; json?: boolean; profile?: string }) => {
       if (server !== undefined) checkName(server);
+      const profile = commandProfile(ctx, options.profile);
       const config = await loadConfigIfPresent(ctx, options.config);
       const servers = server !== undefined ? [server] : Object.keys(config?.servers ?? {});
       if (servers.length === 0) {
         throw new KeyproxyError('USAGE', 'No config was found, so name the server: `mcp-keyproxy secrets list <server>`.');
       }
-      const store = ctx.openStore();
+      const store = ctx.openStore(profile);
       const rows = (await Promise.all(servers.map((name) => listServer(store, config, name)))).flat();
       if (options.json) {
-        writeLine(ctx.stdout, JSON.stringify(rows, null, 2));
+        const shown = profile === DEFAULT_PROFILE ? rows : rows.map((row) => ({ ...row, profile }));
+        writeLine(ctx.stdout, JSON.stringify(shown, null, 2));
         return;
       }
+      if (profile !== DEFAULT_PROFILE) writeLine(ctx.stdout, `profile: ${profile}`);
       if (rows.length === 0) writeLine(ctx.stdout, 'No secrets declared or stored.');
       for (const row of rows) {
         const state = row.source ? `from ${row.source}` : row.stored ? 'stored' : row.required === false ? 'missing (optional)' : 'MISSING';

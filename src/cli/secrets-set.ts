@@ -4,6 +4,9 @@ import { configuredServer } from '../config/load.js';
 import type { LoadedConfig } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import { checkName } from './check-name.js';
+import { secretsSetCommand as secretsSetHint } from '../secrets/hints.js';
+import { commandProfile, inProfile, withProfileOption } from './profile-option.js';
+
 import { openCliAuditLog } from './audit.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { announceChange, writeLine, type CliContext } from './context.js';
@@ -12,14 +15,15 @@ import { assertInjectableValue } from '../secrets/value-rules.js';
 
 /** `mcp-keyproxy secrets set <server> <name>`: stores a value read from a hidden prompt or stdin, never argv. */
 export function secretsSetCommand(ctx: CliContext): Command {
-  return new Command('set')
+  return withProfileOption(new Command('set'))
     .description('store a secret in the keychain (hidden prompt on a terminal, else read from stdin)')
     .argument('<server>', 'server name')
     .argument('<name>', 'secret name, as in ${secret:NAME}')
     .option('-c, --config <file>', 'config file to check the name against')
     .option('--new-server', 'store it although the config has no such server, even one named like a configured one')
-    .action(async (server: string, name: string, options: { config?: string; newServer?: boolean }) => {
+    .action(async (server: string, name: string, options: { config?: string; newServer?: boolean; profile?: string }) => {
       checkName(server, name);
+      const profile = commandProfile(ctx, options.profile);
       const config = await loadConfigIfPresent(ctx, options.config);
       if (config && !configuredServer(config, server) && !options.newServer) noteUnknownServer(ctx, config, server, name);
       const secrets = configuredServer(config, server)?.secrets;
@@ -31,13 +35,17 @@ export function secretsSetCommand(ctx: CliContext): Command {
           `warning: ${config.path} does not declare secret "${name}" for server "${server}"${closest ? ` (did you mean "${closest}"?)` : ''}; it is stored, but only injected once the config references it.`,
         );
       }
-      const value = await readSecretValue(ctx, `${declared?.label ?? name} for ${server}`, `mcp-keyproxy secrets set ${server} ${name}`);
+      const value = await readSecretValue(
+        ctx,
+        `${declared?.label ?? name} for ${server}${inProfile(profile)}`,
+        secretsSetHint(server, name),
+      );
       assertInjectableValue(name, value);
-      const store = ctx.openStore();
+      const store = ctx.openStore(profile);
       await store.set(server, name, value);
-      openCliAuditLog(ctx).secretStored(server, name, 'cli');
+      openCliAuditLog(ctx, profile).secretStored(server, name, 'cli');
       await announceChange(ctx, [server]);
-      writeLine(ctx.stdout, `Stored ${name} for ${server} in the ${store.backend} keychain.`);
+      writeLine(ctx.stdout, `Stored ${name} for ${server}${inProfile(profile)} in the ${store.backend} keychain.`);
     });
 }
 
@@ -50,7 +58,7 @@ function noteUnknownServer(ctx: CliContext, config: LoadedConfig, server: string
   if (closest) {
     throw new KeyproxyError(
       'NOT_FOUND',
-      `${config.path} has no server "${server}", so nothing was stored. A typo? Did you mean "${closest}"? Run: mcp-keyproxy secrets set ${closest} ${name}. To store it under "${server}" anyway, add --new-server.`,
+      `${config.path} has no server "${server}", so nothing was stored. A typo? Did you mean "${closest}"? Run: ${secretsSetHint(closest, name)}. To store it under "${server}" anyway, add --new-server.`,
     );
   }
   writeLine(

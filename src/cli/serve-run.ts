@@ -2,6 +2,8 @@ import { openAuditLog } from '../audit/open.js';
 import { defaultConsentPath, fileConsentStore } from '../consent/file-store.js';
 import { findServer } from '../config/load.js';
 import type { CollectChannel, ServerConfig } from '../config/schema.js';
+import { DEFAULT_PROFILE, resolveProfile } from '../config/profile.js';
+import { setHintProfile } from '../secrets/hints.js';
 import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
@@ -31,13 +33,14 @@ export interface RunOptions extends InlineOptions {
   collect?: CollectChannel;
   logLevel?: LogLevel;
   only?: string;
+  profile?: string;
 }
 
 /** `run <server>` with its options parsed already: the bin's fast path (plain-run.ts), which loads no commander. */
 export function runServer(
   ctx: CliContext,
   serverName: string,
-  options: Pick<RunOptions, 'config' | 'headless' | 'logLevel' | 'collect'>,
+  options: Pick<RunOptions, 'config' | 'headless' | 'logLevel' | 'collect' | 'profile'>,
 ): Promise<number> {
   return run(ctx, serverName, options, []);
 }
@@ -59,16 +62,23 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
   }
   const headless = isHeadless(options.headless, ctx.env);
-  const audit = openAuditLog({ env: ctx.env, onError: (error) => logger.warn({ err: error }, 'the audit log cannot be written') });
+  const profile = resolveProfile(options.profile, ctx.env);
+  setHintProfile(profile);
+  if (profile !== DEFAULT_PROFILE) logger.info({ profile }, `credential profile ${profile}`);
+  const audit = openAuditLog({
+    env: ctx.env,
+    profile,
+    onError: (error) => logger.warn({ err: error }, 'the audit log cannot be written'),
+  });
   scrubber.onhit = (hit) => audit.scrubHit(hit.server, hit.name, hit.where, hit.count);
   const deps: ServeDeps = {
     audit,
     consent: fileConsentStore(defaultConsentPath(ctx.env)),
-    store: ctx.openStore(),
-    cacheStore: ctx.openCacheStore?.(),
+    store: ctx.openStore(profile),
+    cacheStore: ctx.openCacheStore?.(profile),
     logger,
     scrubber,
-    dialog: ctx.openDialog(),
+    dialog: ctx.openDialog(profile),
     guard: patternGuard(
       Object.entries(config.servers).flatMap(([name, server]) => (server.block_secret_patterns ? [name] : [])),
       { audit, logger },
@@ -83,7 +93,7 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     },
     pageTtlMs: testPageTtl(ctx.env),
   };
-  const common = { headless, parentEnv, version: packageVersion, collect: options.collect };
+  const common = { headless, parentEnv, version: packageVersion, collect: options.collect, profile };
   const servers = serverName === undefined ? selectServers(config, options.only) : undefined;
   if (storageClearRequested(ctx.env)) {
     await clearAtStart(serverName === undefined ? servers!.map(([name]) => name) : [serverName], deps, ctx.env);

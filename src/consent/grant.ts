@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServerConfig } from '../config/schema.js';
+import { DEFAULT_PROFILE } from '../config/profile.js';
 import { isLocalServer } from '../config/types.js';
 
 /** What "Allow always" is given to: one server as it is defined now, with exactly these stored secrets. */
@@ -16,9 +17,10 @@ export interface ConsentGrant {
 /**
  * The grant for starting `serverName` with the stored secrets `secretNames`. The key covers everything that decides
  * what runs and where the secrets go: for a local server its command, args, cwd, env (as written) and inherited
- * variables; for a remote one its URL, headers (as written), transport and plain-http permission.
+ * variables; for a remote one its URL, headers (as written), transport and plain-http permission; and the
+ * credential profile when it is not the default.
  */
-export function consentGrant(serverName: string, server: ServerConfig, secretNames: Iterable<string>): ConsentGrant {
+export function consentGrant(serverName: string, server: ServerConfig, secretNames: Iterable<string>, profile?: string): ConsentGrant {
   const secrets = [...new Set(secretNames)].sort();
   const definition = isLocalServer(server)
     ? {
@@ -37,7 +39,8 @@ export function consentGrant(serverName: string, server: ServerConfig, secretNam
         allow_http: server.allow_http,
       };
   const key = createHash('sha256')
-    .update(JSON.stringify({ server: serverName, definition, secrets }))
+    // Another profile's secrets are other secrets: an "Allow always" covers one profile (default: the key as before).
+    .update(JSON.stringify({ server: serverName, definition, secrets, ...(profile && profile !== DEFAULT_PROFILE ? { profile } : {}) }))
     .digest('hex');
   const target = isLocalServer(server) ? [server.command, ...server.args].join(' ') : server.url;
   return { server: serverName, key, secrets, target };

@@ -27,7 +27,7 @@ export interface CredentialDialog {
 }
 
 /** The real native dialog (GTK, zenity, AppKit or WinForms), chosen on first use. */
-export function nativeCredentialDialog(options: DialogDriverOptions = {}): CredentialDialog {
+export function nativeCredentialDialog(options: DialogDriverOptions & { profile?: string } = {}): CredentialDialog {
   let driver: Promise<DialogDriver> | undefined;
   // Loaded on first use: the driver pulls in execa, which the proxy's start-up path should not pay for.
   const dialogs = (): Promise<DialogDriver> => (driver ??= import('./driver.js').then((module) => module.createDialogDriver(options)));
@@ -36,13 +36,13 @@ export function nativeCredentialDialog(options: DialogDriverOptions = {}): Crede
       return (await dialogs()).unavailable;
     },
     async collect(serverName, declarations, names, code, signal, app) {
-      const template = credentialTemplate(serverName, declarations, names, code, { clientName: app });
+      const template = credentialTemplate(serverName, declarations, names, code, { clientName: app, profile: options.profile });
       const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The credentials dialog failed: ${outcome.message}`);
       return outcome.kind === 'submitted' ? outcome.values : null;
     },
     async confirm(serverName, secretNames, code, signal, app) {
-      const template = consentTemplate(serverName, secretNames, code, { clientName: app });
+      const template = consentTemplate(serverName, secretNames, code, { clientName: app, profile: options.profile });
       const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The consent dialog failed: ${outcome.message}`);
       return outcome.kind === 'confirmed' ? outcome.decision : 'deny';

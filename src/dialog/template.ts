@@ -1,5 +1,6 @@
 import type { SecretDeclaration } from '../config/schema.js';
 import { MIN_STORED_LENGTH } from '../log/scrubber.js';
+import { DEFAULT_PROFILE } from '../config/profile.js';
 
 /** How a dialog field is shown and validated (native-dialog/README.md). */
 export type DialogFieldType = 'text' | 'password' | 'url' | 'email';
@@ -62,6 +63,13 @@ export const CONSENT_TIMEOUT_S = 120;
 export interface TemplateContext {
   /** The MCP client's name (its `clientInfo.name`), to say which app is asking. Untrusted: shown bounded, on one line. */
   clientName?: string;
+  /** The credential profile, named in the title unless it is the default one. */
+  profile?: string;
+}
+
+/** ` (profile NAME)` for a title, or nothing for the default profile. */
+function profileNote(context: TemplateContext): string {
+  return context.profile === undefined || context.profile === DEFAULT_PROFILE ? '' : ` (profile ${context.profile})`;
 }
 
 /** Longest client name shown, in characters: the client chooses it, so it gets a short line and no more. */
@@ -121,7 +129,7 @@ export function credentialTemplate(
 ): FormTemplate {
   const plural = names.length === 1 ? 'a credential' : 'credentials';
   return {
-    title: `mcp-keyproxy: credentials for ${serverName}`,
+    title: `mcp-keyproxy: credentials for ${serverName}${profileNote(context)}`,
     description:
       `${requester(context)} wants to use the MCP server "${serverName}", which needs ${plural}. ` +
       'mcp-keyproxy, a program on this computer, keeps them in your OS keychain; the AI app never sees them.\n' +
@@ -141,7 +149,7 @@ export function consentTemplate(
 ): ConfirmTemplate {
   return {
     mode: 'confirm',
-    title: `mcp-keyproxy: allow ${serverName} to use its credentials?`,
+    title: `mcp-keyproxy: allow ${serverName} to use its credentials${profileNote(context)}?`,
     description:
       `${requester(context)} wants to start the MCP server "${serverName}". mcp-keyproxy will give it these ` +
       `secrets (from your OS keychain or the sources its config names): ${secretNames.join(', ')}.\n` +

@@ -1,11 +1,19 @@
-/** Keychain service name under which the secrets of one server are stored. */
-export function keychainService(server: string): string {
-  return `mcp-keyproxy/${server}`;
+import { DEFAULT_PROFILE } from '../config/profile.js';
+
+/**
+ * Keychain service name under which the secrets of one server are stored: `mcp-keyproxy/<server>` in the default
+ * profile (as before profiles existed, so nothing moves), `mcp-keyproxy@<profile>/<server>` in another.
+ */
+export function keychainService(server: string, profile: string = DEFAULT_PROFILE): string {
+  return profile === DEFAULT_PROFILE ? `mcp-keyproxy/${server}` : `mcp-keyproxy@${profile}/${server}`;
 }
 
-/** Keychain service under which the cached values of one server's op:// and command sources are kept. */
-export function cacheService(server: string): string {
-  return `mcp-keyproxy-cache/${server}`;
+/**
+ * Keychain service under which the cached values of one server's op:// and command sources are kept (the profile's
+ * own, as for `keychainService`).
+ */
+export function cacheService(server: string, profile: string = DEFAULT_PROFILE): string {
+  return profile === DEFAULT_PROFILE ? `mcp-keyproxy-cache/${server}` : `mcp-keyproxy-cache@${profile}/${server}`;
 }
 
 /** What `SecretStore.probe` found: the backend name and how long the round trip took. */

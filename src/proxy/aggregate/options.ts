@@ -9,6 +9,8 @@ export interface AggregateOptions {
   headless: boolean;
   parentEnv: NodeJS.ProcessEnv;
   version: string;
+  /** The credential profile, shown by the status tool when not the default. */
+  profile?: string;
   /** Shown by the status tool: e.g. a project file left unused because the user has not trusted it. */
   notices?: readonly string[];
   /** `run --collect`, for every server. */

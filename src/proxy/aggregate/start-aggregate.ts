@@ -15,6 +15,7 @@ import { PrefixedNames } from './names.js';
 import { routeAggregate, type RoutingContext } from './routing.js';
 import { toolPredicate } from './tool-filter.js';
 import type { SecretWatch } from './secret-watch.js';
+import { DEFAULT_PROFILE } from '../../config/profile.js';
 
 /** Builds the members, the router and the aggregate's own server, and starts serving the client. */
 export async function startAggregate(
@@ -79,7 +80,10 @@ export async function startAggregate(
     router,
     toolAllowed,
     logger: deps.logger,
-    notices: options.notices ?? [],
+    notices: [
+      ...(options.profile && options.profile !== DEFAULT_PROFILE ? [`profile: ${options.profile}`] : []),
+      ...(options.notices ?? []),
+    ],
     secretNote: (server) => watch?.note(server),
   });
   router.attach(PROXY_LINK, aggregate.transport);

@@ -24,6 +24,8 @@ export interface ServeOptions {
   version: string;
   /** `run --collect`: where missing keys are typed, over every server's own "collect". */
   collect?: CollectChannel;
+  /** The credential profile (`run --profile`); undefined or `default`: the keychain names of before profiles. */
+  profile?: string;
 }
 
 /**

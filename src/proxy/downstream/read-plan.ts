@@ -44,7 +44,7 @@ export function storedSecretNames(plan: CredentialPlan, guarded: ReadonlySet<str
 
 /** What "Allow always" for this start would cover: the server as defined now and exactly these stored secrets. */
 export function grantFor(options: ServeOptions, plan: CredentialPlan, guarded: ReadonlySet<string>): ConsentGrant {
-  return consentGrant(options.serverName, options.server, storedSecretNames(plan, guarded));
+  return consentGrant(options.serverName, options.server, storedSecretNames(plan, guarded), options.profile);
 }
 
 /** True when the user must be asked before this start: consent is needed and no remembered "Allow always" covers it. */
