@@ -63,7 +63,8 @@ describe('credential profiles through the built proxy and the real keychain', ()
       .map((line) => JSON.parse(line) as { event: string; server?: string; profile?: string });
     const injections = audit.filter((event) => event.event === 'injection' && event.server === server);
     expect(injections.map((event) => event.profile ?? 'default')).toEqual(['default', 'work', 'work', 'work']);
-  });
+    // Four proxies start one after the other.
+  }, 90_000);
 
   it('shows the profile in keyproxy__status, lists and deletes per profile', async () => {
     const { client } = await connectThroughProxy({ config, env, extraArgs: ['--profile', 'work'] });
