@@ -88,8 +88,10 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     clock: systemClock,
     openBrowser: async (url) => {
       const { openUrl } = await import('../browser/open-url.js');
-      // stdout is the protocol and stderr carries JSON log lines: the link goes to the log, not as a bare line.
-      await openUrl(url, { purpose: 'Enter the keys in the page', write: (line) => logger.info(line) });
+      // stdout is the protocol and stderr carries JSON log lines (which clients often keep in files): the log says
+      // where the page listens, not its one-time path, which only the client and the browser get.
+      const { origin } = new URL(url);
+      await openUrl(url, { purpose: 'Enter the keys in the page', write: (line) => logger.info(line.replace(url, `${origin}/…`)) });
     },
     pageTtlMs: testPageTtl(ctx.env),
   };
