@@ -100,15 +100,16 @@ describe('remote: the API key from the keychain as a header', () => {
 });
 
 describe('remote: a long session', () => {
-  it('stays quiet on stderr over thousands of calls (no MaxListenersExceededWarning from shared abort signals)', async () => {
+  it('stays quiet on stderr over hundreds of calls (no MaxListenersExceededWarning from shared abort signals)', async () => {
     const { client, stderr } = await connectThroughProxy({ config, server: names.http, extraArgs: ['--log-level', 'warn'] });
     try {
-      for (let i = 0; i < 2500; i++) await client.callTool({ name: 'echo', arguments: { message: `call ${i}` } });
+      // Node warns at the 11th listener on one signal: a listener left behind per call shows long before 300.
+      for (let i = 0; i < 300; i++) await client.callTool({ name: 'echo', arguments: { message: `call ${i}` } });
       expect(stderr()).toBe('');
     } finally {
       await client.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('remote: doctor', () => {
