@@ -26,8 +26,8 @@ export function sourcedSecrets(server: ServerConfig, cacheable = false): SourceR
 }
 
 /** The keychain cache of the CLI, or an error saying that this build has none (never the case from the bin). */
-export function cliSourceCache(ctx: CliContext): SourceCache {
-  const store = ctx.openCacheStore?.();
+export function cliSourceCache(ctx: CliContext, profile?: string): SourceCache {
+  const store = ctx.openCacheStore?.(profile);
   if (!store) throw new KeyproxyError('KEYCHAIN_UNAVAILABLE', 'No keychain cache is available in this context.');
   return new SourceCache(store);
 }

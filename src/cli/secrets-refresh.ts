@@ -7,6 +7,7 @@ import { namesByKind } from '../sources/server-sources.js';
 import { describeSource, OP_TOKEN_ENTRY } from '../sources/source.js';
 import { openCliAuditLog } from './audit.js';
 import { checkName } from './check-name.js';
+import { commandProfile, withProfileOption } from './profile-option.js';
 import { cliSourceCache, serversOf, sourcedSecrets } from './cached-sources.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { announceChange, writeLine, type CliContext } from './context.js';
@@ -16,16 +17,17 @@ import { announceChange, writeLine, type CliContext } from './context.js';
  * (for cron, a systemd timer, launchd). Exits non-zero naming each secret whose source failed; never prints a value.
  */
 export function secretsRefreshCommand(ctx: CliContext): Command {
-  return new Command('refresh')
+  return withProfileOption(new Command('refresh'))
     .description('read op:// and command sources again now and cache their values (exits non-zero naming any that failed)')
     .argument('[server]', 'only this server (default: every server of the config)')
     .option('-c, --config <file>', 'config file')
-    .action(async (server: string | undefined, options: { config?: string }) => {
+    .action(async (server: string | undefined, options: { config?: string; profile?: string }) => {
       if (server !== undefined) checkName(server);
+      const profile = commandProfile(ctx, options.profile);
       const servers = serversOf(await loadConfigIfPresent(ctx, options.config), server, 'refresh');
-      const cache = cliSourceCache(ctx);
-      const audit = openCliAuditLog(ctx);
-      const store = ctx.openStore();
+      const cache = cliSourceCache(ctx, profile);
+      const audit = openCliAuditLog(ctx, profile);
+      const store = ctx.openStore(profile);
       const token = opTokenFrom(store, () => audit.secretRead(OP_TOKEN_ENTRY.server, [OP_TOKEN_ENTRY.name], 'keychain'));
       const failures: string[] = [];
       const changed: string[] = [];

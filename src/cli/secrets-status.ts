@@ -5,6 +5,7 @@ import { formatDuration } from '../sources/duration.js';
 import type { CacheEntry, SourceCache } from '../sources/source-cache.js';
 import { describeSource } from '../sources/source.js';
 import { checkName } from './check-name.js';
+import { commandProfile, withProfileOption } from './profile-option.js';
 import { cliSourceCache, serversOf, sourcedSecrets } from './cached-sources.js';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { writeLine, type CliContext } from './context.js';
@@ -31,16 +32,17 @@ interface SourceStatus {
 
 /** `mcp-keyproxy secrets status [server] [--json]`: per sourced secret its source, age, expiry, staleness and last error. */
 export function secretsStatusCommand(ctx: CliContext): Command {
-  return new Command('status')
+  return withProfileOption(new Command('status'))
     .description('show where each sourced secret stands: source, cached age and expiry, stale or not, last error (never a value)')
     .argument('[server]', 'only this server')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
-    .action(async (server: string | undefined, options: { config?: string; json?: boolean }) => {
+    .action(async (server: string | undefined, options: { config?: string; json?: boolean; profile?: string }) => {
       if (server !== undefined) checkName(server);
+      const profile = commandProfile(ctx, options.profile);
       const servers = serversOf(await loadConfigIfPresent(ctx, options.config), server, 'status');
       const anyCached = servers.some(([, config]) => sourcedSecrets(config, true).length > 0);
-      const cache = anyCached ? cliSourceCache(ctx) : undefined;
+      const cache = anyCached ? cliSourceCache(ctx, profile) : undefined;
       const now = Date.now();
       const rows = (await Promise.all(servers.map(([name, config]) => statusOf(cache, name, config, now)))).flat();
       if (options.json) {
