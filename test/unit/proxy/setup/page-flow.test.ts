@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { acquireDialogLock } from '../../../../src/dialog/lock.js';
 import type { RunningProxy } from '../../../../src/proxy/core/supervise.js';
 import type { ServeOptions } from '../../../../src/proxy/downstream/deps.js';
 import { serveServer } from '../../../../src/proxy/serve.js';
@@ -18,7 +19,8 @@ const SERVER = { command: 'srv', env: { TOKEN: '${secret:token}' }, secrets: { t
 const SECRET = 'typed-in-the-page-0123456789';
 const CODE = /\b[2-9A-Z]{4}-[2-9A-Z]{4}\b/;
 const LINK = /http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43}/;
-const WAIT = { timeout: 3000, interval: 5 };
+// Real sockets on a shared 2-vCPU machine: bounded waits with room, never a sleep.
+const WAIT = { timeout: 10_000, interval: 5 };
 
 let restoreRuntimeDir: () => Promise<void>;
 let running: RunningProxy | undefined;
@@ -95,7 +97,7 @@ async function start(
   return { ...proxy, client, opened };
 }
 
-describe('gated server: keys typed in the browser page', () => {
+describe('gated server: keys typed in the browser page', { timeout: 30_000 }, () => {
   it('--collect browser without elicitation: the link and the code are in the result, the page stores the key, the tools arrive', async () => {
     const { client, store, opened, dialog, auditSink } = await start({ overrides: { collect: 'browser' } });
     const text = resultText(await client.client.callTool({ name: 'connect_gh', arguments: {} }));
@@ -195,6 +197,20 @@ describe('gated server: keys typed in the browser page', () => {
     abort.abort();
     await expect(call).rejects.toThrow();
     await vi.waitFor(async () => expect(await http(url).catch((error: Error) => error.message)).toMatch(/ECONNREFUSED/), WAIT);
+  });
+
+  it('while another process holds the prompt lock, no page opens; it opens once the lock is free', async () => {
+    const held = await acquireDialogLock('gh');
+    const { client, store, opened } = await start({ overrides: { collect: 'browser' } });
+    const text = resultText(await client.client.callTool({ name: 'connect_gh', arguments: {} }));
+    expect(text).toContain('Another mcp-keyproxy process is already asking');
+    expect(text).not.toMatch(LINK);
+    expect(opened).toEqual([]);
+    await held.release();
+    await vi.waitFor(() => expect(opened).toHaveLength(1), WAIT);
+    const [url = ''] = opened;
+    expect((await submit(url, { token: SECRET })).answer.status).toBe(200);
+    await vi.waitFor(async () => expect(await store.get('gh', 'token')).toBe(SECRET), WAIT);
   });
 
   it('an expired link ends the call saying so, and nothing is stored', async () => {
