@@ -113,7 +113,10 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
           },
           deps,
         )
-      : await serveServer({ ...common, serverName, server: findServer(config, serverName) }, deps);
+      : await serveServer(
+          { ...common, serverName, server: findServer(config, serverName), notices: (config.untrusted ?? []).map((file) => file.message) },
+          deps,
+        );
 
   // StdioFrontTransport does not close at the end of stdin: the client closing it means "stop".
   const stop = (reason: string) => () => {

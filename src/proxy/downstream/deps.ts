@@ -26,6 +26,8 @@ export interface ServeOptions {
   collect?: CollectChannel;
   /** The credential profile (`run --profile`); undefined or `default`: the keychain names of before profiles. */
   profile?: string;
+  /** Shown in the setup tool of a gated server: e.g. a project file left unused because it is not trusted. */
+  notices?: readonly string[];
 }
 
 /**

@@ -144,7 +144,12 @@ export class GatedServer {
       this.current === 'needs-credentials'
         ? `Opens a secure dialog (or a one-time page in your browser) on this computer to enter the credentials for ${serverName} (${names}). They are stored in the OS keychain and never pass through this chat. ${this.note ?? ''}`
         : `Asks you (on this computer) to allow ${serverName} to start with its stored credentials (${names}). Current state: ${this.describeState()}.`;
-    return { name: `connect_${serverName}`, description: description.trim(), inputSchema: { type: 'object', properties: {} } };
+    const notices = (this.options.notices ?? []).map((notice) => ` Note: ${notice}`).join('');
+    return {
+      name: `connect_${serverName}`,
+      description: (description.trim() + notices).trim(),
+      inputSchema: { type: 'object', properties: {} },
+    };
   }
 
   private async onSetupCall(extra: SetupCallExtra): Promise<CallToolResult> {

@@ -82,6 +82,15 @@ describe('gated server: missing credentials', () => {
     expect(launcher.launches).toHaveLength(0);
   });
 
+  it('names a file left unused for want of trust in the connect tool, for the client to see', async () => {
+    const proxy = inMemoryDeps({});
+    const notice = 'The project file /repo/.mcp-keyproxy.json is not trusted, so it is not used';
+    running = await serveServer(serveOptions('gh', SERVER, { notices: [notice] }), proxy.deps);
+    client = await connectClient(proxy.clientTransport, {});
+    const [tool] = await listTools(client);
+    expect(tool?.description).toContain(`Note: ${notice}`);
+  });
+
   it('without a progress token: shows the code in the result, stores the value, starts the server and announces its tools', async () => {
     const { client, dialog, store, launcher, auditSink } = await start();
     dialog.onCollect = () => ({ token: SECRET });
