@@ -4,7 +4,7 @@ import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelco
 import { describe, expect, it } from 'vitest';
 import { requireKeyringSession } from '../helpers/keyring.js';
 import { connectThroughProxy, descendantsOf, isAlive, procText, runBin, waitFor, writeConfig } from '../helpers/proxy.js';
-import { fixtureServer } from '../helpers/aggregate-client.js';
+import { fixtureServer, statusOf, untilReady } from '../helpers/aggregate-client.js';
 
 const textOf = (result: unknown): string => JSON.stringify((result as CallToolResult).content);
 
@@ -17,12 +17,6 @@ async function toolNames(client: Client): Promise<string[]> {
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   return names;
-}
-
-async function statusOf(client: Client): Promise<Record<string, { state: string; detail?: string }>> {
-  const result = await client.callTool({ name: 'keyproxy__status', arguments: {} });
-  const servers = (result.structuredContent as { servers: Array<{ name: string; state: string; detail?: string }> }).servers;
-  return Object.fromEntries(servers.map((server) => [server.name, server]));
 }
 
 /** Pids of the fixture servers running under the proxy, by FIXTURE_NAME. */
@@ -42,6 +36,7 @@ describe('aggregate: a server that crashes', () => {
     let listChanged = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
     try {
+      await untilReady(client, ['steady', 'flaky']);
       expect(await toolNames(client)).toContain('flaky__crash');
       const firstPid = (await fixturePids(proxyPid)).get('flaky');
       let steadyAnswers = 0;
@@ -86,6 +81,7 @@ describe('aggregate: a server that takes 10 s to start', () => {
     try {
       // Connected (initialize answered) while the slow server still says nothing: its state proves the order.
       expect((await statusOf(client)).slow?.state).toBe('starting');
+      await untilReady(client, ['quick'], 8000);
       const early = await toolNames(client);
       expect(early).toContain('quick__hello');
       expect(early).not.toContain('slow__hello');
@@ -103,6 +99,7 @@ describe('aggregate: stopping', () => {
     it(`${how} stops every child`, async () => {
       const config = await writeConfig({ one: fixtureServer('one'), two: fixtureServer('two'), three: fixtureServer('three') });
       const { client, transport, proxyPid } = await connectThroughProxy({ config, extraArgs: ['--log-level', 'debug'] });
+      await untilReady(client, ['one', 'two', 'three']);
       expect(await toolNames(client)).toEqual(expect.arrayContaining(['one__hello', 'two__hello', 'three__hello']));
       const children = await descendantsOf(proxyPid);
       expect(children.length).toBeGreaterThanOrEqual(3);

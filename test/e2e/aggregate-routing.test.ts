@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectThroughProxy, everythingServer, writeConfig } from '../helpers/proxy.js';
 import { startEverythingHttp, type HttpServerProcess } from '../helpers/remote.js';
-import { allPages, fixtureServer } from '../helpers/aggregate-client.js';
+import { allPages, fixtureServer, untilReady } from '../helpers/aggregate-client.js';
 
 let http: HttpServerProcess;
 let client: Client;
@@ -53,7 +53,8 @@ beforeAll(async () => {
   const send = transport.send.bind(transport);
   transport.send = (message: JSONRPCMessage) => (wire.sent.push(message), send(message));
   close = () => connected.transport.close();
-});
+  await untilReady(client, ['ev', 'evh', 'fa', 'fb']);
+}, 90_000);
 
 afterAll(async () => {
   await close?.();
