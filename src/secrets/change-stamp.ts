@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
@@ -55,6 +55,8 @@ export function watchChangeStamp(
   void check();
   let watcher: FSWatcher | undefined;
   try {
+    // The directory must exist to be watched (the audit log lives there too).
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     watcher = watch(path.dirname(file), { persistent: false }, (_event, name) => {
       if (name === null || name === STAMP_FILE) void check();
     });
