@@ -19,6 +19,8 @@ export type KeyproxyErrorCode =
   | 'CONFIG_INVALID'
   | 'SERVER_UNKNOWN'
   | 'SECRET_MISSING'
+  /** A remote server needs an OAuth login (`mcp-keyproxy auth login <server>`) and none may be started here. */
+  | 'LOGIN_REQUIRED'
   /** A name given on the command line matches nothing: a secret not stored, a server the config does not have. */
   | 'NOT_FOUND'
   | 'SECRET_INVALID'
@@ -38,6 +40,7 @@ const exitCodeByErrorCode: Record<KeyproxyErrorCode, number> = {
   CONFIG_INVALID: ExitCode.config,
   SERVER_UNKNOWN: ExitCode.config,
   SECRET_MISSING: ExitCode.config,
+  LOGIN_REQUIRED: ExitCode.config,
   NOT_FOUND: ExitCode.usage,
   SECRET_INVALID: ExitCode.usage,
   SOURCE_FAILED: ExitCode.config,

@@ -5,6 +5,7 @@ import { Scrubber } from './log/scrubber.js';
 import { showsStacks } from './log/stacks.js';
 import { cacheService, keychainService, type SecretStore } from './secrets/store.js';
 import { KeyringStore } from './secrets/keyring-store.js';
+import { oauthService } from './oauth/state.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
 import { disableCoreDumps } from './hardening/core-dumps.js';
 import { endBlockedKeychainCalls } from './hardening/keychain-exit.js';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
   disableCoreDumps();
   const stores = new Map<string, SecretStore>();
   const cacheStores = new Map<string, SecretStore>();
+  let oauthStore: SecretStore | undefined;
   // One scrubber for every line this process prints: runCli feeds it every value the store handles.
   const scrubber = new Scrubber();
   // Node's own report of an uncaught error would print its message raw; an error can quote a value.
@@ -51,6 +53,7 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
       return store;
     },
     openDialog: (profile) => nativeCredentialDialog({ profile }),
+    openOAuthStore: () => (oauthStore ??= new KeyringStore({ service: oauthService })),
   };
   // What a client starts (`run <server>`) builds no commander program and loads none of the other commands: the
   // program is imported only when needed, so the bundle keeps it and them in chunks of their own. The run path

@@ -20,6 +20,10 @@ export interface CliContext {
   openCacheStore?(profile?: string): SecretStore;
   /** The native dialog (its titles naming `profile` unless it is the default); nothing is shown until it is used. */
   openDialog(profile?: string): CredentialDialog;
+  /** Opens the keychain store of OAuth state (service `mcp-keyproxy-oauth/<server>`); absent: no OAuth. */
+  openOAuthStore?(): SecretStore;
+  /** Registers a value (an OAuth token, a client secret) that no line written to stderr may show. */
+  registerSecret?(label: string, value: string): void;
 }
 
 /**

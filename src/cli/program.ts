@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import { Scrubber } from '../log/scrubber.js';
 import { auditCommand } from './audit.js';
+import { authCommand } from './auth.js';
 import { clientsCommand } from './clients.js';
 import { consentCommand } from './consent.js';
 import type { CliContext } from './context.js';
@@ -51,6 +52,7 @@ export async function runCli(argv: readonly string[], given: CliContext, scrubbe
       .addCommand(secretsRefreshCommand(ctx))
       .addCommand(secretsStatusCommand(ctx)),
   );
+  program.addCommand(authCommand(ctx));
   program.addCommand(consentCommand(ctx));
   program.addCommand(doctorCommand(ctx, setExitCode));
   program.addCommand(auditCommand(ctx));

@@ -53,6 +53,10 @@ export function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext
         return store;
       },
     }),
+    registerSecret: (label, value) => {
+      const slash = label.indexOf('/');
+      register(label.slice(0, slash), label.slice(slash + 1), value);
+    },
   };
 }
 

@@ -8,6 +8,8 @@ import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
+import { OAuthSessions } from '../oauth/sessions.js';
+import { OAuthStateStore } from '../oauth/state.js';
 import { patternGuard } from '../proxy/core/pattern-guard.js';
 import { enterProxyChain } from '../proxy/core/proxy-chain.js';
 import { systemClock } from '../proxy/core/clock.js';
@@ -84,6 +86,7 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
       { audit, logger },
     ),
     openFront: async () => new StdioFrontTransport(ctx.stdin, ctx.stdout),
+    oauth: oauthSessions(ctx, scrubber),
     launcher: launchDownstream,
     clock: systemClock,
     openBrowser: async (url) => {
@@ -174,6 +177,24 @@ function selectServers(config: LoadedConfig, only: string | undefined): Array<[s
 function testPageTtl(env: NodeJS.ProcessEnv): number | undefined {
   const ms = Number(env.MCP_KEYPROXY_TEST_PAGE_TTL_MS);
   return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+/** The OAuth sessions of the proxy: state in the keychain, every token registered with the proxy's scrubber. */
+function oauthSessions(ctx: CliContext, scrubber: Scrubber): OAuthSessions | undefined {
+  const store = ctx.openOAuthStore?.();
+  if (!store) return undefined;
+  const seen = new Set<string>();
+  const sink = (label: string, value: string): void => {
+    if (seen.has(value)) return;
+    seen.add(value);
+    ctx.registerSecret?.(label, value);
+    try {
+      scrubber.add(label, value);
+    } catch {
+      // A value too short to scrub is not a token any server issues; nothing to register.
+    }
+  };
+  return new OAuthSessions(new OAuthStateStore(store, sink), ctx.env);
 }
 
 function logLevel(flag: LogLevel | undefined, env: NodeJS.ProcessEnv): LogLevel {

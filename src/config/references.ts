@@ -87,10 +87,12 @@ export function findReferences(template: string): Reference[] {
 
 /** The strings of a server that may carry `${secret:…}` references: env values, or header values and url. */
 function secretCarryingValues(server: ServerConfig): string[] {
-  return isLocalServer(server) ? Object.values(server.env) : [server.url, ...Object.values(server.headers)];
+  if (isLocalServer(server)) return Object.values(server.env);
+  const clientSecret = typeof server.auth === 'object' ? server.auth.client_secret : undefined;
+  return [server.url, ...Object.values(server.headers), ...(clientSecret ? [clientSecret] : [])];
 }
 
-/** Names of the secrets a server's env (local) or headers and url (remote) refer to, without duplicates. */
+/** Names of the secrets a server's env (local) or headers, url and OAuth client secret (remote) refer to, without duplicates. */
 export function referencedSecretNames(server: ServerConfig): string[] {
   const names = new Set<string>();
   for (const value of secretCarryingValues(server)) {

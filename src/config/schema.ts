@@ -140,6 +140,43 @@ export const localServerSchema = z
   })
   .strict();
 
+/** OAuth settings of a remote server beyond `"auth": "oauth"` (see src/oauth/). */
+export const oauthSettingsSchema = z
+  .object({
+    client_id: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A client registered with the authorization server beforehand (else dynamic registration).'),
+    client_secret: z
+      .string()
+      .regex(/^\$\{secret:[A-Za-z_][A-Za-z0-9_.-]{0,127}\}$/, 'use a keychain reference "${secret:NAME}", never the secret itself')
+      .optional()
+      .describe('The pre-registered client\'s secret, as "${secret:NAME}" (kept in the keychain like any secret of the server).'),
+    scopes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Scopes to ask for when the server names none (WWW-Authenticate, then its metadata).'),
+    callback_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe(
+        'Port of the loopback callback (http://127.0.0.1:<port>/callback); a free port unless given (a pre-registered redirect URI).',
+      ),
+    grant: z
+      .enum(['authorization_code', 'client_credentials'])
+      .default('authorization_code')
+      .describe('"client_credentials": no browser, for headless agents (needs client_id and client_secret).'),
+  })
+  .strict()
+  .refine((auth) => auth.grant !== 'client_credentials' || (auth.client_id !== undefined && auth.client_secret !== undefined), {
+    error: '"grant": "client_credentials" needs "client_id" and "client_secret"',
+  })
+  .refine((auth) => auth.client_secret === undefined || auth.client_id !== undefined, { error: '"client_secret" needs "client_id"' });
+
 /** A remote server reached over Streamable HTTP (or SSE). */
 export const remoteServerSchema = z
   .object({
@@ -153,6 +190,12 @@ export const remoteServerSchema = z
       .optional()
       .describe('As MCP clients write it: "http" (Streamable HTTP) or "sse" sets the transport when "transport" is not given.'),
     allow_http: z.boolean().default(false).describe('Allow a plain http:// URL to a non-loopback host.'),
+    auth: z
+      .union([z.literal('oauth'), oauthSettingsSchema])
+      .optional()
+      .describe(
+        'OAuth 2.1 (tokens in the OS keychain, service mcp-keyproxy-oauth/<server>): "oauth", or settings for a pre-registered client, scopes, the callback port or client_credentials.',
+      ),
     ...commonServerFields,
   })
   .strict();
@@ -188,4 +231,5 @@ export type SourceCacheConfig = z.infer<typeof sourceCacheSchema>;
 export type ToolFilter = z.infer<typeof toolFilterSchema>;
 export type LocalServerConfig = z.infer<typeof localServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
+export type OAuthSettingsConfig = z.infer<typeof oauthSettingsSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;

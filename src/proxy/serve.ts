@@ -1,5 +1,6 @@
 import { mustAskConsent, readPlan, recordConsentWithoutPrompt } from './downstream/read-plan.js';
 import { missingSecretsError } from './downstream/credential-plan.js';
+import { needsLogin } from './downstream/oauth-gate.js';
 import type { ServeDeps, ServeOptions } from './downstream/deps.js';
 import { startDownstream } from './downstream/start.js';
 import { superviseRouter, type RunningProxy } from './core/supervise.js';
@@ -19,10 +20,11 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   const [{ plan, guarded }] = await Promise.all([readPlan(deps, serverName, server), deps.launcher.preload?.(server)]);
   markStartup('keychainDone');
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
+  const login = plan.missing.length === 0 && (await needsLogin(options, deps));
 
-  if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, guarded)) {
+  if (plan.missing.length > 0 || login || mustAskConsent(options, deps, plan, guarded)) {
     const { serveGated } = await import('./setup/gated-proxy.js');
-    return serveGated(options, deps, plan.missing.length > 0 ? 'needs-credentials' : 'needs-consent');
+    return serveGated(options, deps, plan.missing.length > 0 ? 'needs-credentials' : login ? 'needs-login' : 'needs-consent');
   }
 
   recordConsentWithoutPrompt(options, deps, plan, guarded);

@@ -27,7 +27,10 @@ export interface KeyringStoreOptions {
   timeoutMs?: number;
   /** Serialises writes of one secret across processes; defaults to a proper-lockfile lock in the runtime dir. */
   writeLock?: SecretWriteLock;
-  /** The keychain service of a server's entries; defaults to `mcp-keyproxy/<server>` (the cache uses its own). */
+  /**
+   * The keychain service of a server's entries; defaults to `mcp-keyproxy/<server>`. The source cache and OAuth
+   * state (`mcp-keyproxy-oauth/<server>`, src/oauth/) use their own.
+   */
   service?: (server: string) => string;
 }
 

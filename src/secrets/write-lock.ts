@@ -29,29 +29,43 @@ export function secretLockPath(server: string, name: string, env?: NodeJS.Proces
   return join(runtimeDir(env), `secret-${safe(server)}+${safe(name)}.lock`);
 }
 
+/** Options of {@link takeFileLock}. */
+export interface FileLockOptions {
+  /** How long to wait while another process holds it. */
+  waitMs: number;
+  /** Where `MCP_KEYPROXY_RUNTIME_DIR` and `XDG_RUNTIME_DIR` are read from. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
- * Serialises writes (set, delete) of one secret across every mcp-keyproxy process of this user with proper-lockfile,
- * loaded only when a write happens so the read path does not pay for it.
+ * Takes the cross-process lock `path` (in the runtime dir) with proper-lockfile, loaded only when a lock is taken so
+ * the read path does not pay for it; resolves with the function that gives it up. Rejects with proper-lockfile's
+ * own error (`code` ELOCKED when another process held it for all of `waitMs`).
  */
+export async function takeFileLock(path: string, options: FileLockOptions): Promise<() => Promise<void>> {
+  // A CommonJS module: the esbuild bundle gives its exports only as `default` (its types omit that).
+  const imported: ProperLockfile & { default?: ProperLockfile } = await import('proper-lockfile');
+  const lockfile = imported.default ?? imported;
+  await mkdir(runtimeDir(options.env ?? process.env), { recursive: true, mode: 0o700 });
+  return lockfile.lock(path, {
+    lockfilePath: path,
+    realpath: false,
+    stale: STALE_MS,
+    retries: { retries: Math.ceil(options.waitMs / RETRY_MS), minTimeout: RETRY_MS, maxTimeout: RETRY_MS },
+    // Generations keep every read whole even if two writers overlap; the last header written wins. A lock
+    // taken over from a process that stalled past STALE_MS is no reason to crash this one.
+    onCompromised: () => undefined,
+  });
+}
+
+/** Serialises writes (set, delete) of one secret across every mcp-keyproxy process of this user (see takeFileLock). */
 export function fileWriteLock(options: FileWriteLockOptions = {}): SecretWriteLock {
   return async (server, name) => {
     const env = options.env ?? process.env;
     const path = secretLockPath(server, name, env);
     const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
-    // A CommonJS module: the esbuild bundle gives its exports only as `default` (its types omit that).
-    const imported: ProperLockfile & { default?: ProperLockfile } = await import('proper-lockfile');
-    const lockfile = imported.default ?? imported;
     try {
-      await mkdir(runtimeDir(env), { recursive: true, mode: 0o700 });
-      return await lockfile.lock(path, {
-        lockfilePath: path,
-        realpath: false,
-        stale: STALE_MS,
-        retries: { retries: Math.ceil(waitMs / RETRY_MS), minTimeout: RETRY_MS, maxTimeout: RETRY_MS },
-        // Generations keep every read whole even if two writers overlap; the last header written wins. A lock
-        // taken over from a process that stalled past STALE_MS is no reason to crash this one.
-        onCompromised: () => undefined,
-      });
+      return await takeFileLock(path, { waitMs, env });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (typeof code !== 'string') throw error;

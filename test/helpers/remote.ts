@@ -59,7 +59,8 @@ function watchLines(stream: NodeJS.ReadableStream | null, onEvent: (event: Fixtu
   });
 }
 
-async function startListening(child: ChildProcess, from: 'stdout' | 'stderr', events: FixtureEvent[]): Promise<HttpServerProcess> {
+/** Waits for a spawned fixture's `listening` event on `from` and collects its other events. */
+export async function startListening(child: ChildProcess, from: 'stdout' | 'stderr', events: FixtureEvent[]): Promise<HttpServerProcess> {
   let port: number | undefined;
   watchLines(child[from], (event) => {
     if (event.event === 'listening') port = event.port;

@@ -7,7 +7,8 @@ import type { Downstream } from '../downstream/downstream.js';
 import type { SecretFingerprint } from '../downstream/fingerprint.js';
 
 /** Where one server of the aggregate stands (shown by `keyproxy__status`). */
-export type MemberState = 'starting' | 'ready' | 'needs-credentials' | 'needs-consent' | 'denied' | 'failed' | 'restarting' | 'stopped';
+export type MemberState =
+  'starting' | 'ready' | 'needs-credentials' | 'needs-login' | 'needs-consent' | 'denied' | 'failed' | 'restarting' | 'stopped';
 
 /** What a member needs from the aggregate it belongs to. */
 export interface MemberHost {
@@ -51,5 +52,5 @@ export interface Member {
 /** How one server of the aggregate starts (decided before the MCP SDK is loaded). */
 export type MemberStart =
   | { kind: 'direct'; launching: Promise<Downstream>; injected: SecretFingerprint }
-  | { kind: 'gated'; missing: boolean }
+  | { kind: 'gated'; missing: boolean; login?: boolean }
   | { kind: 'failed'; error: KeyproxyError };

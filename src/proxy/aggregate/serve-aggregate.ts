@@ -1,6 +1,7 @@
 import { KeyproxyError } from '../../errors.js';
 import { mustAskConsent, readPlan, recordConsentWithoutPrompt } from '../downstream/read-plan.js';
 import { missingSecretsError } from '../downstream/credential-plan.js';
+import { needsLogin } from '../downstream/oauth-gate.js';
 import type { Downstream } from '../downstream/downstream.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
@@ -74,7 +75,10 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
     if (plan.missing.length > 0 && options.headless) {
       return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing) };
     }
-    if (plan.missing.length > 0 || mustAskConsent(options, deps, plan, guarded)) return { kind: 'gated', missing: plan.missing.length > 0 };
+    const login = plan.missing.length === 0 && (await needsLogin(options, deps));
+    if (plan.missing.length > 0 || login || mustAskConsent(options, deps, plan, guarded)) {
+      return { kind: 'gated', missing: plan.missing.length > 0, login };
+    }
     recordConsentWithoutPrompt(options, deps, plan, guarded);
     const launching: Promise<Downstream> = startDownstream(options, deps, plan);
     // Awaited by the member; a failed spawn is its to report.

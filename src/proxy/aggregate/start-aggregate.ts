@@ -42,7 +42,12 @@ export async function startAggregate(
   options.servers.forEach(([name, server], index) => {
     const start = starts[index]!;
     if (start.kind === 'gated') {
-      const member = new GatedMember(memberOptions(name, server), deps, host, start.missing ? 'needs-credentials' : 'needs-consent');
+      const member = new GatedMember(
+        memberOptions(name, server),
+        deps,
+        host,
+        start.missing ? 'needs-credentials' : start.login ? 'needs-login' : 'needs-consent',
+      );
       launches.push(() => member.start());
       members.set(name, member);
     } else {

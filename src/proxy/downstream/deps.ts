@@ -5,6 +5,7 @@ import type { CollectChannel, ServerConfig } from '../../config/schema.js';
 import type { ConsentStore } from '../../consent/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
 import type { Scrubber } from '../../log/scrubber.js';
+import type { OAuthSessions } from '../../oauth/sessions.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { SecretOutcome } from '../../sources/cached-read.js';
 import type { CachePolicy } from '../../sources/cache-policy.js';
@@ -56,6 +57,8 @@ export interface ServeDeps {
   openBrowser?: (url: string) => Promise<void>;
   /** Milliseconds a key page stays valid (default and most: 10 minutes); tests shorten it. */
   pageTtlMs?: number;
+  /** OAuth of remote servers whose config has `auth` (tokens in the keychain); absent: no OAuth. */
+  oauth?: OAuthSessions;
   /** Environment of secret sources (`env:`, `$CREDENTIALS_DIRECTORY`, programs run for a value); default: process.env. */
   sourceEnv?: NodeJS.ProcessEnv;
   /** The keychain cache of op:// and command values (service mcp-keyproxy-cache/<server>); absent: nothing is cached. */

@@ -2,6 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServerConfig } from '../../config/schema.js';
+import type { OAuthSession } from '../../oauth/session.js';
 import type { CredentialPlan } from './credential-plan.js';
 
 /** What a launcher gets: the server, the secret values to inject, and the proxy's environment. */
@@ -13,6 +14,10 @@ export interface LaunchContext<S extends ServerConfig = ServerConfig> {
   logger: Logger;
   /** Where the launcher records the injection, and a remote server its rejected credentials. */
   audit: AuditLog;
+  /** A remote server's OAuth session (config `auth`): its provider and token handling go on every request. */
+  oauth?: OAuthSession;
+  /** A browser may be opened (not headless): a 403 insufficient_scope can then ask for more scopes (step-up). */
+  interactive?: boolean;
 }
 
 /** A started downstream, ready for the router. */

@@ -1,4 +1,5 @@
 import { EraBridge } from '../era/bridge.js';
+import { isLocalServer } from '../../config/types.js';
 import type { CredentialPlan } from './credential-plan.js';
 import type { ServeDeps, ServeOptions } from './deps.js';
 import type { Downstream } from './downstream.js';
@@ -6,11 +7,21 @@ import type { Downstream } from './downstream.js';
 /**
  * Starts the downstream with the planned secrets; they are registered with the scrubber first. Its transport is
  * behind the era bridge, which lets a 2025 client use a server that speaks only the 2026 era (and is a plain
- * pass-through otherwise).
+ * pass-through otherwise). A remote server with `auth` gets its OAuth session.
  */
 export async function startDownstream(options: ServeOptions, deps: ServeDeps, plan: CredentialPlan): Promise<Downstream> {
   const { serverName, server, parentEnv } = options;
   for (const [name, value] of plan.values) deps.scrubber.add(`${serverName}/${name}`, value);
-  const downstream = await deps.launcher({ serverName, server, plan, parentEnv, logger: deps.logger, audit: deps.audit });
+  const oauth = isLocalServer(server) ? undefined : await deps.oauth?.get(serverName, server);
+  const downstream = await deps.launcher({
+    serverName,
+    server,
+    plan,
+    parentEnv,
+    logger: deps.logger,
+    audit: deps.audit,
+    oauth,
+    interactive: !options.headless,
+  });
   return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger) };
 }

@@ -1,3 +1,4 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { StreamableHTTPReconnectionOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { EraRequests } from './era-cancel.js';
@@ -13,6 +14,8 @@ export interface InnerTransportOptions {
   /** Resolved headers, secrets included; they travel only through the guarded fetch. */
   headers: Record<string, string>;
   fetch: FetchLike;
+  /** The OAuth provider of a server with `auth`: the SDK asks it for tokens and runs `auth()` with it on a 401. */
+  authProvider?: OAuthClientProvider;
   reconnection?: StreamableHTTPReconnectionOptions;
   /** Told when an event stream of this transport ends (see `watchEventStreams`). */
   onStreamEnd?: (end: StreamEnd) => void;
@@ -40,7 +43,12 @@ const DEFAULT_RECONNECTION: StreamableHTTPReconnectionOptions = {
 export async function createInnerTransport(kind: RemoteKind, options: InnerTransportOptions): Promise<SdkClientTransport> {
   const base = kind === 'http' ? withEraHeaders(options.fetch, options.eraRequests) : options.fetch;
   const fetch = options.onStreamEnd ? watchEventStreams(base, options.onStreamEnd, options.onGetAnswered) : base;
-  const common = { requestInit: { headers: options.headers }, fetch, redirectPolicy: 'follow' as const };
+  const common = {
+    requestInit: { headers: options.headers },
+    fetch,
+    redirectPolicy: 'follow' as const,
+    ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+  };
   if (kind === 'http') {
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     return new StreamableHTTPClientTransport(options.url, { ...common, reconnectionOptions: options.reconnection ?? DEFAULT_RECONNECTION });

@@ -6,6 +6,7 @@ import { secretHeaderNames } from './headers.js';
 import { withoutAbsent } from '../downstream/credential-plan.js';
 import { EraRequests } from './era-cancel.js';
 import { createInnerTransport } from './inner-transport.js';
+import { oauthFetch } from './oauth-fetch.js';
 import { RemoteSessionTransport } from './session-transport.js';
 import { assertUrlAllowed, describeUrl, isCleartextRemote } from '../../config/url-policy.js';
 
@@ -13,7 +14,16 @@ import { assertUrlAllowed, describeUrl, isCleartextRemote } from '../../config/u
  * Connects to a remote MCP server (Streamable HTTP, or SSE), its secrets sent as HTTP headers (or in the URL) and
  * only to its origin. Nothing goes over the network before the client's own `initialize`, except SSE's event stream.
  */
-export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit }) => {
+export const launchRemote: Launcher<RemoteServerConfig> = async ({
+  serverName,
+  server,
+  plan,
+  parentEnv,
+  logger,
+  audit,
+  oauth,
+  interactive,
+}) => {
   const resolved = resolveRemoteServer({ ...server, headers: withoutAbsent(server.headers, plan.absentOptional) }, plan.values, parentEnv);
   const url = new URL(resolved.url);
   // The loader checked the configured URL; this checks the one that is actually used, once references are resolved.
@@ -24,7 +34,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
       `server "${serverName}" is reached over plain http ("allow_http": true): its credentials travel unencrypted`,
     );
   }
-  const fetch = createGuardedFetch({
+  const guarded = createGuardedFetch({
     serverName,
     origin: url.origin,
     secretHeaders: secretHeaderNames(server),
@@ -32,6 +42,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     logger,
   });
   const eraRequests = new EraRequests();
+  const fetch = oauth ? oauthFetch(oauth, guarded, plan, { serverName, server, logger, interactive: interactive ?? false }) : guarded;
   const transport = new RemoteSessionTransport({
     serverName,
     eraRequests,
@@ -40,7 +51,15 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
     secretNames: referencedSecretNames(server),
     onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
     create: (kind, onStreamEnd, onGetAnswered) =>
-      createInnerTransport(kind, { url, headers: resolved.headers, fetch, onStreamEnd, onGetAnswered, eraRequests }),
+      createInnerTransport(kind, {
+        url,
+        headers: resolved.headers,
+        fetch,
+        authProvider: oauth?.provider,
+        onStreamEnd,
+        onGetAnswered,
+        eraRequests,
+      }),
   });
   logger.info(
     {
@@ -49,6 +68,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({ serverName, s
       transport: server.transport,
       headers: Object.keys(resolved.headers),
       secrets: [...plan.values.keys()],
+      oauth: oauth !== undefined,
     },
     'remote server',
   );

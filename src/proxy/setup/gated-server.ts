@@ -1,7 +1,10 @@
 import type { CallToolResult, InitializeRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { referencedSecretNames } from '../../config/references.js';
+import { isLocalServer } from '../../config/types.js';
+import { KeyproxyError } from '../../errors.js';
 import { collectCredentials, type CollectOptions } from './collect.js';
 import { collectThroughPage } from './collect-page.js';
+import { loginAndStart } from './login.js';
 import { askConsent } from './consent.js';
 import { answerWithNotice, PromptNotice } from './notice.js';
 import type { Downstream } from '../downstream/downstream.js';
@@ -16,7 +19,7 @@ import { connectedText, SetupServer, toolText, type SetupCallExtra } from './set
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
 /** Where a server that could not start transparently stands. */
-export type GatedState = 'needs-credentials' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
+export type GatedState = 'needs-credentials' | 'needs-login' | 'needs-consent' | 'denied' | 'starting' | 'ready' | 'stopped';
 
 /**
  * A server that cannot start as soon as the client connects: its credentials are missing, or the user must
@@ -31,6 +34,8 @@ export class GatedServer {
   private running: Downstream | undefined;
   private caps: ServerCapabilities | undefined;
   private starting: Promise<string[]> | undefined;
+  /** The login flow's tool call in progress, joined by any further call. */
+  private loggingIn: Promise<CallToolResult> | undefined;
   /** The consent prompt (and the start after it) in progress, joined by any further ask. */
   private allowing: Promise<CallToolResult> | undefined;
   /** The code of the consent dialog in progress, for every call that joins it. */
@@ -123,6 +128,7 @@ export class GatedServer {
   describeState(): string {
     const states: Record<GatedState, string> = {
       'needs-credentials': 'its credentials are missing',
+      'needs-login': 'it needs you to log in (OAuth) in your browser',
       'needs-consent': 'waiting for your permission to use its stored credentials',
       denied: 'you denied it the use of its stored credentials',
       starting: 'it is starting',
@@ -140,6 +146,10 @@ export class GatedServer {
   private setupTool(): Tool {
     const { serverName } = this.options;
     const names = referencedSecretNames(this.options.server).join(', ');
+    if (this.current === 'needs-login') {
+      const description = `Opens your browser to log in to ${serverName} (OAuth). The tokens are kept in the OS keychain and never pass through this chat. ${this.note ?? ''}`;
+      return { name: `connect_${serverName}`, description: description.trim(), inputSchema: { type: 'object', properties: {} } };
+    }
     const description =
       this.current === 'needs-credentials'
         ? `Opens a secure dialog (or a one-time page in your browser) on this computer to enter the credentials for ${serverName} (${names}). They are stored in the OS keychain and never pass through this chat. ${this.note ?? ''}`
@@ -155,6 +165,7 @@ export class GatedServer {
   private async onSetupCall(extra: SetupCallExtra): Promise<CallToolResult> {
     const { serverName } = this.options;
     if (this.current === 'starting' && this.starting) return toolText(connectedText(serverName, await this.starting));
+    if (this.current === 'needs-login') return this.login(extra);
     if (this.current !== 'needs-credentials') {
       const whenDone = `The tools of ${serverName} will appear when you have answered there.`;
       return answerWithNotice(extra, this.consentNotice, this.allowAndStart(), whenDone);
@@ -201,6 +212,29 @@ export class GatedServer {
       );
     }
     return unavailable === undefined ? 'dialog' : 'browser';
+  }
+
+  /** The OAuth login (the browser), then the start; a second call while one runs joins it. */
+  private async login(extra: SetupCallExtra): Promise<CallToolResult> {
+    const { serverName, server } = this.options;
+    const session = isLocalServer(server) ? undefined : await this.deps.oauth?.get(serverName, server);
+    if (!session) return toolText(`${serverName} has no OAuth settings.`, true);
+    this.loggingIn ??= loginAndStart(
+      {
+        serverName,
+        session,
+        setup: this.setup,
+        logger: this.deps.logger,
+        stopSignal: this.stopped.signal,
+        start: () => this.startDownstream(),
+        failedLater: (reason) => {
+          this.note = `The last login failed: ${reason}`;
+          this.refreshTools(true);
+        },
+      },
+      extra,
+    ).finally(() => (this.loggingIn = undefined));
+    return this.loggingIn;
   }
 
   /**
@@ -292,6 +326,12 @@ export class GatedServer {
         return toolNames;
       } catch (error) {
         await downstream.transport.close();
+        if (error instanceof KeyproxyError && error.code === 'LOGIN_REQUIRED') {
+          this.current = 'needs-login';
+          this.note = `${serverName} refused its tokens. Call connect_${serverName} to log in again.`;
+          this.refreshTools(true);
+          throw error;
+        }
         this.current = 'needs-credentials';
         this.note = `${serverName} stopped during start-up (${downstream.endReason() ?? 'no answer'}); it may have rejected its credentials. Call connect_${serverName} to enter them again.`;
         this.refreshTools(true);

@@ -98,6 +98,11 @@ export class SetupServer {
     return this.server.getClientCapabilities()?.elicitation?.url !== undefined;
   }
 
+  /** The sender of `notifications/elicitation/complete` for one URL-mode elicitation. */
+  createCompletionNotifier(elicitationId: string): () => Promise<void> {
+    return this.server.createElicitationCompletionNotifier(elicitationId);
+  }
+
   /** True when the client declared form-mode elicitation. */
   clientHasFormElicitation(): boolean {
     const elicitation = this.server.getClientCapabilities()?.elicitation;

@@ -1,0 +1,48 @@
+import { findServer, loadConfig } from '../config/load.js';
+import type { RemoteServerConfig } from '../config/schema.js';
+import { isLocalServer } from '../config/types.js';
+import { KeyproxyError } from '../errors.js';
+import { OAuthSessions } from '../oauth/sessions.js';
+import { clientSecretName, oauthSettings } from '../oauth/settings.js';
+import type { OAuthSession } from '../oauth/session.js';
+import { OAuthStateStore } from '../oauth/state.js';
+import type { CliContext } from './context.js';
+
+/** The OAuth state store of the `auth` commands, every token it handles registered with the stderr scrubber. */
+export function authRecords(ctx: CliContext): OAuthStateStore {
+  const store = ctx.openOAuthStore?.();
+  if (!store) throw new KeyproxyError('KEYCHAIN_UNAVAILABLE', 'No keychain for OAuth state is available in this context.');
+  return new OAuthStateStore(store, (label, value) => ctx.registerSecret?.(label, value));
+}
+
+/** A remote server with `auth` from the config, or a clear error naming what to add. */
+export async function oauthServer(ctx: CliContext, serverName: string, configPath: string | undefined): Promise<RemoteServerConfig> {
+  const config = await loadConfig({ configPath, env: ctx.env, cwd: ctx.cwd });
+  const server = findServer(config, serverName);
+  if (isLocalServer(server) || !oauthSettings(server)) {
+    throw new KeyproxyError(
+      'USAGE',
+      `Server "${serverName}" in ${config.path} does not use OAuth. Add "auth": "oauth" to its entry (a remote server with "url").`,
+    );
+  }
+  return server;
+}
+
+/** The OAuth session of one configured server, with its pre-registered client secret read from the keychain. */
+export async function openOAuthSession(ctx: CliContext, serverName: string, server: RemoteServerConfig): Promise<OAuthSession> {
+  const sessions = new OAuthSessions(authRecords(ctx), ctx.env);
+  const session = (await sessions.get(serverName, server))!;
+  const settings = oauthSettings(server)!;
+  const secretName = clientSecretName(settings);
+  if (secretName) {
+    const secret = await ctx.openStore().get(serverName, secretName);
+    if (secret === null) {
+      throw new KeyproxyError(
+        'SECRET_MISSING',
+        `Server "${serverName}" names its OAuth client secret \${secret:${secretName}}, which is not in the keychain. Store it with:\n  mcp-keyproxy secrets set ${serverName} ${secretName}`,
+      );
+    }
+    session.setClientSecret(secret);
+  }
+  return session;
+}

@@ -1,0 +1,44 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Logger } from 'pino';
+import { openUrl } from '../../browser/open-url.js';
+import type { RemoteServerConfig } from '../../config/schema.js';
+import type { OAuthSession } from '../../oauth/session.js';
+import { clientSecretName, oauthSettings } from '../../oauth/settings.js';
+import type { CredentialPlan } from '../downstream/credential-plan.js';
+
+/** What the OAuth layer of one remote connection needs to know. */
+export interface OAuthFetchOptions {
+  serverName: string;
+  server: RemoteServerConfig;
+  logger: Logger;
+  /** A browser may be opened: a 403 insufficient_scope then runs a login for the scopes the server names. */
+  interactive: boolean;
+}
+
+/**
+ * The guarded fetch with the server's OAuth on top: the access token on every request to the MCP endpoint,
+ * renewed before expiry and after a 401 (under the cross-process lock), and a bounded step-up on 403
+ * insufficient_scope when a browser may be opened (its URL is printed to stderr too). The pre-registered client's
+ * secret comes from the keychain with the server's other secrets.
+ */
+export function oauthFetch(session: OAuthSession, guarded: FetchLike, plan: CredentialPlan, options: OAuthFetchOptions): FetchLike {
+  const settings = oauthSettings(options.server);
+  const secretName = settings ? clientSecretName(settings) : undefined;
+  session.setClientSecret(secretName ? plan.values.get(secretName) : undefined);
+  const stepUp = options.interactive
+    ? async (scope: string): Promise<boolean> => {
+        options.logger.info({ server: options.serverName, scope }, 'the server asks for more scopes: opening the browser to log in again');
+        await session.login({
+          scope,
+          show: async (url) => {
+            await openUrl(url.href, {
+              purpose: `Server "${options.serverName}" needs more permissions (${scope})`,
+              write: (line) => options.logger.warn({ server: options.serverName }, line),
+            });
+          },
+        });
+        return true;
+      }
+    : undefined;
+  return session.authFetch(guarded, stepUp);
+}
