@@ -4,8 +4,9 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { V2_FIXTURE_TOOLS, runCell } from '../helpers/era-clients.js';
-import { binPath, inheritedEnv, waitFor, writeConfig } from '../helpers/proxy.js';
+import { V2_FIXTURE_TOOLS, prefixed, runCell } from '../helpers/era-clients.js';
+import { startGetStreamFixture } from '../helpers/remote.js';
+import { binPath, connectThroughProxy, inheritedEnv, waitFor, writeConfig } from '../helpers/proxy.js';
 import { eraStdio, startEraHttp, type EraHttpServer } from '../helpers/era-servers.js';
 
 const stdioModern = { ...eraStdio('modern'), confirm: false };
@@ -94,5 +95,32 @@ describe('remote: 2026-era requests', { timeout: 90_000 }, () => {
     );
     await client.close();
     expect(error).toMatchObject({ code: -32603, data: { where: 'fixture' } });
+  });
+});
+
+describe('aggregate: members of the 2026 era', { timeout: 90_000 }, () => {
+  it('a 2026-only member joins through the bridge: a 2025 client passes every step through the aggregate', async () => {
+    const config = await writeConfig({ modern: stdioModern });
+    const target = { command: process.execPath, args: [binPath, 'run', '--config', config], env: inheritedEnv() };
+    const result = await runCell('sdk-1.32', target, prefixed(V2_FIXTURE_TOOLS, 'modern'));
+    expect(result.errors).toEqual({});
+  });
+
+  it('a member that refuses every protocol version mcp-keyproxy speaks is failed for good, with a clear status', async () => {
+    const refusing = await startGetStreamFixture();
+    try {
+      const config = await writeConfig({ refusing: { url: `${refusing.origin}/refuse`, confirm: false } });
+      const { client } = await connectThroughProxy({ config });
+      try {
+        const status = async () => JSON.stringify(await client.callTool({ name: 'keyproxy__status', arguments: {} }));
+        expect(await waitFor(async () => (await status()).includes('failed'), 20_000)).toBe(true);
+        expect(await status()).toContain('speaks none of the protocol versions mcp-keyproxy speaks (it supports 2026-07-28)');
+        expect(await status()).not.toContain('restarting');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await refusing.stop();
+    }
   });
 });

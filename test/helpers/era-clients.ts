@@ -50,7 +50,7 @@ export interface CellResult {
   errors: Partial<Record<Step, string>>;
 }
 
-const STEP_TIMEOUT_MS = 15_000;
+const STEP_TIMEOUT_MS = 20_000;
 const NAME = 'Ada Matrix';
 const SAMPLED = 'sampled hello';
 const capabilities = { elicitation: { form: {} }, sampling: {} };

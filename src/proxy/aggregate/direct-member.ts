@@ -16,6 +16,13 @@ export const ROTATION_DRAIN_MS = 10_000;
 const DRAIN_POLL_MS = 50;
 
 /**
+ * The aggregate is the one client of its members: it speaks the stateless era to each that does (probed with
+ * `server/discover` before `initialize`), since a dual-era HTTP server serves the 2025 era without server→client
+ * requests; every other member gets the client's `initialize`.
+ */
+export const MEMBER_ERA = { preferModern: true } as const;
+
+/**
  * A server whose secrets are present and need no consent: started at once (in parallel with the others), handed
  * the client's `initialize` by the handshake, and restarted with exponential backoff when it crashes, until it has
  * failed at start-up too often in a row (then `failed`, with the last reason).
@@ -91,6 +98,16 @@ export class DirectMember implements Member {
       const failed = this.running;
       this.running = undefined;
       await failed?.transport.close().catch(() => undefined);
+      const supported = unsupportedVersion(error);
+      if (supported !== undefined && !this.stopped) {
+        // Starting it again would only be refused again.
+        await this.fail(
+          `it speaks none of the protocol versions mcp-keyproxy speaks (it supports ${supported}); use a version of ` +
+            'the server that speaks 2025-11-25 or 2026-07-28, or a newer mcp-keyproxy',
+        );
+        this.host.changed(this);
+        return;
+      }
       if (!this.stopped) this.scheduleRestart((error as Error).message);
     } finally {
       this.settle();
@@ -109,7 +126,7 @@ export class DirectMember implements Member {
       return undefined;
     }
     this.injected = fingerprint(plan);
-    return startDownstream(this.options, this.deps, plan);
+    return startDownstream(this.options, this.deps, plan, MEMBER_ERA);
   }
 
   /**
@@ -206,4 +223,12 @@ export class DirectMember implements Member {
     this.deps.logger.warn({ server: this.name, delayMs: delay }, `restarting server "${this.name}" after ${why}`);
     this.cancelRestart = this.deps.clock.after(delay, () => void this.start());
   }
+}
+
+/** The versions a server refusing the protocol version (-32022) says it supports; undefined for any other failure. */
+function unsupportedVersion(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; data?: { supported?: unknown } } }).cause;
+  if (cause?.code !== -32022) return undefined;
+  const supported = cause.data?.supported;
+  return Array.isArray(supported) && supported.length > 0 ? supported.map(String).join(', ') : 'no version it names';
 }

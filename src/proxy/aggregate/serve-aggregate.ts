@@ -5,6 +5,7 @@ import { needsLogin } from '../downstream/oauth-gate.js';
 import type { Downstream } from '../downstream/downstream.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
+import { MEMBER_ERA } from './direct-member.js';
 import { fingerprint } from '../downstream/fingerprint.js';
 import type { RunningProxy } from '../core/supervise.js';
 import type { MemberStart } from './member.js';
@@ -80,7 +81,7 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
       return { kind: 'gated', missing: plan.missing.length > 0, login };
     }
     recordConsentWithoutPrompt(options, deps, plan, guarded);
-    const launching: Promise<Downstream> = startDownstream(options, deps, plan);
+    const launching: Promise<Downstream> = startDownstream(options, deps, plan, MEMBER_ERA);
     // Awaited by the member; a failed spawn is its to report.
     launching.catch(() => undefined);
     return { kind: 'direct', launching, injected: fingerprint(plan) };

@@ -3,6 +3,7 @@ import type { InitializeRequest, JSONRPCMessage, ServerCapabilities } from '@mod
 import { KeyproxyError } from '../../errors.js';
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '../wire/json-rpc.js';
 import { PendingCalls } from '../core/pending-calls.js';
+import { rpcError } from '../wire/rpc-error.js';
 import { withDeadline } from '../../timing/deadline.js';
 
 /** What the downstream said during the handshake. */
@@ -28,7 +29,7 @@ export async function handshake(
   const calls = new PendingCalls<unknown>();
   transport.onmessage = (message: JSONRPCMessage) => {
     if (!(isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) || message.id === undefined) return;
-    if (isJSONRPCErrorResponse(message)) calls.reject(message.id, new Error(message.error.message));
+    if (isJSONRPCErrorResponse(message)) calls.reject(message.id, rpcError(message.error.code, message.error.message, message.error.data));
     else calls.resolve(message.id, message.result);
   };
   transport.onclose = () => calls.rejectAll(new Error(`it ended during start-up (${describeEnd() ?? 'connection closed'})`));

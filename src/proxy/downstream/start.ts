@@ -1,4 +1,4 @@
-import { EraBridge } from '../era/bridge.js';
+import { EraBridge, type EraBridgeOptions } from '../era/bridge.js';
 import { isLocalServer } from '../../config/types.js';
 import type { CredentialPlan } from './credential-plan.js';
 import type { ServeDeps, ServeOptions } from './deps.js';
@@ -7,9 +7,15 @@ import type { Downstream } from './downstream.js';
 /**
  * Starts the downstream with the planned secrets; they are registered with the scrubber first. Its transport is
  * behind the era bridge, which lets a 2025 client use a server that speaks only the 2026 era (and is a plain
- * pass-through otherwise). A remote server with `auth` gets its OAuth session.
+ * pass-through otherwise; `era.preferModern`: the stateless era whenever the server speaks it). A remote server
+ * with `auth` gets its OAuth session.
  */
-export async function startDownstream(options: ServeOptions, deps: ServeDeps, plan: CredentialPlan): Promise<Downstream> {
+export async function startDownstream(
+  options: ServeOptions,
+  deps: ServeDeps,
+  plan: CredentialPlan,
+  era: EraBridgeOptions = {},
+): Promise<Downstream> {
   const { serverName, server, parentEnv } = options;
   for (const [name, value] of plan.values) deps.scrubber.add(`${serverName}/${name}`, value);
   const oauth = isLocalServer(server) ? undefined : await deps.oauth?.get(serverName, server);
@@ -23,5 +29,5 @@ export async function startDownstream(options: ServeOptions, deps: ServeDeps, pl
     oauth,
     interactive: !options.headless,
   });
-  return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger) };
+  return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger, era) };
 }

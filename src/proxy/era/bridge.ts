@@ -19,13 +19,25 @@ import {
 } from '../wire/json-rpc.js';
 import { rpcError, type RpcError } from '../wire/rpc-error.js';
 import { withDeadline } from '../../timing/deadline.js';
-import { META, envelopeFrom, modernVersionOffered, stamped } from './envelope.js';
+import { META, MODERN_VERSIONS, envelopeFrom, modernVersionOffered, stamped } from './envelope.js';
 import { initializeAnswer, type DiscoverResult } from './initialize-answer.js';
 import { MAX_INPUT_ROUNDS, STATE_ONLY_PAUSE_MS, answerInputs, isInputRequired, retryParams, type InputRequired } from './input-rounds.js';
 import { listenFilter, subscriptionOf, withoutSubscription } from './listen.js';
 
 /** How long the bridge waits for `server/discover`, and the client's other messages for the `initialize` answer. */
 const DECIDE_TIMEOUT_MS = 30_000;
+/** How long a probe with `server/discover` may take before the server counts as one of the 2025 era. */
+const PROBE_TIMEOUT_MS = 5_000;
+
+/** How the bridge meets a client's `initialize`. */
+export interface EraBridgeOptions {
+  /**
+   * Probe with `server/discover` first and bridge to the stateless era whenever the server speaks it, instead of
+   * only when it refuses `initialize`. The aggregate does: it is the one client of its members, and a dual-era
+   * HTTP server serves the 2025 era statelessly (no server→client requests), the 2026 era in full.
+   */
+  preferModern?: boolean;
+}
 
 /** The client's `initialize` as sent (the SDK's `InitializeRequest` type has no id). */
 type ClientInitialize = InitializeRequest & { id: RequestId };
@@ -72,6 +84,7 @@ export class EraBridge implements Transport {
     private readonly inner: Transport,
     private readonly serverName: string,
     private readonly logger?: Logger,
+    private readonly options: EraBridgeOptions = {},
   ) {
     inner.onmessage = (message) => this.fromServer(message);
     inner.onerror = (error) => this.onerror?.(error);
@@ -99,7 +112,9 @@ export class EraBridge implements Transport {
     // The client's messages after its `initialize` wait for the answer: it decides whether they are bridged.
     if (this.deciding && !isInitializeRequest(message)) await this.deciding;
     if (!this.envelope) {
-      if (isInitializeRequest(message)) this.expectAnswer(message as ClientInitialize);
+      if (!isInitializeRequest(message)) return this.inner.send(message, options);
+      this.expectAnswer(message as ClientInitialize);
+      if (this.options.preferModern && (await this.probe(message as ClientInitialize))) return;
       return this.inner.send(message, options);
     }
     if (isJSONRPCRequest(message)) return this.request(message, options);
@@ -166,20 +181,38 @@ export class EraBridge implements Transport {
     this.onmessage?.(message);
   }
 
+  /** Asks `server/discover` before `initialize`: true when the server speaks the stateless era and is bridged. */
+  private async probe(initialize: ClientInitialize): Promise<boolean> {
+    const version = MODERN_VERSIONS[0]!;
+    const envelope = envelopeFrom(initialize.params, version);
+    try {
+      const discover = (await this.ownRequest('server/discover', stamped({}, envelope), PROBE_TIMEOUT_MS)) as DiscoverResult;
+      if (!discover.supportedVersions?.includes(version)) return false;
+      this.bridge(initialize, envelope, discover, `server "${this.serverName}" speaks protocol ${version}: using it`);
+      this.decide();
+      return true;
+    } catch (error) {
+      this.logger?.debug({ server: this.serverName, err: error }, 'server/discover failed: the server speaks the 2025 era');
+      return false;
+    }
+  }
+
+  /** From now on, translate: answer the client's `initialize` from `server/discover` and listen for changes. */
+  private bridge(initialize: ClientInitialize, envelope: Record<string, unknown>, discover: DiscoverResult, why: string): void {
+    this.envelope = envelope;
+    this.capabilities = discover.capabilities ?? {};
+    this.answer = initializeAnswer(initialize.params, discover) as unknown as Record<string, unknown>;
+    this.logger?.info({ server: this.serverName }, `${why}; bridging the client's 2025 session to it`);
+    this.onmessage?.({ jsonrpc: '2.0', id: initialize.id, result: this.answer });
+    this.openListen();
+  }
+
   /** The server refused `initialize` but speaks `version`: answer the client from `server/discover`, or pass the refusal. */
   private async begin(initialize: ClientInitialize, version: string, refusal: JSONRPCMessage): Promise<void> {
     const envelope = envelopeFrom(initialize.params, version);
     try {
       const discover = (await this.ownRequest('server/discover', stamped({}, envelope), DECIDE_TIMEOUT_MS)) as DiscoverResult;
-      this.envelope = envelope;
-      this.capabilities = discover.capabilities ?? {};
-      this.answer = initializeAnswer(initialize.params, discover) as unknown as Record<string, unknown>;
-      this.logger?.info(
-        { server: this.serverName, version },
-        `server "${this.serverName}" speaks only protocol ${version}: bridging the client's 2025 session to it`,
-      );
-      this.onmessage?.({ jsonrpc: '2.0', id: initialize.id, result: this.answer });
-      this.openListen();
+      this.bridge(initialize, envelope, discover, `server "${this.serverName}" speaks only protocol ${version}`);
     } catch (error) {
       this.logger?.debug({ server: this.serverName, err: error }, 'server/discover failed: passing the refused initialize on');
       this.onmessage?.(refusal);
