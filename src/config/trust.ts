@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { KeyproxyError } from '../errors.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
+import { readPrivateJson, writePrivateJson } from '../files/private-json.js';
 
 /**
  * Files found in the working directory (or a parent) that the user has trusted, like `direnv allow`: a project
@@ -46,28 +44,13 @@ export function contentHash(text: string): string {
  * write it could trust a file in our name); a missing, foreign or damaged store trusts nothing.
  */
 export function readTrusted(store: string): Record<string, TrustedFile> {
-  let fd: number;
-  try {
-    fd = openSync(store, 'r');
-  } catch {
-    return {};
+  const parsed = readPrivateJson(store) as Partial<TrustFileContent> | undefined;
+  if (parsed?.format !== FORMAT || typeof parsed.files !== 'object' || parsed.files === null) return {};
+  const files: Record<string, TrustedFile> = {};
+  for (const [file, entry] of Object.entries(parsed.files)) {
+    if (typeof entry?.sha256 === 'string' && typeof entry.trusted_at === 'string') files[file] = entry;
   }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) return {};
-    if (process.platform !== 'win32' && (info.uid !== process.getuid?.() || (info.mode & 0o022) !== 0)) return {};
-    const parsed = JSON.parse(readFileSync(fd, 'utf8')) as Partial<TrustFileContent>;
-    if (parsed.format !== FORMAT || typeof parsed.files !== 'object' || parsed.files === null) return {};
-    const files: Record<string, TrustedFile> = {};
-    for (const [file, entry] of Object.entries(parsed.files)) {
-      if (typeof entry?.sha256 === 'string' && typeof entry.trusted_at === 'string') files[file] = entry;
-    }
-    return files;
-  } catch {
-    return {};
-  } finally {
-    closeSync(fd);
-  }
+  return files;
 }
 
 /** Whether `file` (an absolute path) with content `text` is trusted, was trusted with another content, or never. */
@@ -85,14 +68,10 @@ export function trustState(store: string, file: string, text: string): TrustStat
  */
 async function change(store: string, edit: (files: Record<string, TrustedFile>) => void): Promise<void> {
   try {
-    await mkdir(path.dirname(store), { recursive: true, mode: 0o700 });
     const files = readTrusted(store);
     edit(files);
-    await copyFile(store, `${store}.bak`).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
     const content: TrustFileContent = { format: FORMAT, files };
-    await writeFileAtomic(store, `${JSON.stringify(content, null, 2)}\n`, 0o600);
+    await writePrivateJson(store, content);
   } catch (error) {
     throw new KeyproxyError('STATE_WRITE_FAILED', `Cannot write the trusted files to ${store}: ${(error as Error).message}`, {
       cause: error,

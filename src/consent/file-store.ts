@@ -1,10 +1,9 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { platformStateDir } from '../config/paths.js';
 import { KeyproxyError } from '../errors.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
+import { readPrivateJson, writePrivateJson } from '../files/private-json.js';
 import type { ConsentGrant } from './grant.js';
 import type { ConsentStore, RememberedConsent } from './store.js';
 
@@ -34,28 +33,13 @@ export function defaultConsentPath(env: NodeJS.ProcessEnv = process.env): string
  * it could allow a server in our name); a missing, foreign or damaged file holds none.
  */
 function readGrants(file: string): Record<string, RememberedConsent> {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return {};
+  const parsed = readPrivateJson(file) as Partial<ConsentFile> | undefined;
+  if (parsed?.format !== FORMAT || typeof parsed.servers !== 'object' || parsed.servers === null) return {};
+  const servers: Record<string, RememberedConsent> = {};
+  for (const [name, grant] of Object.entries(parsed.servers)) {
+    if (typeof grant?.key === 'string' && Array.isArray(grant.secrets)) servers[name] = { ...grant, server: name };
   }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) return {};
-    if (process.platform !== 'win32' && (info.uid !== process.getuid?.() || (info.mode & 0o022) !== 0)) return {};
-    const parsed = JSON.parse(readFileSync(fd, 'utf8')) as Partial<ConsentFile>;
-    if (parsed.format !== FORMAT || typeof parsed.servers !== 'object' || parsed.servers === null) return {};
-    const servers: Record<string, RememberedConsent> = {};
-    for (const [name, grant] of Object.entries(parsed.servers)) {
-      if (typeof grant?.key === 'string' && Array.isArray(grant.secrets)) servers[name] = { ...grant, server: name };
-    }
-    return servers;
-  } catch {
-    return {};
-  } finally {
-    closeSync(fd);
-  }
+  return servers;
 }
 
 /**
@@ -71,11 +55,8 @@ export function fileConsentStore(file: string = defaultConsentPath(), now: () =>
     try {
       const servers = readGrants(file);
       edit(servers);
-      await copyFile(file, `${file}.bak`).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
       const content: ConsentFile = { format: FORMAT, servers };
-      await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`, 0o600);
+      await writePrivateJson(file, content);
     } catch (error) {
       throw new KeyproxyError('STATE_WRITE_FAILED', `Cannot write the remembered consents to ${file}: ${(error as Error).message}`, {
         cause: error,
