@@ -30,6 +30,10 @@ const env = {
   BROWSER: join(repoRoot, 'test/fixtures/browser/follow-redirects.mjs'),
   FIXTURE_BROWSER_FOLLOW: '0',
   FIXTURE_BROWSER_LOG: browserLog,
+  // No display for the proxy: with one, xdg-open asks the desktop's URL handler first (Chromium, once the apt
+  // packages are in) and never reaches $BROWSER. Every case here chooses the page with --collect browser.
+  DISPLAY: '',
+  WAYLAND_DISPLAY: '',
 };
 
 /** The parts of a form element the tests change (this project's tsconfig has no DOM types). */
