@@ -1,19 +1,20 @@
 // Architecture rules, checked by `npm run lint`: no import cycles, and no import that runs back up a layer.
-// src/proxy/ is built bottom-up: wire → core → era → downstream → local | remote | setup → aggregate → the entries
-// (serve.ts, launch.ts). Outside it, files/, config/, consent/, secrets/, sources/, dialog/, browser/, oauth/, page/, log/, audit/, timing/ and hardening/ know nothing of the
+// src/proxy/ is built bottom-up: wire → core → era → downstream → local | remote | setup → aggregate | single → the
+// entries (serve.ts, launch.ts). Outside it, files/, config/, consent/, secrets/, sources/, dialog/, browser/, oauth/, page/, log/, audit/, timing/ and hardening/ know nothing of the
 // proxy or the CLI.
 const room = (name) => `^src/proxy/${name}/`;
-const rooms = ['wire', 'core', 'era', 'downstream', 'local', 'remote', 'setup', 'aggregate'];
+const rooms = ['wire', 'core', 'era', 'downstream', 'local', 'remote', 'setup', 'aggregate', 'single'];
 /** The rooms a room may not import: every room above it, and its siblings on the same floor. */
 const above = {
-  wire: ['core', 'era', 'downstream', 'local', 'remote', 'setup', 'aggregate'],
-  core: ['era', 'downstream', 'local', 'remote', 'setup', 'aggregate'],
-  era: ['downstream', 'local', 'remote', 'setup', 'aggregate'],
-  downstream: ['local', 'remote', 'setup', 'aggregate'],
-  local: ['remote', 'setup', 'aggregate'],
-  remote: ['local', 'setup', 'aggregate'],
-  setup: ['local', 'remote', 'aggregate'],
-  aggregate: ['local', 'remote'],
+  wire: ['core', 'era', 'downstream', 'local', 'remote', 'setup', 'aggregate', 'single'],
+  core: ['era', 'downstream', 'local', 'remote', 'setup', 'aggregate', 'single'],
+  era: ['downstream', 'local', 'remote', 'setup', 'aggregate', 'single'],
+  downstream: ['local', 'remote', 'setup', 'aggregate', 'single'],
+  local: ['remote', 'setup', 'aggregate', 'single'],
+  remote: ['local', 'setup', 'aggregate', 'single'],
+  setup: ['local', 'remote', 'aggregate', 'single'],
+  aggregate: ['local', 'remote', 'single'],
+  single: ['local', 'remote', 'setup', 'aggregate'],
 };
 
 module.exports = {

@@ -107,7 +107,7 @@ export class AuditLog {
     this.write('secret_stale', { server, names: [...names], policy });
   }
 
-  /** A running proxy gave a server changed secrets by restarting it (or reconnecting a remote one). */
+  /** A running proxy gave a server changed secrets: restarted it, or a remote one new headers (or a new session). */
   secretRotated(server: string, names: readonly string[], action: RotationAction): void {
     this.write('secret_rotated', { server, names: [...names], action });
   }

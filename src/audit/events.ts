@@ -5,8 +5,11 @@ import type { SecretPatternId } from '../log/secret-patterns.js';
 export type SecretSource = 'keychain' | 'env' | 'file' | 'credential' | 'command' | 'op' | 'cache';
 /** What a stale policy did with an expired cached value whose source failed (`fail` refuses it). */
 export type StalePolicy = 'fail' | 'warn' | 'use';
-/** How a running proxy gave a server a changed secret: a local server restarted, a remote one reconnected. */
-export type RotationAction = 'restart' | 'reconnect';
+/**
+ * How a running proxy gave a server a changed secret: a local server restarted, a remote one given the new headers
+ * in its session (`header`), or reconnected when they cannot change in place (a secret in the URL, OAuth).
+ */
+export type RotationAction = 'restart' | 'reconnect' | 'header';
 /** Where a secret value was put. */
 export type InjectionTarget = 'env' | 'header';
 /** What the user (or a bypass, or an earlier "Allow always": remembered) decided before stored secrets were injected. */

@@ -17,7 +17,10 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   // The keychain answers from another thread: a remote server's transport (the heaviest code the proxy runs) is
   // loaded meanwhile.
   markStartup('keychainStart');
-  const [{ plan, guarded }] = await Promise.all([readPlan(deps, serverName, server), deps.launcher.preload?.(server)]);
+  // What the reads of its sources found, for the secret watch loaded once the server runs (background refresh).
+  const heard: Array<Parameters<NonNullable<ServeDeps['sourceReads']>>> = [];
+  const reading: ServeDeps = { ...deps, sourceReads: (...read) => void heard.push(read) };
+  const [{ plan, guarded }] = await Promise.all([readPlan(reading, serverName, server), deps.launcher.preload?.(server)]);
   markStartup('keychainDone');
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
   const login = plan.missing.length === 0 && (await needsLogin(options, deps));
@@ -29,19 +32,36 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
 
   recordConsentWithoutPrompt(options, deps, plan, guarded);
   const downstream = await startDownstream(options, deps, plan);
-  const [{ Router }, front] = await Promise.all([import('./core/router.js'), deps.openFront()]);
+  const [{ Router }, { ServedServer }, { SecretWatch }, front] = await Promise.all([
+    import('./core/router.js'),
+    import('./single/served-server.js'),
+    import('./downstream/secret-watch.js'),
+    deps.openFront(),
+  ]);
+  // Keeps the server on current secrets: a change made by another process, or a background refresh of a cached
+  // source, restarts it with the new values (a remote one gets them in its headers).
+  const watch = new SecretWatch(deps, new Map([[serverName, server]]), options.parentEnv);
+  for (const read of heard) watch.hear(...read);
+  const served = new ServedServer(options, watch.serveDeps, downstream, plan);
   const router = new Router(front, {
     scrubber: deps.scrubber,
     logger: deps.logger,
     guard: deps.guard,
-    route: (_request, links) => links.get(serverName),
+    route: (request, links) => served.route(request, links),
   });
-  router.attach(serverName, downstream.transport, () => downstream.endReason());
+  served.attach(router);
   await downstream.transport.start();
+  watch.attach(new Map([[serverName, served]]));
   return superviseRouter(router, deps.logger, {
-    stopDownstreams: () => downstream.transport.close(),
+    beforeStop: () => {
+      watch.stop();
+      served.halt();
+    },
+    stopDownstreams: async () => served.current()?.transport.close(),
     onLinkClose: (link, stop) => {
-      const reason = downstream.endReason() ?? 'connection closed';
+      // A server left behind by a restart for new secrets ended on purpose.
+      if (!served.isCurrent(link)) return;
+      const reason = served.current()?.endReason() ?? 'connection closed';
       deps.logger.error({ server: link.name, reason }, `server "${link.name}" ended unexpectedly (${reason}); stopping the proxy`);
       stop(1);
     },

@@ -14,7 +14,7 @@ export interface FixtureEvent {
   port?: number;
   method?: string;
   path?: string;
-  auth?: 'ok' | 'missing' | 'wrong';
+  auth?: 'ok' | 'next' | 'missing' | 'wrong';
   headers?: string[];
   sessionId?: string | null;
   rpc?: string[];
@@ -37,6 +37,8 @@ export interface HttpServerProcess {
 export interface RemoteFixtureOptions {
   mode?: 'http' | 'sse';
   token?: string;
+  /** A second accepted token (reported as auth "next"). */
+  nextToken?: string;
   redirect?: string;
   port?: number;
 }
@@ -91,6 +93,7 @@ export async function startListening(child: ChildProcess, from: 'stdout' | 'stde
 export function startRemoteFixture(options: RemoteFixtureOptions = {}): Promise<HttpServerProcess> {
   const env: Record<string, string> = { ...inheritedEnv(), FIXTURE_MODE: options.mode ?? 'http', FIXTURE_PORT: String(options.port ?? 0) };
   if (options.token !== undefined) env.FIXTURE_TOKEN = options.token;
+  if (options.nextToken !== undefined) env.FIXTURE_NEXT_TOKEN = options.nextToken;
   if (options.redirect !== undefined) env.FIXTURE_REDIRECT = options.redirect;
   const child = spawn(process.execPath, [remoteFixturePath], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return startListening(child, 'stdout', []);

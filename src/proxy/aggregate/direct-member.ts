@@ -8,12 +8,9 @@ import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { startDownstream } from '../downstream/start.js';
 import type { Member, MemberHost, MemberState, MemberTarget } from './member.js';
 import { RestartBackoff } from './restart.js';
-import { changedSecrets, fingerprint, type SecretFingerprint } from '../downstream/fingerprint.js';
+import { fingerprint, type SecretFingerprint } from '../downstream/fingerprint.js';
+import { announceRotation, drainLink, rereadSecrets, rotateInPlace, stopForRotation, endReasonOf } from '../downstream/rotation.js';
 import { isLocalServer } from '../../config/types.js';
-
-/** How long a restart for new secrets lets the calls in flight at the old server finish before it is stopped. */
-export const ROTATION_DRAIN_MS = 10_000;
-const DRAIN_POLL_MS = 50;
 
 /**
  * The aggregate is the one client of its members: it speaks the stateless era to each that does (probed with
@@ -84,7 +81,7 @@ export class DirectMember implements Member {
       if (this.stopped) throw new Error('the proxy is stopping');
       await downstream.transport.start();
       const initialize = await this.host.clientInitialize;
-      const endReason = downstream.endReason.bind(downstream);
+      const endReason = endReasonOf(downstream);
       const { capabilities, toolNames } = await handshake(downstream.transport, initialize, endReason);
       if (this.stopped) throw new Error('the proxy is stopping');
       this.caps = capabilities;
@@ -131,45 +128,34 @@ export class DirectMember implements Member {
 
   /**
    * Reads the server's secrets again (the keychain, and sources through their cache) and, when a value differs
-   * from what the running server was given, restarts it with the new ones: the calls in flight finish (or, after
-   * ROTATION_DRAIN_MS, fail with an error that says so), the client is told its tools changed, and it is audited.
-   * A read that fails keeps the running server as it is.
+   * from what the running server was given, gives it the new ones: a remote server in its session when only headers
+   * change, else restarted: the calls in flight finish (or, after ROTATION_DRAIN_MS, fail with an error that says
+   * so), the client is told its tools changed, and it is audited. A read that fails keeps the running server as it is.
    */
   async recheck(): Promise<void> {
     if (this.current !== 'ready' || this.rotating || this.stopped || !this.injected) return;
-    let changed: string[];
-    try {
-      const { plan } = await readPlan(this.deps, this.name, this.options.server);
-      changed = changedSecrets(this.injected, fingerprint(plan));
-    } catch (error) {
-      this.deps.logger.warn(
-        { server: this.name, reason: (error as Error).message },
-        `could not read the secrets of server "${this.name}" again; it keeps running with those it has`,
-      );
+    const reread = await rereadSecrets(this.deps, this.options, this.injected);
+    if (!reread || reread.changed.length === 0 || this.current !== 'ready' || this.rotating || this.stopped) return;
+    if (this.running && rotateInPlace(this.deps, this.options, this.running, reread)) {
+      this.injected = fingerprint(reread.plan);
       return;
     }
-    if (changed.length === 0 || this.current !== 'ready' || this.rotating || this.stopped) return;
-    await this.rotate(changed);
+    await this.rotate(reread.changed);
   }
 
   private async rotate(changed: string[]): Promise<void> {
     this.rotating = true;
     try {
-      const action = isLocalServer(this.options.server) ? 'restart' : 'reconnect';
-      this.deps.audit.secretRotated(this.name, changed, action);
-      this.deps.logger.info({ server: this.name, secrets: changed }, `secrets of server "${this.name}" changed; ${action}ing it`);
+      announceRotation(this.deps, this.options, changed);
       const old = this.running;
       this.current = 'restarting';
-      this.reason = `its secrets changed (${changed.join(', ')}); ${action}ing with the new values`;
+      this.reason = `its secrets changed (${changed.join(', ')}); ${isLocalServer(this.options.server) ? 'restart' : 'reconnect'}ing with the new values`;
       this.host.changed(this);
       const link = this.host.router.link(this.name);
-      const drainUntil = this.deps.clock.now() + ROTATION_DRAIN_MS;
-      while (link && link.transport === old?.transport && link.requests.size > 0 && this.deps.clock.now() < drainUntil && !this.stopped) {
-        await new Promise<void>((resolve) => this.deps.clock.after(DRAIN_POLL_MS, resolve));
-      }
+      await drainLink(link?.transport === old?.transport ? link : undefined, this.deps.clock, () => this.stopped);
       // No longer its own link: its closing is not a crash to restart from.
       this.running = undefined;
-      await old?.transport.close().catch(() => undefined);
+      await stopForRotation(old, changed);
       if (this.stopped) return;
       await this.start(undefined, undefined, true);
     } finally {

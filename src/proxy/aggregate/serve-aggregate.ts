@@ -12,7 +12,7 @@ import type { MemberStart } from './member.js';
 import { clashFreeSeparator, nameClashes, type ReservedName } from './names.js';
 import type { AggregateOptions } from './options.js';
 import { OWN_PREFIX, STATUS_TOOL } from './status-tool.js';
-import { SecretWatch } from './secret-watch.js';
+import { SecretWatch } from '../downstream/secret-watch.js';
 
 /**
  * Serves every given server behind one client connection (`mcp-keyproxy run` with no server name). Servers whose

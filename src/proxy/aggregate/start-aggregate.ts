@@ -14,7 +14,7 @@ import type { Member, MemberHost, MemberStart } from './member.js';
 import { PrefixedNames } from './names.js';
 import { routeAggregate, type RoutingContext } from './routing.js';
 import { toolPredicate } from './tool-filter.js';
-import type { SecretWatch } from './secret-watch.js';
+import type { SecretWatch } from '../downstream/secret-watch.js';
 import { DEFAULT_PROFILE } from '../../config/profile.js';
 
 /** Builds the members, the router and the aggregate's own server, and starts serving the client. */

@@ -30,12 +30,18 @@ import { ServerRequests } from './server-requests.js';
 /** Where a client request goes: a link, or a link and the request rewritten for it (e.g. a name unprefixed). */
 export type RouteTarget = Link | { link: Link; request: JSONRPCRequest };
 
+/** What `route` returns for a request it keeps to hand back later with `Router.forward` (e.g. while a server restarts). */
+export const HELD: unique symbol = Symbol('held');
+
 /** Options of the routing core. */
 export interface RouterOptions {
   scrubber: Scrubber;
   logger: Logger;
-  /** Which downstream a client request goes to; the single-server proxy always returns its one link. */
-  route: (request: JSONRPCRequest, links: ReadonlyMap<string, Link>) => RouteTarget | undefined;
+  /**
+   * Which downstream a client request goes to; the single-server proxy returns its one link, or `HELD` while it
+   * restarts (the request is then its to forward or answer).
+   */
+  route: (request: JSONRPCRequest, links: ReadonlyMap<string, Link>) => RouteTarget | typeof HELD | undefined;
   /** Rewrites what a downstream sends before it is scrubbed (the optional pattern guard). */
   guard?: MessageGuard;
 }
@@ -170,8 +176,19 @@ export class Router {
     }
   }
 
+  /** Routes a client request again, as if it had just arrived (one that `route` held). */
+  forward(request: JSONRPCRequest): void {
+    this.forwardClientRequest(request);
+  }
+
+  /** Answers a client request with a JSON-RPC error of the proxy's own (one that `route` held). */
+  answerError(id: RequestId, code: number, message: string): void {
+    this.replyError(id, code, message);
+  }
+
   private forwardClientRequest(clientRequest: JSONRPCRequest): void {
     const target = this.options.route(clientRequest, this.links);
+    if (target === HELD) return;
     if (!target) {
       this.replyError(clientRequest.id, JsonRpcErrorCode.MethodNotFound, `No server handles "${clientRequest.method}".`);
       return;

@@ -27,6 +27,11 @@ export interface Downstream {
   endReason(): string | undefined;
   /** The local child's pid, when there is one. */
   pid?: number;
+  /**
+   * Takes changed secret values where it stands, when its transport allows (a remote server's headers: the next
+   * request carries them); false when it must be restarted instead. Absent: always restarted.
+   */
+  swapCredentials?(plan: CredentialPlan): boolean;
 }
 
 /**

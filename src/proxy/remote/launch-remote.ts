@@ -41,6 +41,9 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
     allowHttp: server.allow_http,
     logger,
   });
+  // One object for the session's whole life: the SDK reads it at each request, so new secret values replace its
+  // entries in place (swapCredentials) and the next request carries them.
+  const headers = { ...resolved.headers };
   const eraRequests = new EraRequests();
   const fetch = oauth ? oauthFetch(oauth, guarded, plan, { serverName, server, logger, interactive: interactive ?? false }) : guarded;
   const transport = new RemoteSessionTransport({
@@ -53,7 +56,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
     create: (kind, onStreamEnd, onGetAnswered) =>
       createInnerTransport(kind, {
         url,
-        headers: resolved.headers,
+        headers,
         fetch,
         authProvider: oauth?.provider,
         onStreamEnd,
@@ -73,5 +76,22 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
     'remote server',
   );
   if (plan.values.size > 0) audit.injection(serverName, [...plan.values.keys()], 'header');
-  return { transport, endReason: () => transport.endReason };
+  return {
+    transport,
+    endReason: () => transport.endReason,
+    swapCredentials: (next) => {
+      // OAuth's client secret and a secret in the URL are not headers: those need a new session.
+      if (oauth) return false;
+      const swapped = resolveRemoteServer(
+        { ...server, headers: withoutAbsent(server.headers, next.absentOptional) },
+        next.values,
+        parentEnv,
+      );
+      if (swapped.url !== resolved.url) return false;
+      for (const name of Object.keys(headers)) delete headers[name];
+      Object.assign(headers, swapped.headers);
+      if (next.values.size > 0) audit.injection(serverName, [...next.values.keys()], 'header');
+      return true;
+    },
+  };
 };

@@ -2,9 +2,8 @@ import type { ServerConfig } from '../../config/schema.js';
 import { touchChangeStamp, watchChangeStamp } from '../../secrets/change-stamp.js';
 import { isCacheable, type CachePolicy } from '../../sources/cache-policy.js';
 import type { SecretOutcome } from '../../sources/cached-read.js';
-import type { ServeDeps } from '../downstream/deps.js';
-import { readSourceValues } from '../downstream/source-values.js';
-import type { Member } from './member.js';
+import type { ServeDeps } from './deps.js';
+import { readSourceValues } from './source-values.js';
 
 /** Part of a value's time to live after which a running proxy reads it again in the background. */
 const REFRESH_AT = 0.9;
@@ -13,25 +12,26 @@ const RETRY_MS = 60_000;
 /** The shortest wait between two background reads of one server's sources (a tiny ttl must not become a loop). */
 const MIN_GAP_MS = 5000;
 
-/** A member that can be told to read its secrets again (a server that runs with injected values). */
-interface Recheckable extends Member {
+/** A served server that can be told to read its secrets again (one that runs with injected values). */
+export interface Recheckable {
   recheck(): Promise<void>;
 }
 
-function canRecheck(member: Member | undefined): member is Recheckable {
-  return typeof (member as Partial<Recheckable> | undefined)?.recheck === 'function';
+function canRecheck(served: unknown): served is Recheckable {
+  return typeof (served as Partial<Recheckable> | undefined)?.recheck === 'function';
 }
 
 /**
- * Keeps a running aggregate's secrets current: reads cached op:// and command values again in the background before
- * they expire (never in a request's way), and restarts a server whose secrets changed, whether this proxy refreshed
- * them or another process did (`secrets set`, `delete`, `refresh`: the change stamp in the state directory, watched
- * with a poll as well). Notes expired values in use for `keyproxy__status`.
+ * Keeps a running proxy's secrets current (the aggregate's members, or the one server of `run <server>`): reads
+ * cached op:// and command values again in the background before they expire (never in a request's way), and has a
+ * server whose secrets changed given the new values, whether this proxy refreshed them or another process did
+ * (`secrets set`, `delete`, `refresh`: the change stamp in the state directory, watched with a poll as well; only the
+ * servers it names are read again). Notes expired values in use for `keyproxy__status`.
  */
 export class SecretWatch {
   private readonly timers = new Map<string, () => void>();
   private readonly notes = new Map<string, string>();
-  private members: ReadonlyMap<string, Member> | undefined;
+  private members: ReadonlyMap<string, unknown> | undefined;
   private stopWatching: (() => void) | undefined;
   private stopped = false;
 
@@ -43,7 +43,7 @@ export class SecretWatch {
 
   /** The dependencies of the servers it watches: every read of their sources is heard here. */
   get serveDeps(): ServeDeps {
-    return { ...this.deps, sourceReads: (server, outcomes, policy) => this.heard(server, outcomes, policy) };
+    return { ...this.deps, sourceReads: (server, outcomes, policy) => this.hear(server, outcomes, policy) };
   }
 
   /** Why a server runs on an expired cached value, for `keyproxy__status`; undefined when it does not. */
@@ -51,10 +51,10 @@ export class SecretWatch {
     return this.notes.get(server);
   }
 
-  /** Starts watching the change stamp once the members exist. */
-  attach(members: ReadonlyMap<string, Member>): void {
+  /** Starts watching the change stamp once the served servers exist (by name; those that can `recheck` are asked). */
+  attach(members: ReadonlyMap<string, unknown>): void {
     this.members = members;
-    this.stopWatching = watchChangeStamp(() => void this.recheckAll(), { env: this.env });
+    this.stopWatching = watchChangeStamp((servers) => void this.recheckNamed(servers), { env: this.env });
   }
 
   /** Stops every timer and the watch (the proxy is stopping). */
@@ -65,7 +65,8 @@ export class SecretWatch {
     this.timers.clear();
   }
 
-  private heard(server: string, outcomes: readonly SecretOutcome[], policy: CachePolicy): void {
+  /** Hears what a read of a server's sources found (reads made before the watch existed are handed in here). */
+  hear(server: string, outcomes: readonly SecretOutcome[], policy: CachePolicy): void {
     const stale = outcomes.filter((outcome) => outcome.how === 'stale');
     if (stale.length > 0 && policy.stale === 'warn') {
       this.notes.set(
@@ -101,7 +102,7 @@ export class SecretWatch {
         ...this.serveDeps,
         sourceReads: (name: string, outcomes: readonly SecretOutcome[], policy: CachePolicy) => {
           changed = outcomes.some((outcome) => outcome.how === 'read' && outcome.changed);
-          this.heard(name, outcomes, policy);
+          this.hear(name, outcomes, policy);
         },
       };
       await readSourceValues(deps, server, config, Object.keys(config.secrets), { force: true });
@@ -119,8 +120,15 @@ export class SecretWatch {
     if (canRecheck(member)) await member.recheck();
   }
 
-  private async recheckAll(): Promise<void> {
-    if (this.stopped) return;
-    await Promise.all([...(this.members?.values() ?? [])].filter(canRecheck).map((member) => member.recheck()));
+  /** Rechecks the served servers the stamp names (all of them when it names none). */
+  private async recheckNamed(servers: readonly string[]): Promise<void> {
+    if (this.stopped || !this.members) return;
+    const named = servers.length === 0 ? [...this.members.keys()] : servers.filter((name) => this.members!.has(name));
+    await Promise.all(
+      named
+        .map((name) => this.members!.get(name))
+        .filter(canRecheck)
+        .map((member) => member.recheck()),
+    );
   }
 }
