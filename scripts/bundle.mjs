@@ -2,8 +2,9 @@
 // cache, so start-up time goes mostly into resolving and loading a few hundred small module files; a bundle loads
 // a handful. Run by `npm run build` after tsc.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { rolldown } from 'rolldown';
 
 // Chunk names carry content hashes: clear out the previous build's chunks so they are not packed with this one.
 rmSync('dist/bundle', { recursive: true, force: true });
@@ -18,54 +19,104 @@ for (const file of readdirSync('dist', { recursive: true })
 }
 buildId.update(readFileSync('package-lock.json'));
 
+// have; src/log/logger.ts writes through pino.destination and never starts one. thread-stream, the transports'
+
 // pino starts a transport (pino.transport) in a worker thread loaded from pino's own files, which a bundle does not
 // have; src/log/logger.ts writes through pino.destination and never starts one. thread-stream, the transports'
 // worker plumbing, is replaced by a stub that says so if anything ever asks for it: nothing to evaluate at start.
 const noTransports = {
   name: 'no-pino-transports',
-  setup(build) {
-    build.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'no-pino-transports' }));
-    build.onLoad({ filter: /.*/, namespace: 'no-pino-transports' }, () => ({
-      contents:
-        "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not in the mcp-keyproxy bundle: log through pino.destination'); } };",
-      loader: 'js',
-    }));
+  resolveId: (id) => (id === 'thread-stream' ? '\0no-pino-transports' : undefined),
+  load: (id) =>
+    id === '\0no-pino-transports'
+      ? "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not in the mcp-keyproxy bundle: log through pino.destination'); } };"
+      : undefined,
+};
+
+// The bundle's source maps chain through tsc's own: each dist/ module comes with its map, so with
+// NODE_OPTIONS=--enable-source-maps a stack trace points at src/*.ts lines.
+const tscMaps = {
+  name: 'tsc-source-maps',
+  load(id) {
+    if (!id.startsWith(`${process.cwd()}/dist/`) || !existsSync(`${id}.map`)) return undefined;
+    const code = readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+    return { code, map: readFileSync(`${id}.map`, 'utf8') };
   },
 };
 
-const result = await build({
-  entryPoints: ['dist/index.js'],
-  outdir: 'dist/bundle',
-  bundle: true,
+// Every module the entry reaches through static imports is loaded at every start, whatever the command: it goes
+// into one chunk ("start"), and the entry's dynamic imports (the program and other commands, the router, remote
+// and OAuth code, zod...) into chunks of their own. Node 20 has no module compile cache, and each extra file costs
+// a resolve, a read and a link: the 145 modules of `run <server>` in one file load in about half the CPU time of the
+// ~30 chunks a bundler splits them into when it does not know that a dynamic import's importer is already loaded.
+// (esbuild, used before, cannot be told so; rolldown lets a chunk group be named by a test.)
+const startModules = new Set();
+const startChunk = {
+  name: 'start-chunk',
+  buildEnd() {
+    const entry = [...this.getModuleIds()].find((id) => this.getModuleInfo(id)?.isEntry);
+    for (const queue = [entry]; queue.length > 0;) {
+      const id = queue.pop();
+      if (startModules.has(id)) continue;
+      startModules.add(id);
+      queue.push(...(this.getModuleInfo(id)?.importedIds ?? []));
+    }
+  },
+};
+
+const bundle = await rolldown({
+  input: 'dist/index.js',
   platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  // Code splitting keeps every `await import(...)` in src a separate chunk, loaded only when that path runs.
-  splitting: true,
-  // Less text for V8 to parse at every start (≈5 ms here). Names are kept, so a stack trace still names functions.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  // Chained through tsc's own maps: with NODE_OPTIONS=--enable-source-maps a stack trace points at src/*.ts lines.
-  // Not turned on in bin/ because parsing the maps costs every start. Positions are all a trace needs, so the maps
-  // leave out the sources' text (the package would grow by a further ~2 MB unpacked).
-  sourcemap: true,
-  sourcesContent: false,
   // Native addon (a .node binary per platform), loaded with createRequire in src/secrets/keyring-backend.ts.
   // Everything else is bundled. pino is safe to bundle because src/log/logger.ts writes through pino.destination,
   // never a transport: transports start worker threads from pino's own files, which a bundle does not have.
   external: ['@napi-rs/keyring'],
-  // A package's ES module build first: jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow.
-  mainFields: ['module', 'main'],
-  // CommonJS dependencies that read __filename (write-file-atomic only seeds its temp file names with it, beside the
-  // pid and a counter) get a fixed name: import.meta.filename would be undefined before Node 20.11.
-  define: { __MCP_KEYPROXY_BUILD__: JSON.stringify(buildId.digest('hex').slice(0, 16)), __filename: JSON.stringify('mcp-keyproxy.js') },
-  // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module esbuild's
-  // require shim needs a real `require` in scope to do that.
-  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
-  plugins: [noTransports],
-  logLevel: 'warning',
-  // Which input went into which chunk, and which chunk imports which: test/unit/bundle/stdio-chunk.test.ts reads it
-  // to check that the stdio path loads no zod. Written beside dist/bundle/, not in it, so the package leaves it out.
-  metafile: true,
+  // A package's ES module build first: jsonc-parser's "main" is a UMD build whose require() calls a bundler cannot follow.
+  resolve: { mainFields: ['module', 'main'] },
+  transform: {
+    // CommonJS dependencies that read __filename (write-file-atomic only seeds its temp file names with it, beside
+    // the pid and a counter) get a fixed name: import.meta.filename would be undefined before Node 20.11.
+    define: {
+      __MCP_KEYPROXY_BUILD__: JSON.stringify(buildId.digest('hex').slice(0, 16)),
+      __filename: JSON.stringify('mcp-keyproxy.js'),
+    },
+  },
+  plugins: [noTransports, tscMaps, startChunk],
+  logLevel: 'warn',
 });
-writeFileSync('dist/bundle-meta.json', JSON.stringify(result.metafile));
+const { output } = await bundle.write({
+  dir: 'dist/bundle',
+  format: 'esm',
+  codeSplitting: { groups: [{ name: 'start', test: (id) => startModules.has(id) }] },
+  // Less text for V8 to parse at every start. Names are kept, so a stack trace still names functions.
+  minify: { compress: true, mangle: false },
+  // Positions are all a stack trace needs: the maps leave out the sources' text (the package would grow by ~2 MB).
+  sourcemap: true,
+  sourcemapExcludeSources: true,
+  // CommonJS dependencies (commander, pino, ajv, cross-spawn...) require Node built-ins; in an ES module the
+  // bundler's require shim needs a real `require` in scope to do that.
+  banner: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+});
+await bundle.close();
+if (startModules.size === 0) throw new Error('scripts/bundle.mjs: found no modules for the start chunk');
+
+// Which input went into which chunk, and which chunk imports which, in the shape of an esbuild metafile:
+// test/unit/bundle/stdio-chunk.test.ts reads it to check what the stdio path loads. Written beside dist/bundle/,
+// not in it, so the package leaves it out.
+const chunkPath = (fileName) => `dist/bundle/${fileName}`;
+const chunkNames = new Set(output.filter((item) => item.type === 'chunk').map((chunk) => chunk.fileName));
+/** An import of another chunk, or of something left out of the bundle (a Node built-in, the keyring addon). */
+const reference = (path, kind) => (chunkNames.has(path) ? { path: chunkPath(path), kind } : { path, kind, external: true });
+const outputs = {};
+for (const chunk of output) {
+  if (chunk.type !== 'chunk') continue;
+  outputs[chunkPath(chunk.fileName)] = {
+    ...(chunk.isEntry && { entryPoint: relative(process.cwd(), chunk.facadeModuleId) }),
+    inputs: Object.fromEntries(chunk.moduleIds.filter((id) => !id.startsWith('\0')).map((id) => [relative(process.cwd(), id), {}])),
+    imports: [
+      ...chunk.imports.map((path) => reference(path, 'import-statement')),
+      ...chunk.dynamicImports.map((path) => reference(path, 'dynamic-import')),
+    ],
+  };
+}
+writeFileSync('dist/bundle-meta.json', JSON.stringify({ outputs }));

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The npm package root: the folder holding package.json, schema/ and native-dialog/. Found by walking up to the
  * nearest package.json rather than a fixed `../..`, because the same code runs at three depths: src/ (tests),
- * dist/ (tsc output) and dist/bundle/ (the esbuild bundle the CLI loads). No package.json may sit in between.
+ * dist/ (tsc output) and dist/bundle/ (the bundle the CLI loads). No package.json may sit in between.
  */
 export const packageRoot: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 

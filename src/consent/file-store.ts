@@ -91,7 +91,7 @@ export function fileConsentStore(file: string = defaultConsentPath(), now: () =>
 }
 
 async function lockFile(file: string): Promise<() => Promise<void>> {
-  // A CommonJS module: the esbuild bundle gives its exports only as `default` (its types omit that).
+  // A CommonJS module: the bundle gives its exports only as `default` (its types omit that).
   const imported: ProperLockfile & { default?: ProperLockfile } = await import('proper-lockfile');
   const lockfile = imported.default ?? imported;
   try {

@@ -19,7 +19,7 @@ export interface LogSink {
  * traces only at debug and trace.
  */
 export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink }): Logger {
-  // A destination, never a pino transport: the CLI runs from an esbuild bundle (scripts/bundle.mjs), which lacks the
+  // A destination, never a pino transport: the CLI runs from a bundle (scripts/bundle.mjs), which lacks the
   // worker files transports start.
   const sink = options.sink ?? pino.destination({ fd: 2, sync: true });
   const scrubbingSink = { write: (line: string) => sink.write(options.scrubber.scrub(line, 'log')) };

@@ -43,7 +43,7 @@ export interface FileLockOptions {
  * own error (`code` ELOCKED when another process held it for all of `waitMs`).
  */
 export async function takeFileLock(path: string, options: FileLockOptions): Promise<() => Promise<void>> {
-  // A CommonJS module: the esbuild bundle gives its exports only as `default` (its types omit that).
+  // A CommonJS module: the bundle gives its exports only as `default` (its types omit that).
   const imported: ProperLockfile & { default?: ProperLockfile } = await import('proper-lockfile');
   const lockfile = imported.default ?? imported;
   await mkdir(runtimeDir(options.env ?? process.env), { recursive: true, mode: 0o700 });

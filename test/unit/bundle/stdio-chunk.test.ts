@@ -1,6 +1,7 @@
 // The `run <server>` path for a local stdio server must not load zod, the heaviest import of the start-up path (the
 // config is validated with it only when the validated-config cache misses, through a lazy import). This reads the
-// esbuild metafile that scripts/bundle.mjs writes and follows the chunks' static imports from what that path loads.
+// metafile (esbuild's shape) that scripts/bundle.mjs writes and follows the chunks' static imports from what that
+// path loads.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -25,7 +26,7 @@ function readMetafile(): Metafile {
   return JSON.parse(readFileSync(file, 'utf8')) as Metafile;
 }
 
-/** The bundle's input for a src/ module: esbuild bundles tsc's output, so `src/a/b.ts` went in as `dist/a/b.js`. */
+/** The bundle's input for a src/ module: the bundler bundles tsc's output, so `src/a/b.ts` went in as `dist/a/b.js`. */
 const bundleInput = (source: string) => source.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js');
 
 const isZod = (input: string) => /(^|\/)node_modules\/zod\//.test(input);
@@ -125,6 +126,18 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       expect(reachedFromStdioPath(readMetafile(), isUnwanted), `${what} on the stdio path: ${fix}`).toEqual([]);
     });
   }
+
+  it('loads everything the bin reaches through static imports from one chunk, beside the entry and the runtime', () => {
+    // Each file costs Node 20 a resolve, a read and a link at every start: scripts/bundle.mjs puts the entry's static
+    // imports into one "start" chunk rather than the ~30 a bundler makes when it splits them by who else imports them.
+    const meta = readMetafile();
+    const loaded = [...staticallyReachable(meta, binEntryChunks()).keys()];
+    expect(
+      loaded.filter((chunk) => /\/start-[^/]*\.js$/.test(chunk)),
+      'no start chunk: see scripts/bundle.mjs',
+    ).toHaveLength(1);
+    expect(loaded.length, `the bin loads ${loaded.join(', ')}`).toBeLessThanOrEqual(3);
+  });
 
   it('sees the commands and the remote code where they are (so the checks above are not vacuous)', () => {
     const meta = readMetafile();

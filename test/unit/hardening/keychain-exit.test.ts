@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // endBlockedKeychainCalls decides whether a process may exit or must end itself: run it in a child process, where a
-// SIGKILL ends only the child. The child gets the real modules, bundled by esbuild.
+// SIGKILL ends only the child. The child gets the real modules, bundled as the CLI is (scripts/bundle.mjs).
 const dir = mkdtempSync(join(tmpdir(), 'mcp-keyproxy-keychain-exit-'));
 const bundle = join(dir, 'keychain-exit.mjs');
 
@@ -18,7 +18,9 @@ beforeAll(async () => {
     `export { endBlockedKeychainCalls } from ${JSON.stringify(resolve('src/hardening/keychain-exit.ts'))};\n` +
       `export { trackKeychainCall } from ${JSON.stringify(resolve('src/secrets/calls-in-flight.ts'))};\n`,
   );
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent' });
+  const build = await rolldown({ input: entry, platform: 'node', logLevel: 'silent' });
+  await build.write({ file: bundle, format: 'esm' });
+  await build.close();
 });
 
 afterAll(() => {
