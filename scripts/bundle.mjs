@@ -33,6 +33,25 @@ const noTransports = {
       : undefined,
 };
 
+// pino and sonic-boom load a Node built-in at require time for one call each that a run never makes: pino reads
+// worker_threads' isMainThread only to set up an asynchronous destination (src/log/logger.ts writes synchronously,
+// and the CLI never runs in a worker thread), sonic-boom asserts with assert once when an fd is bad. Compiling those
+// built-ins' internals costs every start about 10 ms of CPU; they get stand-ins. assert is still the real one when
+// called (a non-literal require, which the bundler leaves to the banner's require at run time).
+const lightBuiltins = {
+  name: 'light-builtins',
+  resolveId(source, importer) {
+    if (source === 'worker_threads' && importer?.includes('/node_modules/pino/lib/')) return '\0main-thread';
+    if (source === 'assert' && importer?.includes('/node_modules/sonic-boom/')) return '\0lazy-assert';
+    return undefined;
+  },
+  load(id) {
+    if (id === '\0main-thread') return 'module.exports = { isMainThread: true };';
+    if (id === '\0lazy-assert') return "const name = 'node:assert'; module.exports = (...args) => require(name)(...args);";
+    return undefined;
+  },
+};
+
 // The bundle's source maps chain through tsc's own: each dist/ module comes with its map, so with
 // NODE_OPTIONS=--enable-source-maps a stack trace points at src/*.ts lines.
 const tscMaps = {
@@ -81,7 +100,7 @@ const bundle = await rolldown({
       __filename: JSON.stringify('mcp-keyproxy.js'),
     },
   },
-  plugins: [noTransports, tscMaps, startChunk],
+  plugins: [noTransports, lightBuiltins, tscMaps, startChunk],
   logLevel: 'warn',
 });
 const { output } = await bundle.write({

@@ -2,6 +2,7 @@
 // config is validated with it only when the validated-config cache misses, through a lazy import). This reads the
 // metafile (esbuild's shape) that scripts/bundle.mjs writes and follows the chunks' static imports from what that
 // path loads.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -137,6 +138,17 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       'no start chunk: see scripts/bundle.mjs',
     ).toHaveLength(1);
     expect(loaded.length, `the bin loads ${loaded.join(', ')}`).toBeLessThanOrEqual(3);
+  });
+
+  it('loads neither worker_threads nor assert at start (pino and sonic-boom get stand-ins in scripts/bundle.mjs)', () => {
+    // In a child process: what Node loaded once the bundle the bin imports is evaluated.
+    const script = `await import(${JSON.stringify(new URL('dist/bundle/index.js', root).href)});
+      console.log(JSON.stringify(process.moduleLoadList.filter((name) => name.startsWith('NativeModule '))));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.status, child.stderr).toBe(0);
+    const loaded = JSON.parse(child.stdout) as string[];
+    expect(loaded, 'the start path loads no Node module: the check is looking at the wrong thing').toContain('NativeModule child_process');
+    expect(loaded.filter((name) => /^NativeModule (worker_threads|assert)$/.test(name))).toEqual([]);
   });
 
   it('sees the commands and the remote code where they are (so the checks above are not vacuous)', () => {
