@@ -16,8 +16,16 @@ npm run lint
 
 mkdir -p test-artifacts
 status=0
+# Each time the test keyring daemon had to be started again is logged here (scripts/with-keyring.sh).
+export MCP_KEYPROXY_KEYRING_LOG="$PWD/test-artifacts/keyring-daemon.log"
+rm -f "$MCP_KEYPROXY_KEYRING_LOG"
 scripts/with-keyring.sh scripts/with-display.sh \
   npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=$?
+
+if [ -s "$MCP_KEYPROXY_KEYRING_LOG" ]; then
+  echo "WARNING: the test keyring daemon stopped during the run and D-Bus started it again:" >&2
+  cat "$MCP_KEYPROXY_KEYRING_LOG" >&2
+fi
 
 # One plain closing line that any CI can read.
 node -e '

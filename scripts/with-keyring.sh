@@ -13,8 +13,25 @@ if [ -z "${MCP_KEYPROXY_IN_KEYRING_SESSION:-}" ]; then
   export HOME="$sandbox/home" XDG_RUNTIME_DIR="$sandbox/run" MCP_KEYPROXY_IN_KEYRING_SESSION=1
   export MCP_KEYPROXY_RUNTIME_DIR="$sandbox/run/mcp-keyproxy"
   unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL
+  # Should the keyring daemon ever exit, D-Bus starts a new one for the next call, which would find "login" locked
+  # (the system's service file starts it with no password) and fail every later test with "The keychain is locked".
+  # This session's bus looks in $sandbox/services before the system's folders: there, the daemon is started again
+  # unlocked with the test password, and each such start is logged (MCP_KEYPROXY_KEYRING_LOG; scripts/test-all.sh
+  # reports them), so a daemon that died is seen rather than hidden. Tests that lock "login" do so over D-Bus with
+  # the daemon running, and unlock it again themselves (test/helpers/keyring.ts).
+  mkdir -p "$sandbox/services"
+  cat >"$sandbox/keyring-restart.sh" <<EOF
+#!/bin/sh
+echo "\$(date -u +%FT%TZ) the test keyring daemon was not running; D-Bus started it again (unlocked)" >>"${MCP_KEYPROXY_KEYRING_LOG:-$sandbox/keyring-daemon.log}"
+printf '%s' test-keyring-password | exec gnome-keyring-daemon --unlock --foreground --components=secrets
+EOF
+  chmod 700 "$sandbox/keyring-restart.sh"
+  printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$sandbox/keyring-restart.sh" \
+    >"$sandbox/services/org.freedesktop.secrets.service"
+  printf '<busconfig><servicedir>%s</servicedir><include>/usr/share/dbus-1/session.conf</include></busconfig>\n' \
+    "$sandbox/services" >"$sandbox/session.conf"
   status=0
-  dbus-run-session -- "$0" "$@" || status=$?
+  dbus-run-session --config-file="$sandbox/session.conf" -- "$0" "$@" || status=$?
   exit "$status"
 fi
 
