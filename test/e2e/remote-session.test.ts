@@ -90,6 +90,31 @@ describe('remote: sessions', () => {
     }
   });
 
+  it('fails a call the old session accepted when the GET stream finds the session gone, and goes on with a new one', async () => {
+    const server = await fixture({ token });
+    await configFor({ [names.main]: remoteServerEntry(`${server.origin}/mcp`) });
+    const { client, stderr } = await connectThroughProxy({ config, server: names.main });
+    try {
+      expect(await echo(client, 'before')).toContain('echo: before');
+      const getStreamOpen = () => server.events.some((event) => event.event === 'request' && event.method === 'GET' && event.sessionId);
+      expect(await waitFor(async () => getStreamOpen(), 10_000)).toBe(true);
+      // A slow call is accepted when the server forgets the session and ends the GET stream: the stream's
+      // reconnection (about 1 s later) meets 404 and the session is replaced before the call's answer came. That
+      // answer can no longer come: the call fails at once, saying so, rather than waiting for ever. It is not sent
+      // again: the server may have carried it out.
+      const slow = client.callTool({ name: 'slow_echo', arguments: { message: 'cut short', ms: 60_000 } }, undefined, { timeout: 120_000 });
+      const calls = () => server.events.filter((event) => event.rpc?.includes('tools/call')).length;
+      expect(await waitFor(async () => calls() === 2, 10_000)).toBe(true);
+      await fetch(`${server.origin}/__drop-sessions?streams=1`, { method: 'POST' });
+      await expect(slow).rejects.toThrow(/the server dropped the session\)\. The request may or may not have been carried out/);
+      expect(stderr()).toContain('the remote session ended before it answered');
+      expect(calls()).toBe(2);
+      expect(await echo(client, 'after')).toContain('echo: after');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('keeps working across a server restart', async () => {
     const first = await fixture({ token });
     await configFor({ [names.main]: remoteServerEntry(`${first.origin}/mcp`) });

@@ -19,6 +19,8 @@ const ABANDONED_LIMIT = 1024;
 export class InFlightRequests {
   private readonly waiting = new Set<RequestId>();
   private readonly resumable = new Set<RequestId>();
+  /** Waiting requests whose POST the server accepted: their answers come on a stream of that session. */
+  private readonly accepted = new Set<RequestId>();
   private readonly abandoned = new Set<RequestId>();
 
   /**
@@ -36,6 +38,7 @@ export class InFlightRequests {
     // A client may use an id again once it was answered.
     this.abandoned.delete(id);
     this.resumable.delete(id);
+    this.accepted.delete(id);
     return {
       ...options,
       onresumptiontoken: (token) => {
@@ -43,6 +46,11 @@ export class InFlightRequests {
         options?.onresumptiontoken?.(token);
       },
     };
+  }
+
+  /** The server accepted the request `message` (its POST was answered): its answer is on the way in that session. */
+  accept(message: JSONRPCMessage): void {
+    if (isJSONRPCRequest(message) && this.waiting.has(message.id)) this.accepted.add(message.id);
   }
 
   /** Sees a message from the server; false when it answers a request the proxy failed already (drop it). */
@@ -62,7 +70,18 @@ export class InFlightRequests {
    * resumable, or (no ids: the one event stream of an SSE session ended) every request still waiting.
    */
   takeLost(ids?: readonly RequestId[]): RequestId[] {
-    const lost = (ids ?? [...this.waiting]).filter((id) => this.waiting.has(id) && (ids === undefined || !this.resumable.has(id)));
+    return this.abandon((ids ?? [...this.waiting]).filter((id) => this.waiting.has(id) && (ids === undefined || !this.resumable.has(id))));
+  }
+
+  /**
+   * The requests a replaced session took with it, now failed: those the old session accepted and did not answer
+   * (a request still being sent finds out itself, and is sent again on the new session).
+   */
+  takeAccepted(): RequestId[] {
+    return this.abandon([...this.accepted]);
+  }
+
+  private abandon(lost: RequestId[]): RequestId[] {
     for (const id of lost) {
       this.settle(id);
       this.abandoned.add(id);
@@ -74,5 +93,6 @@ export class InFlightRequests {
   private settle(id: RequestId): void {
     this.waiting.delete(id);
     this.resumable.delete(id);
+    this.accepted.delete(id);
   }
 }

@@ -60,6 +60,8 @@ export class RemoteSessionTransport implements Transport {
   private reinitializing: Promise<void> | undefined;
   /** Errors a failed send already dealt with: the SDK reports them to onerror too. */
   private readonly handled = new WeakSet<object>();
+  /** Transports this session replaced or closed: a send cut short on one of them was cut by the proxy itself. */
+  private readonly retired = new WeakSet<SdkClientTransport>();
   private authLogged = false;
   private closed = false;
   private ended: string | undefined;
@@ -111,6 +113,7 @@ export class RemoteSessionTransport implements Transport {
     try {
       used = await this.current();
       await used.send(message, options);
+      this.inFlight.accept(message);
     } catch (error) {
       this.markHandled(error);
       await this.recover(message, error, options, used);
@@ -170,6 +173,7 @@ export class RemoteSessionTransport implements Transport {
   }
 
   private retire(transport: SdkClientTransport): void {
+    this.retired.add(transport);
     transport.onmessage = undefined;
     transport.onerror = undefined;
     transport.onclose = undefined;
@@ -205,7 +209,10 @@ export class RemoteSessionTransport implements Transport {
       return;
     }
     const isResponse = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
-    if (!isInitializeRequest(message) && !isResponse && this.handshake.canReplay && isSessionGone(error)) {
+    // The session was replaced while this request was on its way (the GET stream found it gone first, and closing the
+    // old transport aborted this POST): it goes again on the new session, as one that met the 404 itself does.
+    const cutByReplacement = used !== undefined && this.retired.has(used) && !this.closed;
+    if (!isInitializeRequest(message) && !isResponse && this.handshake.canReplay && (isSessionGone(error) || cutByReplacement)) {
       try {
         // Requests that were in flight together all fail: only the first replaces the session, the others resend.
         await (used === this.inner ? this.reinitialize() : this.reinitializing);
@@ -243,6 +250,11 @@ export class RemoteSessionTransport implements Transport {
     this.reinitializing ??= (async () => {
       const { serverName, logger } = this.options;
       logger.info({ server: serverName }, 'the remote session is gone (expired or server restarted); starting a new one');
+      // Answers the old session still owed cannot come now: their requests fail at once, rather than wait for ever.
+      // They are not sent again: the server may have carried them out.
+      const cut = this.inFlight.takeAccepted();
+      if (cut.length > 0) logger.warn({ server: serverName, requests: cut.length }, 'the remote session ended before it answered');
+      for (const id of cut) this.onmessage?.(streamEndedResponse(id, serverName, new Error('the server dropped the session')));
       if (this.inner) this.retire(this.inner);
       this.opening = this.open(this.kind);
       await this.handshake.replay(await this.current(), this.options.timeoutMs ?? 10_000);
