@@ -44,12 +44,12 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
     stderr: process.stderr,
     openStore: (profile = DEFAULT_PROFILE) => {
       let store = stores.get(profile);
-      if (!store) stores.set(profile, (store = new KeyringStore({ service: (server) => keychainService(server, profile) })));
+      if (!store) stores.set(profile, (store = new KeyringStore({ service: (server) => keychainService(server, profile), profile })));
       return store;
     },
     openCacheStore: (profile = DEFAULT_PROFILE) => {
       let store = cacheStores.get(profile);
-      if (!store) cacheStores.set(profile, (store = new KeyringStore({ service: (server) => cacheService(server, profile) })));
+      if (!store) cacheStores.set(profile, (store = new KeyringStore({ service: (server) => cacheService(server, profile), profile })));
       return store;
     },
     openDialog: (profile) => nativeCredentialDialog({ profile }),

@@ -185,7 +185,7 @@ async function checkServer(
         server: name,
         secret,
         status: optional ? 'warn' : 'fail',
-        what: `${name}: secret ${secret} is missing${optional ? ' (optional)' : ''}; run \`${secretsSetCommand(name, secret)}\``,
+        what: `${name}: secret ${secret} is missing${optional ? ' (optional)' : ''}; run \`${secretsSetCommand(name, secret, undefined)}\``,
       });
     } else if (characterLength(value) < MIN_SCRUB_LENGTH) {
       report({
@@ -193,7 +193,7 @@ async function checkServer(
         server: name,
         secret,
         status: 'fail',
-        what: `${name}: secret ${secret} is shorter than ${MIN_SCRUB_LENGTH} characters, too short to scrub, so it is not injected; store a longer one: \`${secretsSetCommand(name, secret)}\``,
+        what: `${name}: secret ${secret} is shorter than ${MIN_SCRUB_LENGTH} characters, too short to scrub, so it is not injected; store a longer one: \`${secretsSetCommand(name, secret, undefined)}\``,
       });
     } else if (characterLength(value) < MIN_STORED_LENGTH) {
       report({
@@ -201,7 +201,7 @@ async function checkServer(
         server: name,
         secret,
         status: 'warn',
-        what: `${name}: secret ${secret} is shorter than ${MIN_STORED_LENGTH} characters; a value this short is refused when stored now, so store a longer one: \`${secretsSetCommand(name, secret)}\``,
+        what: `${name}: secret ${secret} is shorter than ${MIN_STORED_LENGTH} characters; a value this short is refused when stored now, so store a longer one: \`${secretsSetCommand(name, secret, undefined)}\``,
       });
     } else {
       report({ check: 'secret', server: name, secret, status: 'ok', what: `${name}: secret ${secret} is stored` });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { DEFAULT_PROFILE, resolveProfile } from '../config/profile.js';
-import { setHintProfile } from '../secrets/hints.js';
 import type { CliContext } from './context.js';
 
 /** Adds `--profile <name>` to a command that reads or writes the keychain. */
@@ -11,11 +10,9 @@ export function withProfileOption(command: Command): Command {
   );
 }
 
-/** The profile of this command (flag, then environment), also named from now on by the hints it prints. */
+/** The profile of this command (flag, then environment). */
 export function commandProfile(ctx: CliContext, flag: string | undefined): string {
-  const profile = resolveProfile(flag, ctx.env);
-  setHintProfile(profile);
-  return profile;
+  return resolveProfile(flag, ctx.env);
 }
 
 /** ` (profile NAME)` for a message, or nothing for the default profile. */

@@ -25,7 +25,7 @@ export function secretsSetCommand(ctx: CliContext): Command {
       checkName(server, name);
       const profile = commandProfile(ctx, options.profile);
       const config = await loadConfigIfPresent(ctx, options.config);
-      if (config && !configuredServer(config, server) && !options.newServer) noteUnknownServer(ctx, config, server, name);
+      if (config && !configuredServer(config, server) && !options.newServer) noteUnknownServer(ctx, config, server, name, profile);
       const secrets = configuredServer(config, server)?.secrets;
       const declared = secrets && Object.hasOwn(secrets, name) ? secrets[name] : undefined;
       if (config && secrets && !declared) {
@@ -38,7 +38,7 @@ export function secretsSetCommand(ctx: CliContext): Command {
       const value = await readSecretValue(
         ctx,
         `${declared?.label ?? name} for ${server}${inProfile(profile)}`,
-        secretsSetHint(server, name),
+        secretsSetHint(server, name, profile),
       );
       assertInjectableValue(name, value);
       const store = ctx.openStore(profile);
@@ -53,12 +53,12 @@ export function secretsSetCommand(ctx: CliContext): Command {
  * A server the config does not have: a name close to a configured one is most often a typo, so it is refused with
  * that name; any other is stored with a plain note (an inline server, or one about to be added).
  */
-function noteUnknownServer(ctx: CliContext, config: LoadedConfig, server: string, name: string): void {
+function noteUnknownServer(ctx: CliContext, config: LoadedConfig, server: string, name: string, profile: string): void {
   const closest = closestName(server, Object.keys(config.servers));
   if (closest) {
     throw new KeyproxyError(
       'NOT_FOUND',
-      `${config.path} has no server "${server}", so nothing was stored. A typo? Did you mean "${closest}"? Run: ${secretsSetHint(closest, name)}. To store it under "${server}" anyway, add --new-server.`,
+      `${config.path} has no server "${server}", so nothing was stored. A typo? Did you mean "${closest}"? Run: ${secretsSetHint(closest, name, profile)}. To store it under "${server}" anyway, add --new-server.`,
     );
   }
   writeLine(

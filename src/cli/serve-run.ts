@@ -3,7 +3,6 @@ import { defaultConsentPath, fileConsentStore } from '../consent/file-store.js';
 import { findServer } from '../config/load.js';
 import type { CollectChannel, ServerConfig } from '../config/schema.js';
 import { DEFAULT_PROFILE, resolveProfile } from '../config/profile.js';
-import { setHintProfile } from '../secrets/hints.js';
 import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
 import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
@@ -49,7 +48,8 @@ export function runServer(
 
 /** `mcp-keyproxy run [server] [-- command…]`: the proxy itself, until it stops; resolves with the exit code. */
 export async function run(ctx: CliContext, serverName: string | undefined, options: RunOptions, command: string[]): Promise<number> {
-  const scrubber = new Scrubber();
+  const profile = resolveProfile(options.profile, ctx.env);
+  const scrubber = new Scrubber({ profile });
   // Human-readable lines for a person at a terminal; JSON lines for a client (stderr is then a pipe).
   const sink = (ctx.stderr as { isTTY?: boolean }).isTTY ? await prettySink(scrubber, { colorize: !ctx.env.NO_COLOR }) : undefined;
   const logger = createLogger({ level: logLevel(options.logLevel, ctx.env), scrubber, sink });
@@ -64,8 +64,6 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     throw new KeyproxyError('USAGE', '--only selects servers when no server name is given; pass either a server name or --only.');
   }
   const headless = isHeadless(options.headless, ctx.env);
-  const profile = resolveProfile(options.profile, ctx.env);
-  setHintProfile(profile);
   if (profile !== DEFAULT_PROFILE) logger.info({ profile }, `credential profile ${profile}`);
   const audit = openAuditLog({
     env: ctx.env,

@@ -94,7 +94,7 @@ export function lintServerCredentials(path: readonly PropertyKey[], serverName: 
       path: at,
       message:
         `this literal value looks like ${looksLike}. Keep credentials out of config files: run ` +
-        `\`${secretsSetCommand(serverName, name)}\`, declare "${name}" under "secrets" and use "\${secret:${name}}"` +
+        `\`${secretsSetCommand(serverName, name, undefined)}\`, declare "${name}" under "secrets" and use "\${secret:${name}}"` +
         (inArgs ? ` in "${field}" (not in "args": a command line is visible to every local user)` : ' instead'),
     });
   }

@@ -27,6 +27,8 @@ export type TemplatePart = { kind: 'literal'; text: string } | Reference;
 export interface ReferenceLookup {
   secret(name: string): string | undefined;
   env(name: string): string | undefined;
+  /** The credential profile the values come from, named in the fix of a missing one. */
+  profile?: string;
 }
 
 const envVarName = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -112,7 +114,7 @@ export function resolveTemplate(template: string, lookup: ReferenceLookup): stri
       if (value === undefined) {
         throw new KeyproxyError(
           'SECRET_MISSING',
-          `secret "${part.name}" is referenced but has no value; store it with \`${secretsSetCommand(undefined, part.name)}\``,
+          `secret "${part.name}" is referenced but has no value; store it with \`${secretsSetCommand(undefined, part.name, lookup.profile)}\``,
         );
       }
       out += value;
@@ -130,8 +132,8 @@ export function resolveTemplate(template: string, lookup: ReferenceLookup): stri
   return out;
 }
 
-function lookupFrom(secrets: ReadonlyMap<string, string>, parentEnv: NodeJS.ProcessEnv): ReferenceLookup {
-  return { secret: (name) => secrets.get(name), env: (name) => parentEnv[name] };
+function lookupFrom(secrets: ReadonlyMap<string, string>, parentEnv: NodeJS.ProcessEnv, profile?: string): ReferenceLookup {
+  return { secret: (name) => secrets.get(name), env: (name) => parentEnv[name], profile };
 }
 
 function mapDefined(value: string | undefined, map: (value: string) => string): string | undefined {
@@ -156,8 +158,9 @@ export function resolveServerEnv(
   server: LocalServerConfig,
   secrets: ReadonlyMap<string, string>,
   parentEnv: NodeJS.ProcessEnv,
+  profile?: string,
 ): Record<string, string> {
-  return resolveRecord('env', server.env, lookupFrom(secrets, parentEnv));
+  return resolveRecord('env', server.env, lookupFrom(secrets, parentEnv, profile));
 }
 
 /**
@@ -182,8 +185,9 @@ export function resolveRemoteServer(
   server: RemoteServerConfig,
   secrets: ReadonlyMap<string, string>,
   parentEnv: NodeJS.ProcessEnv,
+  profile?: string,
 ): { url: string; headers: Record<string, string> } {
-  const lookup = lookupFrom(secrets, parentEnv);
+  const lookup = lookupFrom(secrets, parentEnv, profile);
   // A secret in a URL is a query or path value: encode it so "&", "#" or "/" in it cannot change the URL's shape.
   const urlLookup: ReferenceLookup = { ...lookup, secret: (name) => mapDefined(secrets.get(name), encodeURIComponent) };
   return { url: resolveField('url', server.url, urlLookup), headers: resolveRecord('headers', server.headers, lookup) };

@@ -37,13 +37,13 @@ export function nativeCredentialDialog(options: DialogDriverOptions & { profile?
     },
     async collect(serverName, declarations, names, code, signal, app) {
       const template = credentialTemplate(serverName, declarations, names, code, { clientName: app, profile: options.profile });
-      const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });
+      const outcome = await (await dialogs()).prompt(template, { signal, server: serverName, profile: options.profile });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The credentials dialog failed: ${outcome.message}`);
       return outcome.kind === 'submitted' ? outcome.values : null;
     },
     async confirm(serverName, secretNames, code, signal, app) {
       const template = consentTemplate(serverName, secretNames, code, { clientName: app, profile: options.profile });
-      const outcome = await (await dialogs()).prompt(template, { signal, server: serverName });
+      const outcome = await (await dialogs()).prompt(template, { signal, server: serverName, profile: options.profile });
       if (outcome.kind === 'failed') throw new KeyproxyError('DIALOG_UNAVAILABLE', `The consent dialog failed: ${outcome.message}`);
       return outcome.kind === 'confirmed' ? outcome.decision : 'deny';
     },

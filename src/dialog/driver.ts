@@ -38,7 +38,12 @@ export interface DialogDriverOptions {
 }
 
 /** The error for a request no dialog can show; it says how to enter the secrets (or consent) without one. */
-export function dialogUnavailableError(reason: string, template: DialogTemplate, server = '<server>'): KeyproxyError {
+export function dialogUnavailableError(
+  reason: string,
+  template: DialogTemplate,
+  server = '<server>',
+  profile: string | undefined = undefined,
+): KeyproxyError {
   if (isConfirmTemplate(template)) {
     return new KeyproxyError(
       'DIALOG_UNAVAILABLE',
@@ -47,7 +52,7 @@ export function dialogUnavailableError(reason: string, template: DialogTemplate,
         `or --headless.`,
     );
   }
-  const commands = template.fields.map((f) => secretsSetCommand(server, f.name));
+  const commands = template.fields.map((f) => secretsSetCommand(server, f.name, profile));
   return new KeyproxyError(
     'DIALOG_UNAVAILABLE',
     `Cannot show the credentials dialog for "${server}": ${reason}. Store the secrets from a terminal instead: ` +
@@ -56,7 +61,7 @@ export function dialogUnavailableError(reason: string, template: DialogTemplate,
 }
 
 function outcome(result: ProgramOutcome, template: DialogTemplate, options: PromptOptions): DialogOutcome {
-  if (result.kind === 'unusable') throw dialogUnavailableError(result.message, template, options.server);
+  if (result.kind === 'unusable') throw dialogUnavailableError(result.message, template, options.server, options.profile);
   return result;
 }
 
@@ -64,7 +69,7 @@ function unavailableDriver(reason: string): DialogDriver {
   return {
     name: 'none',
     unavailable: reason,
-    prompt: (template, options = {}) => Promise.reject(dialogUnavailableError(reason, template, options.server)),
+    prompt: (template, options = {}) => Promise.reject(dialogUnavailableError(reason, template, options.server, options.profile)),
   };
 }
 
@@ -95,7 +100,7 @@ class LinuxDriver implements DialogDriver {
       if (result.kind !== 'unusable' || !this.found.zenity) return outcome(result, template, options);
       this.gtk = undefined;
     }
-    if (!this.found.zenity) throw dialogUnavailableError('no dialog program is left', template, options.server);
+    if (!this.found.zenity) throw dialogUnavailableError('no dialog program is left', template, options.server, options.profile);
     return outcome(await promptZenity(this.found.zenity.file, this.found.zenity.env, template, options), template, options);
   }
 }

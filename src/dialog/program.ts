@@ -9,6 +9,8 @@ export interface PromptOptions {
   onSpawn?: (pid: number) => void;
   /** The server the dialog is for; only named in the error that says no dialog can be shown. */
   server?: string;
+  /** The credential profile, named in that error's `secrets set` commands. */
+  profile?: string;
 }
 
 /** A program that speaks the native-dialog protocol (native-dialog/README.md). */

@@ -71,6 +71,9 @@ export class Scrubber {
   private compiled: Compiled | null = null;
   private compileScheduled = false;
 
+  /** `profile`: the credential profile of the values it is given, named in the fix of one that is too short. */
+  constructor(private readonly options: { profile?: string } = {}) {}
+
   /**
    * Registers a value to scrub; `label` (e.g. `github/TOKEN`) is what replaces it. Throws for a value shorter than
    * {@link MIN_SCRUB_LENGTH}: a value that cannot be scrubbed must not be injected, and this runs first.
@@ -81,7 +84,7 @@ export class Scrubber {
       const [server, name] = slash === -1 ? [undefined, label] : [label.slice(0, slash), label.slice(slash + 1)];
       throw new KeyproxyError(
         'SECRET_INVALID',
-        `The value of secret ${name}${server ? ` of server "${server}"` : ''} is shorter than ${MIN_SCRUB_LENGTH} characters (a declared default, or a value stored before ${MIN_STORED_LENGTH} characters were required). A value that short cannot be scrubbed from what the server sends back, so it is not injected and the server does not start. Store a value of at least ${MIN_STORED_LENGTH} characters with:\n  ${secretsSetCommand(server, name)}`,
+        `The value of secret ${name}${server ? ` of server "${server}"` : ''} is shorter than ${MIN_SCRUB_LENGTH} characters (a declared default, or a value stored before ${MIN_STORED_LENGTH} characters were required). A value that short cannot be scrubbed from what the server sends back, so it is not injected and the server does not start. Store a value of at least ${MIN_STORED_LENGTH} characters with:\n  ${secretsSetCommand(server, name, this.options.profile)}`,
       );
     }
     this.secrets.push({ label, value });

@@ -19,10 +19,14 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   markStartup('keychainStart');
   // What the reads of its sources found, for the secret watch loaded once the server runs (background refresh).
   const heard: Array<Parameters<NonNullable<ServeDeps['sourceReads']>>> = [];
-  const reading: ServeDeps = { ...deps, sourceReads: (...read) => void heard.push(read) };
+  const reading: ServeDeps = {
+    ...deps,
+    // Names, sources and times only: the values stay in the plan alone.
+    sourceReads: (name, outcomes, policy) => void heard.push([name, outcomes.map((outcome) => ({ ...outcome, value: undefined })), policy]),
+  };
   const [{ plan, guarded }] = await Promise.all([readPlan(reading, serverName, server), deps.launcher.preload?.(server)]);
   markStartup('keychainDone');
-  if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing);
+  if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing, options.profile);
   const login = plan.missing.length === 0 && (await needsLogin(options, deps));
 
   if (plan.missing.length > 0 || login || mustAskConsent(options, deps, plan, guarded)) {
@@ -41,7 +45,7 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   // Keeps the server on current secrets: a change made by another process, or a background refresh of a cached
   // source, restarts it with the new values (a remote one gets them in its headers).
   const watch = new SecretWatch(deps, new Map([[serverName, server]]), options.parentEnv);
-  for (const read of heard) watch.hear(...read);
+  for (const read of heard.splice(0)) watch.hear(...read);
   const served = new ServedServer(options, watch.serveDeps, downstream, plan);
   const router = new Router(front, {
     scrubber: deps.scrubber,

@@ -122,13 +122,19 @@ export function splitForStorage(
   return items;
 }
 
+/** Whose secret is read, for the command that stores it again (`<server>` and the default profile when unknown). */
+export interface SecretWhere {
+  server?: string;
+  profile?: string;
+}
+
 const incomplete = new WeakSet<Error>();
 
-function corrupted(name: string, why: string): KeyproxyError {
+function corrupted(name: string, why: string, where: SecretWhere): KeyproxyError {
   const error = new KeyproxyError(
     'KEYCHAIN_FAILED',
     `The stored value of secret ${name} is incomplete or corrupted (${why}). Store it again with ` +
-      `\`${secretsSetCommand(undefined, name)}\`.`,
+      `\`${secretsSetCommand(where.server, name, where.profile)}\`.`,
   );
   incomplete.add(error);
   return error;
@@ -148,6 +154,7 @@ export async function joinFromStorage(
   name: string,
   stored: string | null,
   readAccount: (account: string) => string | null | Promise<string | null>,
+  where: SecretWhere = {},
 ): Promise<string | null> {
   if (stored === null) return null;
   const header = parseChunkHeader(stored);
@@ -155,8 +162,8 @@ export async function joinFromStorage(
   const indexes = Array.from({ length: header.count }, (_, i) => i + 1);
   const chunks = await Promise.all(indexes.map((i) => readAccount(chunkAccount(name, header.generation, i))));
   const missing = chunks.findIndex((chunk) => chunk === null);
-  if (missing >= 0) throw corrupted(name, `chunk ${missing + 1} of ${header.count} is missing`);
+  if (missing >= 0) throw corrupted(name, `chunk ${missing + 1} of ${header.count} is missing`, where);
   const value = chunks.join('');
-  if (digestOf(value) !== header.digest) throw corrupted(name, 'checksum mismatch');
+  if (digestOf(value) !== header.digest) throw corrupted(name, 'checksum mismatch', where);
   return value;
 }

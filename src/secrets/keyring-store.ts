@@ -32,6 +32,8 @@ export interface KeyringStoreOptions {
    * state (`mcp-keyproxy-oauth/<server>`, src/oauth/) use their own.
    */
   service?: (server: string) => string;
+  /** The credential profile of those entries, named in the fix of a value that cannot be read. */
+  profile?: string;
 }
 
 /** Service under which `probe` reads and writes its throwaway entry (outside `mcp-keyproxy/<server>`). */
@@ -58,12 +60,14 @@ export class KeyringStore implements SecretStore {
   readonly #writeLock: SecretWriteLock;
   readonly #service: (server: string) => string;
   readonly #entries = new Map<string, KeyringEntry>();
+  readonly #profile: string | undefined;
 
   constructor(options: KeyringStoreOptions = {}) {
     this.#lib = options.backend ?? napiKeyringBackend();
     this.#timeoutMs = options.timeoutMs ?? KEYCHAIN_TIMEOUT_MS;
     this.#writeLock = options.writeLock ?? fileWriteLock();
     this.#service = options.service ?? keychainService;
+    this.#profile = options.profile;
     this.backend = this.#lib.name;
   }
 
@@ -72,9 +76,12 @@ export class KeyringStore implements SecretStore {
     const service = this.#service(server);
     const value = await this.#retryRead(async () => {
       const stored = await this.#call(() => this.#entry(service, name).getPassword());
-      return joinFromStorage(name, stored, (account) => this.#call(() => this.#entry(service, account).getPassword()));
+      return joinFromStorage(name, stored, (account) => this.#call(() => this.#entry(service, account).getPassword()), {
+        server,
+        profile: this.#profile,
+      });
     });
-    if (value !== null) assertStoredValueUsable(server, name, value);
+    if (value !== null) assertStoredValueUsable(server, name, value, this.#profile);
     return value;
   }
 
@@ -85,9 +92,9 @@ export class KeyringStore implements SecretStore {
       const result = new Map<string, string>();
       for (const [account, value] of stored) {
         if (isChunkAccount(account)) continue;
-        const joined = await joinFromStorage(account, value, (chunk) => stored.get(chunk) ?? null);
+        const joined = await joinFromStorage(account, value, (chunk) => stored.get(chunk) ?? null, { server, profile: this.#profile });
         if (joined === null) continue;
-        assertStoredValueUsable(server, account, joined);
+        assertStoredValueUsable(server, account, joined, this.#profile);
         result.set(account, joined);
       }
       return result;

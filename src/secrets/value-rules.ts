@@ -32,12 +32,12 @@ export function assertInjectableValue(name: string, value: string): void {
 }
 
 /** Throws KEYCHAIN_FAILED when a value already in the keychain holds a NUL byte, which no server could be given. */
-export function assertStoredValueUsable(server: string, name: string, value: string): void {
+export function assertStoredValueUsable(server: string, name: string, value: string, profile: string | undefined): void {
   if (value.includes('\u0000')) {
     throw new KeyproxyError(
       'KEYCHAIN_FAILED',
       `The stored value of secret ${name} contains a NUL byte, which cannot be passed to a server. Store it again ` +
-        `with \`${secretsSetCommand(server, name)}\`.`,
+        `with \`${secretsSetCommand(server, name, profile)}\`.`,
     );
   }
 }

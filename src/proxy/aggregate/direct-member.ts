@@ -114,7 +114,7 @@ export class DirectMember implements Member {
   private async relaunch(): Promise<Downstream | undefined> {
     const { plan, guarded } = await readPlan(this.deps, this.name, this.options.server);
     if (plan.missing.length > 0) {
-      await this.fail(missingSecretsError(this.name, plan.missing).message);
+      await this.fail(missingSecretsError(this.name, plan.missing, this.options.profile).message);
       return undefined;
     }
     // Started on a remembered "Allow always" that has been revoked (or no longer covers the secrets) since.

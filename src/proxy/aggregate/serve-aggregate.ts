@@ -74,7 +74,7 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
   try {
     const { plan, guarded } = await readPlan(deps, options.serverName, options.server);
     if (plan.missing.length > 0 && options.headless) {
-      return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing) };
+      return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing, options.profile) };
     }
     const login = plan.missing.length === 0 && (await needsLogin(options, deps));
     if (plan.missing.length > 0 || login || mustAskConsent(options, deps, plan, guarded)) {

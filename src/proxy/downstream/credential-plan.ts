@@ -38,8 +38,13 @@ export function withoutAbsent(entries: Record<string, string>, absent: ReadonlyS
 }
 
 /** The error for missing secrets: names the server, each secret and the exact command that fixes it. */
-export function missingSecretsError(serverName: string, missing: readonly string[], note?: string): KeyproxyError {
-  const commands = missing.map((name) => `  ${secretsSetCommand(serverName, name)}`).join('\n');
+export function missingSecretsError(
+  serverName: string,
+  missing: readonly string[],
+  profile: string | undefined,
+  note?: string,
+): KeyproxyError {
+  const commands = missing.map((name) => `  ${secretsSetCommand(serverName, name, profile)}`).join('\n');
   const noun = missing.length === 1 ? 'secret' : 'secrets';
   return new KeyproxyError(
     'SECRET_MISSING',

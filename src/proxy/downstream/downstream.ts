@@ -18,6 +18,8 @@ export interface LaunchContext<S extends ServerConfig = ServerConfig> {
   oauth?: OAuthSession;
   /** A browser may be opened (not headless): a 403 insufficient_scope can then ask for more scopes (step-up). */
   interactive?: boolean;
+  /** The credential profile (`run --profile`), named in the fix of a missing or rejected secret. */
+  profile?: string;
 }
 
 /** A started downstream, ready for the router. */

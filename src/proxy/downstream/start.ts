@@ -28,6 +28,7 @@ export async function startDownstream(
     audit: deps.audit,
     oauth,
     interactive: !options.headless,
+    profile: options.profile,
   });
   return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger, era) };
 }

@@ -54,10 +54,15 @@ const NETWORK_ENV_VARS: readonly string[] = [
 /**
  * How a local server gets its environment, in one place: the allowlisted parent variables (and the server's own
  * `inherit_env`), then the server's `env` with every `${secret:…}` and `${env:…}` resolved, minus the entries whose
- * optional secret is absent. Pure: no access to `process.env`.
+ * optional secret is absent. Pure: no access to `process.env`. `profile` is named in the fix of a missing secret.
  */
-export function childEnvironment(server: LocalServerConfig, plan: CredentialPlan, parentEnv: NodeJS.ProcessEnv): Record<string, string> {
-  const serverEnv = resolveServerEnv({ ...server, env: withoutAbsent(server.env, plan.absentOptional) }, plan.values, parentEnv);
+export function childEnvironment(
+  server: LocalServerConfig,
+  plan: CredentialPlan,
+  parentEnv: NodeJS.ProcessEnv,
+  profile?: string,
+): Record<string, string> {
+  const serverEnv = resolveServerEnv({ ...server, env: withoutAbsent(server.env, plan.absentOptional) }, plan.values, parentEnv, profile);
   return buildChildEnv(parentEnv, serverEnv, server.inherit_env);
 }
 

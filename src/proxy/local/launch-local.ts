@@ -6,8 +6,8 @@ import type { Launcher } from '../downstream/downstream.js';
 import { StdioChildTransport } from './stdio-child-transport.js';
 
 /** Launches a local stdio server with its secrets in its environment (never on argv). */
-export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit }) => {
-  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: childEnvironment(server, plan, parentEnv) });
+export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit, profile }) => {
+  const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: childEnvironment(server, plan, parentEnv, profile) });
   logger.info(
     { server: serverName, pid: spawned.process.pid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
     'server started',

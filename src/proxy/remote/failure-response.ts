@@ -11,16 +11,23 @@ export const REMOTE_FAILED_CODE = -32031;
 export interface FailureContext {
   serverName: string;
   secretNames: readonly string[];
+  /** The credential profile, named in the fix of a rejected key. */
+  profile?: string;
 }
 
 /** The message for rejected credentials: names the server and the exact command that fixes it, never a value. */
-export function authRejectedMessage(serverName: string, status: number | undefined, secretNames: readonly string[]): string {
+export function authRejectedMessage(
+  serverName: string,
+  status: number | undefined,
+  secretNames: readonly string[],
+  profile: string | undefined,
+): string {
   const http = status === undefined ? '' : ` (HTTP ${status})`;
   if (secretNames.length === 0) {
     return `Server "${serverName}" rejected its credentials${http}; check the "headers" of "${serverName}" in the mcp-keyproxy config.`;
   }
   const noun = secretNames.length === 1 ? 'the API key' : 'the API keys';
-  const commands = secretNames.map((name) => `\`${secretsSetCommand(serverName, name)}\``).join(' or ');
+  const commands = secretNames.map((name) => `\`${secretsSetCommand(serverName, name, profile)}\``).join(' or ');
   return `${noun.charAt(0).toUpperCase()}${noun.slice(1)} for ${serverName} ${secretNames.length === 1 ? 'was' : 'were'} rejected${http}; run ${commands} to store a valid one, then restart the server in your MCP client.`;
 }
 
@@ -46,12 +53,13 @@ function errorResponse(id: RequestId, code: number, message: string, data?: Reco
  * JSON-RPC error unchanged when a 4xx body carried one (see `specErrorOf`), else what failed.
  */
 export function failureResponse(id: RequestId, error: unknown, context: FailureContext): JSONRPCErrorResponse {
-  const { serverName, secretNames } = context;
+  const { serverName, secretNames, profile } = context;
   const status = httpStatusOf(error);
   const spec = specErrorOf(error);
   if (spec !== undefined) return { jsonrpc: '2.0', id, error: spec };
   const data = { server: serverName, ...(status === undefined ? {} : { httpStatus: status }) };
-  if (isAuthStatus(status)) return errorResponse(id, AUTH_REJECTED_CODE, authRejectedMessage(serverName, status, secretNames), data);
+  if (isAuthStatus(status))
+    return errorResponse(id, AUTH_REJECTED_CODE, authRejectedMessage(serverName, status, secretNames, profile), data);
   return errorResponse(
     id,
     REMOTE_FAILED_CODE,

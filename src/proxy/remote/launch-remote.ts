@@ -23,8 +23,14 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
   audit,
   oauth,
   interactive,
+  profile,
 }) => {
-  const resolved = resolveRemoteServer({ ...server, headers: withoutAbsent(server.headers, plan.absentOptional) }, plan.values, parentEnv);
+  const resolved = resolveRemoteServer(
+    { ...server, headers: withoutAbsent(server.headers, plan.absentOptional) },
+    plan.values,
+    parentEnv,
+    profile,
+  );
   const url = new URL(resolved.url);
   // The loader checked the configured URL; this checks the one that is actually used, once references are resolved.
   assertUrlAllowed(url, { serverName, allowHttp: server.allow_http });
@@ -52,6 +58,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
     mode: server.transport,
     logger,
     secretNames: referencedSecretNames(server),
+    profile,
     onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
     create: (kind, onStreamEnd, onGetAnswered) =>
       createInnerTransport(kind, {

@@ -24,6 +24,8 @@ export interface RemoteSessionOptions {
   logger: Logger;
   /** Names of the secrets the headers or url carry: the rejected-key message names the commands that fix them. */
   secretNames: readonly string[];
+  /** The credential profile, named in those commands. */
+  profile?: string;
   /**
    * Creates (does not start) an SDK client transport of `kind` that reports the end of each event stream, and each
    * answer (or failure) to a GET that opens one.
@@ -277,7 +279,7 @@ export class RemoteSessionTransport implements Transport {
         if (isAuthStatus(status)) this.logAuthRejected(status);
         this.end(
           isAuthStatus(status)
-            ? authRejectedMessage(this.options.serverName, status, this.options.secretNames)
+            ? authRejectedMessage(this.options.serverName, status, this.options.secretNames, this.options.profile)
             : `the server closed the SSE stream (HTTP ${status})`,
         );
       } else if (isAuthStatus(status)) {
@@ -331,11 +333,11 @@ export class RemoteSessionTransport implements Transport {
   }
 
   private logAuthRejected(status: number | undefined): void {
-    const { serverName, logger, secretNames } = this.options;
+    const { serverName, logger, secretNames, profile } = this.options;
     // Once at warn is enough to be seen; every later rejection would repeat the same line.
     logger[this.authLogged ? 'debug' : 'warn'](
       { server: serverName, status, secrets: secretNames },
-      authRejectedMessage(serverName, status, secretNames),
+      authRejectedMessage(serverName, status, secretNames, profile),
     );
     if (status !== undefined) this.options.onAuthRejected?.(status);
     this.authLogged = true;

@@ -136,7 +136,7 @@ export class ServedServer implements Recheckable {
     if (this.stopped) return;
     const { plan, guarded } = reread;
     this.injected = fingerprint(plan);
-    if (plan.missing.length > 0) return this.down(missingSecretsError(this.name, plan.missing).message);
+    if (plan.missing.length > 0) return this.down(missingSecretsError(this.name, plan.missing, this.options.profile).message);
     if (mustAskConsent(this.options, this.deps, plan, guarded)) {
       return this.down('its "Allow always" was revoked or no longer covers its secrets; restart the MCP client to be asked again.');
     }

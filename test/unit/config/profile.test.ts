@@ -4,7 +4,7 @@ import { profileFlag, resolveProfile } from '../../../src/config/profile.js';
 import type { LocalServerConfig } from '../../../src/config/schema.js';
 import { consentGrant } from '../../../src/consent/grant.js';
 import { consentTemplate, credentialTemplate } from '../../../src/dialog/template.js';
-import { secretsSetCommand, setHintProfile } from '../../../src/secrets/hints.js';
+import { secretsSetCommand } from '../../../src/secrets/hints.js';
 import { keychainService } from '../../../src/secrets/store.js';
 import { expectKeyproxyError } from './helpers.js';
 
@@ -45,10 +45,9 @@ describe('credential profiles', () => {
     new AuditLog(sink, { profile: 'default' }).injection('github', ['TOKEN'], 'env');
     expect(sink.events.map((event) => event.profile)).toEqual(['work', undefined]);
 
-    setHintProfile('work');
-    expect(secretsSetCommand('github', 'TOKEN')).toBe('mcp-keyproxy secrets set github TOKEN --profile work');
-    setHintProfile(undefined);
-    expect(secretsSetCommand('github', 'TOKEN')).toBe('mcp-keyproxy secrets set github TOKEN');
+    expect(secretsSetCommand('github', 'TOKEN', 'work')).toBe('mcp-keyproxy secrets set github TOKEN --profile work');
+    expect(secretsSetCommand('github', 'TOKEN', undefined)).toBe('mcp-keyproxy secrets set github TOKEN');
+    expect(secretsSetCommand('github', 'TOKEN', 'default')).toBe('mcp-keyproxy secrets set github TOKEN');
     expect(profileFlag('default')).toBe('');
 
     const server: LocalServerConfig = {

@@ -26,10 +26,12 @@ describe('planCredentials', () => {
   });
 
   it('names every missing secret and the command that stores it', () => {
-    const error = missingSecretsError('github', ['TOKEN', 'ORG']);
+    const error = missingSecretsError('github', ['TOKEN', 'ORG'], undefined);
     expect(error.code).toBe('SECRET_MISSING');
     expect(error.exitCode).toBe(78);
-    expect(error.message).toContain('mcp-keyproxy secrets set github TOKEN');
+    expect(error.message).toContain('mcp-keyproxy secrets set github TOKEN\n');
     expect(error.message).toContain('mcp-keyproxy secrets set github ORG');
+    // The profile it was given, and no other process-wide one, is named.
+    expect(missingSecretsError('github', ['TOKEN'], 'work').message).toContain('mcp-keyproxy secrets set github TOKEN --profile work');
   });
 });

@@ -71,9 +71,9 @@ describe('HTTP errors of the SDK transports', () => {
   });
 
   it('names every command that fixes rejected keys, and the config when no secret is involved', () => {
-    expect(authRejectedMessage('stripe', 403, ['key', 'account'])).toBe(
+    expect(authRejectedMessage('stripe', 403, ['key', 'account'], undefined)).toBe(
       'The API keys for stripe were rejected (HTTP 403); run `mcp-keyproxy secrets set stripe key` or `mcp-keyproxy secrets set stripe account` to store a valid one, then restart the server in your MCP client.',
     );
-    expect(authRejectedMessage('internal', 401, [])).toContain('check the "headers" of "internal"');
+    expect(authRejectedMessage('internal', 401, [], 'work')).toContain('check the "headers" of "internal"');
   });
 });
