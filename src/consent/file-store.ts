@@ -3,11 +3,10 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { platformStateDir } from '../config/paths.js';
 import { KeyproxyError } from '../errors.js';
+import { takeFileLock } from '../files/file-lock.js';
 import { readPrivateJson, writePrivateJson } from '../files/private-json.js';
 import type { ConsentGrant } from './grant.js';
 import type { ConsentStore, RememberedConsent } from './store.js';
-
-type ProperLockfile = typeof import('proper-lockfile');
 
 /** File name of the remembered grants in the state directory; the previous version is kept beside it as `.bak`. */
 export const CONSENT_FILE_NAME = 'consent.json';
@@ -15,8 +14,6 @@ export const CONSENT_FILE_NAME = 'consent.json';
 const FORMAT = 1;
 /** How long a writer waits for another process's write. */
 const LOCK_WAIT_MS = 10_000;
-const LOCK_RETRY_MS = 50;
-const LOCK_STALE_MS = 10_000;
 
 interface ConsentFile {
   format: number;
@@ -91,17 +88,8 @@ export function fileConsentStore(file: string = defaultConsentPath(), now: () =>
 }
 
 async function lockFile(file: string): Promise<() => Promise<void>> {
-  // A CommonJS module: the bundle gives its exports only as `default` (its types omit that).
-  const imported: ProperLockfile & { default?: ProperLockfile } = await import('proper-lockfile');
-  const lockfile = imported.default ?? imported;
   try {
-    return await lockfile.lock(file, {
-      lockfilePath: `${file}.lock`,
-      realpath: false,
-      stale: LOCK_STALE_MS,
-      retries: { retries: Math.ceil(LOCK_WAIT_MS / LOCK_RETRY_MS), minTimeout: LOCK_RETRY_MS, maxTimeout: LOCK_RETRY_MS },
-      onCompromised: () => undefined,
-    });
+    return await takeFileLock(`${file}.lock`, { waitMs: LOCK_WAIT_MS });
   } catch (error) {
     throw new KeyproxyError(
       'STATE_WRITE_FAILED',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runtimeDir } from '../dialog/lock.js';
 import { KeyproxyError } from '../errors.js';
-import { takeFileLock } from '../secrets/write-lock.js';
+import { takeFileLock } from '../files/file-lock.js';
 
 /** How long a refresh waits for another process's refresh or login of the same server. */
 export const REFRESH_WAIT_MS = 30_000;
@@ -26,7 +26,7 @@ export async function withOAuthLock<T>(
   const waitMs = options.waitMs ?? REFRESH_WAIT_MS;
   let release: () => Promise<void>;
   try {
-    release = await takeFileLock(path, { waitMs, env: options.env });
+    release = await takeFileLock(path, { waitMs });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new KeyproxyError(
