@@ -5,29 +5,11 @@ import { dirname, join } from 'node:path';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { expectNoCanary } from '../helpers/canary.js';
 import { AtspiDriver, buildDialog, requireDisplay } from '../helpers/display.js';
 import { requireKeyringSession } from '../helpers/keyring.js';
 import { connectThroughProxy, descendantsOf, dialogOf, procText, repoRoot, runBin, waitFor, writeConfig } from '../helpers/proxy.js';
 import { remoteServerEntry, startRemoteFixture, storeSecret, type HttpServerProcess } from '../helpers/remote.js';
-
-/** Every form in which a value could leak: raw, base64, base64url, percent-encoded, JSON-escaped. */
-function leakForms(value: string): string[] {
-  return [
-    value,
-    Buffer.from(value).toString('base64').replace(/=+$/, ''),
-    Buffer.from(value).toString('base64url'),
-    encodeURIComponent(value),
-    JSON.stringify(value).slice(1, -1),
-  ];
-}
-
-function expectNoCanary(where: string, text: string, canaries: readonly string[]): void {
-  for (const canary of canaries) {
-    for (const form of leakForms(canary)) {
-      if (text.includes(form)) throw new Error(`a canary secret leaked into ${where}`);
-    }
-  }
-}
 
 /** Every message the client receives on these transports, as they arrive. */
 function captureWire(transports: Transport[]): JSONRPCMessage[] {
