@@ -36,6 +36,15 @@ export interface LoginOptions {
   force?: boolean;
 }
 
+/**
+ * What the server said to a request without a usable token (`WWW-Authenticate: Bearer`, RFC 6750 §3 and RFC 9728
+ * §5.1): where its protected-resource metadata is, and the scopes it wants.
+ */
+export interface Challenge {
+  resourceMetadataUrl?: URL;
+  scope?: string;
+}
+
 /** Seconds before expiry at which an access token is renewed: a fifth of its lifetime, at most 60 s. */
 function renewMarginMs(tokens: StoredTokens): number {
   if (tokens.expires_at === undefined) return 0;
@@ -69,6 +78,8 @@ export class OAuthSession {
   private loaded: Promise<void> | undefined;
   /** Scopes a step-up was tried for in this process: never twice for the same (bounded step-up). */
   private readonly steppedUp = new Set<string>();
+  /** The server's last challenge (a 401 or 403 of the MCP endpoint), for the next login's discovery and scopes. */
+  private challenge: Challenge | undefined;
 
   constructor(private readonly options: OAuthSessionOptions) {
     this.provider = new KeychainOAuthProvider(options.serverName, options.settings, options.records, options.clientSecret);
@@ -81,6 +92,35 @@ export class OAuthSession {
   /** Sets the pre-registered client's secret once it is read from the keychain. */
   setClientSecret(secret: string | undefined): void {
     this.provider.setClientSecret(secret);
+  }
+
+  /** Keeps what a 401 / 403 answer of the MCP endpoint says in `WWW-Authenticate: Bearer …`, if anything. */
+  noteChallenge(response: Response): void {
+    const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
+    if (resourceMetadataUrl || scope)
+      this.challenge = { ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}), ...(scope ? { scope } : {}) };
+  }
+
+  /**
+   * The server's challenge: the one an answer already carried, else the answer to one request without a token (a
+   * `tools/list`, which changes nothing on any server). The spec's discovery starts there: `resource_metadata` names
+   * the protected-resource metadata (else the well-known paths), and `scope` the scopes to ask for.
+   */
+  async serverChallenge(): Promise<Challenge> {
+    if (this.challenge) return this.challenge;
+    try {
+      const response = await this.options.fetch(this.options.serverUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 'mcp-keyproxy-auth-probe', method: 'tools/list' }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status === 401 || response.status === 403) this.noteChallenge(response);
+    } catch {
+      // Unreachable now: discovery will say so with its own error.
+    }
+    return this.challenge ?? {};
   }
 
   /** Reads the keychain once (later reads happen under the lock, when tokens are renewed). */
@@ -156,9 +196,16 @@ export class OAuthSession {
         this.loaded = Promise.resolve();
         const current = this.provider.storedTokens;
         if (!options.force && current && !isExpiring(current) && coversScopes(current.scope, options.scope)) return current;
+        const challenge = await this.serverChallenge();
+        const resourceMetadataUrl = challenge.resourceMetadataUrl;
         if (this.provider.machine) {
           await this.provider.invalidateCredentials('tokens');
-          await auth(this.provider, { serverUrl: this.options.serverUrl, scope: options.scope, fetchFn: this.options.fetch });
+          await auth(this.provider, {
+            serverUrl: this.options.serverUrl,
+            scope: options.scope ?? challenge.scope,
+            resourceMetadataUrl,
+            fetchFn: this.options.fetch,
+          });
           return this.requireTokens();
         }
         const callback = await startCallbackServer(this.options.settings.callback_port);
@@ -173,17 +220,28 @@ export class OAuthSession {
             redirected = true;
             await options.show(url);
           });
-          // A step-up asks for what it has and what the server named; else the server's choice (WWW-Authenticate,
-          // then its metadata), then the configured scopes (the provider's client metadata).
+          // A step-up asks for what it has and what the server named; else the server's choice (WWW-Authenticate;
+          // without one the SDK takes its metadata's scopes_supported), then the configured scopes (the provider's
+          // client metadata).
           const scope = options.scope
             ? [...new Set([...(current?.scope ?? '').split(/\s+/), ...options.scope.split(/\s+/)])].filter(Boolean).join(' ')
-            : undefined;
-          const first = await auth(this.provider, { serverUrl: this.options.serverUrl, scope, fetchFn: this.options.fetch });
+            : challenge.scope;
+          const first = await auth(this.provider, {
+            serverUrl: this.options.serverUrl,
+            scope,
+            resourceMetadataUrl,
+            fetchFn: this.options.fetch,
+          });
           if (first === 'AUTHORIZED' || !redirected) {
             stop.abort();
             return this.requireTokens();
           }
-          await auth(this.provider, { serverUrl: this.options.serverUrl, authorizationCode: await code, fetchFn: this.options.fetch });
+          await auth(this.provider, {
+            serverUrl: this.options.serverUrl,
+            authorizationCode: await code,
+            resourceMetadataUrl,
+            fetchFn: this.options.fetch,
+          });
           await this.options.records.delete(this.serverName, ['verifier']);
           return this.requireTokens();
         } finally {
@@ -214,6 +272,7 @@ export class OAuthSession {
       };
       let token = await this.accessToken().catch(() => undefined);
       let response = await send(token);
+      if (response.status === 401 || response.status === 403) this.noteChallenge(response);
       if (response.status === 401 && token) {
         const fresh = await this.renew(token).catch(() => undefined);
         if (fresh) {

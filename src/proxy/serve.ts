@@ -27,7 +27,7 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   const [{ plan, guarded }] = await Promise.all([readPlan(reading, serverName, server), deps.launcher.preload?.(server)]);
   markStartup('keychainDone');
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing, options.profile);
-  const login = plan.missing.length === 0 && (await needsLogin(options, deps));
+  const login = plan.missing.length === 0 && (await needsLogin(options, deps, plan));
 
   if (plan.missing.length > 0 || login || mustAskConsent(options, deps, plan, guarded)) {
     const { serveGated } = await import('./setup/gated-proxy.js');

@@ -76,7 +76,7 @@ async function planStart(options: ServeOptions, deps: ServeDeps): Promise<Member
     if (plan.missing.length > 0 && options.headless) {
       return { kind: 'failed', error: missingSecretsError(options.serverName, plan.missing, options.profile) };
     }
-    const login = plan.missing.length === 0 && (await needsLogin(options, deps));
+    const login = plan.missing.length === 0 && (await needsLogin(options, deps, plan));
     if (plan.missing.length > 0 || login || mustAskConsent(options, deps, plan, guarded)) {
       return { kind: 'gated', missing: plan.missing.length > 0, login };
     }
