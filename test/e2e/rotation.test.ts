@@ -1,37 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireKeyringSession, uniqueServer } from '../helpers/keyring.js';
-import {
-  connectThroughProxy,
-  descendantsOf,
-  everythingEntry,
-  everythingServer,
-  inheritedEnv,
-  procText,
-  repoRoot,
-  runBin,
-  waitFor,
-} from '../helpers/proxy.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { everythingEnvirons, opFixtureDir, useE2eDir } from '../helpers/e2e-dir.js';
+import { uniqueServer } from '../helpers/keyring.js';
+import { connectThroughProxy, everythingServer, inheritedEnv, runBin, waitFor } from '../helpers/proxy.js';
 
-const opDir = join(repoRoot, 'test/fixtures/op');
-let dir: string;
+const dir = useE2eDir('rotation', { keyring: true });
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  requireKeyringSession();
-  dir = await mkdtemp(join(tmpdir(), 'keyproxy-rotation-'));
-  await chmod(dir, 0o700);
+beforeAll(() => {
   // This file's own state directory: its change stamp and audit log are its alone.
-  env = { ...inheritedEnv(), MCP_KEYPROXY_STATE_DIR: join(dir, 'state'), MCP_KEYPROXY_HEADLESS: '1' };
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  env = { ...inheritedEnv(), MCP_KEYPROXY_STATE_DIR: dir.stateDir, MCP_KEYPROXY_HEADLESS: '1' };
 });
 
 /** True once keyproxy__status says the server is ready (again). */
@@ -40,21 +22,12 @@ async function ready(client: Client, server: string): Promise<boolean> {
   return JSON.stringify(result.content).includes(`${server} (local): ready`);
 }
 
-/** The environments of the server-everything children of a proxy. */
-async function childEnvirons(proxyPid: number): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of await descendantsOf(proxyPid)) {
-    if ((await procText(pid, 'cmdline')).includes(everythingEntry)) found.push(await procText(pid, 'environ'));
-  }
-  return found;
-}
-
 describe('rotation in a running proxy', () => {
   it('a value changed by `secrets set` in another process restarts the server: list_changed, the new value, not the old', async () => {
     const server = uniqueServer('rot');
     const old = `old-${randomBytes(12).toString('hex')}`;
     const fresh = `new-${randomBytes(12).toString('hex')}`;
-    const file = join(dir, 'rot.json');
+    const file = join(dir.path, 'rot.json');
     await writeFile(file, JSON.stringify({ servers: { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) } }));
     expect((await runBin(['secrets', 'set', server, 'API_KEY'], { input: `${old}\n`, env })).code).toBe(0);
     let listChanged = 0;
@@ -66,7 +39,7 @@ describe('rotation in a running proxy', () => {
     try {
       await client.listTools();
       await client.callTool({ name: `${server}__get-env`, arguments: {} });
-      expect((await childEnvirons(proxyPid)).join('\n')).toContain(`API_KEY=${old} `);
+      expect((await everythingEnvirons(proxyPid)).join('\n')).toContain(`API_KEY=${old} `);
       // A call in flight when the value changes finishes on the old server before it is stopped.
       const inFlight = client.callTool(
         { name: `${server}__trigger-long-running-operation`, arguments: { duration: 3, steps: 3 } },
@@ -84,7 +57,7 @@ describe('rotation in a running proxy', () => {
       expect(await waitFor(async () => listChanged > seenBefore, 30_000)).toBe(true);
       expect(
         await waitFor(async () => {
-          const environs = await childEnvirons(proxyPid);
+          const environs = await everythingEnvirons(proxyPid);
           return environs.length === 1 && environs[0]!.includes(`API_KEY=${fresh} `);
         }, 30_000),
       ).toBe(true);
@@ -97,7 +70,7 @@ describe('rotation in a running proxy', () => {
       expect(seen).toContain(`[REDACTED:${server}/API_KEY]`);
       expect(seen).not.toContain(fresh);
       expect(seen).not.toContain(old);
-      expect((await childEnvirons(proxyPid)).join('\n')).not.toContain(old);
+      expect((await everythingEnvirons(proxyPid)).join('\n')).not.toContain(old);
       expect(stderr()).not.toContain(fresh);
       const audit = await readFile(join(env.MCP_KEYPROXY_STATE_DIR!, 'audit.jsonl'), 'utf8');
       expect(audit).toMatch(new RegExp(`"secret_rotated".*"server":"${server}","names":\\["API_KEY"\\],"action":"restart"`));
@@ -112,11 +85,11 @@ describe('rotation in a running proxy', () => {
     const ref = `op://Team/${server}/token`;
     const first = `first-${randomBytes(12).toString('hex')}`;
     const second = `second-${randomBytes(12).toString('hex')}`;
-    const file = join(dir, 'rotop.json');
+    const file = join(dir.path, 'rotop.json');
     await writeFile(file, JSON.stringify({ servers: { [server]: everythingServer({}, { TOKEN: ref }) }, cache: { ttl: '1h' } }));
     const opEnv = (value: string) => ({
       ...env,
-      PATH: `${opDir}:${env.PATH ?? ''}`,
+      PATH: `${opFixtureDir}:${env.PATH ?? ''}`,
       OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture',
       OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
     });
@@ -129,14 +102,14 @@ describe('rotation in a running proxy', () => {
     try {
       await client.listTools();
       await client.callTool({ name: `${server}__get-env`, arguments: {} });
-      expect((await childEnvirons(proxyPid)).join('\n')).toContain(`TOKEN=${first} `);
+      expect((await everythingEnvirons(proxyPid)).join('\n')).toContain(`TOKEN=${first} `);
       const refreshed = await runBin(['secrets', 'refresh', server, '--config', file], { env: opEnv(second) });
       expect(refreshed.code).toBe(0);
       expect(refreshed.stdout).toContain('refreshed (changed)');
       expect(await waitFor(async () => listChanged > 0, 30_000)).toBe(true);
       expect(
         await waitFor(async () => {
-          const environs = await childEnvirons(proxyPid);
+          const environs = await everythingEnvirons(proxyPid);
           return environs.length === 1 && environs[0]!.includes(`TOKEN=${second} `);
         }, 30_000),
       ).toBe(true);

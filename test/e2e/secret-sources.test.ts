@@ -1,32 +1,19 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectThroughProxy,
-  descendantsOf,
-  everythingEntry,
-  everythingServer,
-  inheritedEnv,
-  procText,
-  repoRoot,
-  runBin,
-  writeConfig,
-} from '../helpers/proxy.js';
+import { everythingEnvirons, opFixtureDir, useE2eDir } from '../helpers/e2e-dir.js';
+import { connectThroughProxy, everythingServer, inheritedEnv, runBin, writeConfig } from '../helpers/proxy.js';
 
 const run = promisify(execFile);
-const opDir = join(repoRoot, 'test/fixtures/op');
-let home: string;
+const dir = useE2eDir('sources-e2e');
 /** The environment of a throwaway `pass` store with its own gpg key (no passphrase). */
 let passEnv: Record<string, string>;
 
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'keyproxy-sources-e2e-'));
-  await chmod(home, 0o700);
-  passEnv = { GNUPGHOME: join(home, 'gnupg'), PASSWORD_STORE_DIR: join(home, 'store') };
+  passEnv = { GNUPGHOME: join(dir.path, 'gnupg'), PASSWORD_STORE_DIR: join(dir.path, 'store') };
   const env = { ...inheritedEnv(), ...passEnv };
   await run('mkdir', ['-m', '700', passEnv.GNUPGHOME!]);
   await run(
@@ -41,7 +28,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await run('gpgconf', ['--kill', 'gpg-agent'], { env: { ...inheritedEnv(), ...passEnv } }).catch(() => undefined);
-  await rm(home, { recursive: true, force: true });
 });
 
 /** Stores `value` (and a second line, as pass users do) at `path` in the throwaway pass store. */
@@ -54,14 +40,6 @@ async function passInsert(path: string, value: string): Promise<void> {
   });
 }
 
-/** The server-everything child of a proxy. */
-async function everythingChild(proxyPid: number): Promise<number> {
-  for (const pid of await descendantsOf(proxyPid)) {
-    if ((await procText(pid, 'cmdline').catch(() => '')).includes(everythingEntry)) return pid;
-  }
-  throw new Error('no server-everything child found');
-}
-
 /** Calls get-env through the proxy: the text the client sees, and the child's real environment. */
 async function getEnvThrough(
   config: string,
@@ -71,7 +49,9 @@ async function getEnvThrough(
   const { client, proxyPid, stderr } = await connectThroughProxy({ config, server, env, extraArgs: ['--log-level', 'debug'] });
   try {
     const result = await client.callTool({ name: 'get-env', arguments: {} });
-    return { seen: JSON.stringify(result.content), environ: await procText(await everythingChild(proxyPid), 'environ'), stderr: stderr() };
+    const [environ] = await everythingEnvirons(proxyPid);
+    if (environ === undefined) throw new Error('no server-everything child found');
+    return { seen: JSON.stringify(result.content), environ, stderr: stderr() };
   } finally {
     await client.close();
   }
@@ -94,7 +74,7 @@ describe('secret sources through the built proxy', () => {
   it('runs with no Secret Service at all when every secret comes from env or a 0600 file', async () => {
     const fromEnv = `env-${randomBytes(12).toString('hex')}`;
     const fromFile = `file-${randomBytes(12).toString('hex')}`;
-    const file = join(home, 'db_password');
+    const file = join(dir.path, 'db_password');
     await writeFile(file, `${fromFile}\n`, { mode: 0o600 });
     const config = await writeConfig({
       box: everythingServer({ DB: '${secret:DB_PASSWORD}' }, { CI_TOKEN: 'env:KP_TEST_CI_TOKEN', DB_PASSWORD: { from: `file:${file}` } }),
@@ -103,7 +83,7 @@ describe('secret sources through the built proxy', () => {
     const noBus = {
       KP_TEST_CI_TOKEN: fromEnv,
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
-      XDG_RUNTIME_DIR: join(home, 'no-runtime'),
+      XDG_RUNTIME_DIR: join(dir.path, 'no-runtime'),
     };
     const { seen, environ } = await getEnvThrough(config, 'box', noBus);
     expect(environ).toContain(`CI_TOKEN=${fromEnv} `);
@@ -142,7 +122,7 @@ describe('secret sources through the built proxy', () => {
       KP_TEST_FIRST: one,
       KP_TEST_SECOND: two,
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
-      XDG_RUNTIME_DIR: join(home, 'no-runtime'),
+      XDG_RUNTIME_DIR: join(dir.path, 'no-runtime'),
     };
     const { client, proxyPid } = await connectThroughProxy({ config, env });
     try {
@@ -151,7 +131,7 @@ describe('secret sources through the built proxy', () => {
       expect(seen).not.toContain(one);
       // Each value reaches only its own server.
       expect(seen).not.toContain('SECOND_TOKEN');
-      const environs = await Promise.all((await descendantsOf(proxyPid)).map((pid) => procText(pid, 'environ')));
+      const environs = await everythingEnvirons(proxyPid);
       expect(environs.filter((text) => text.includes(`FIRST_TOKEN=${one} `))).toHaveLength(1);
       expect(environs.filter((text) => text.includes(`SECOND_TOKEN=${two} `))).toHaveLength(1);
       expect(environs.filter((text) => text.includes(one) && text.includes(two))).toHaveLength(0);
@@ -162,11 +142,11 @@ describe('secret sources through the built proxy', () => {
 
   it('reads credential:NAME from a private $CREDENTIALS_DIRECTORY, as systemd hands it to a service', async () => {
     const value = `cred-${randomBytes(12).toString('hex')}`;
-    const dir = join(home, 'credentials');
-    await run('mkdir', ['-m', '700', dir]);
-    await writeFile(join(dir, 'api_key'), value, { mode: 0o400 });
+    const credentials = join(dir.path, 'credentials');
+    await run('mkdir', ['-m', '700', credentials]);
+    await writeFile(join(credentials, 'api_key'), value, { mode: 0o400 });
     const config = await writeConfig({ svc: everythingServer({}, { API_KEY: 'credential:api_key' }) });
-    const { seen, environ } = await getEnvThrough(config, 'svc', { CREDENTIALS_DIRECTORY: dir });
+    const { seen, environ } = await getEnvThrough(config, 'svc', { CREDENTIALS_DIRECTORY: credentials });
     expect(environ).toContain(`API_KEY=${value} `);
     expect(seen).toContain('[REDACTED:svc/API_KEY]');
     expect(seen).not.toContain(value);
@@ -180,11 +160,11 @@ describe('secret sources through the built proxy', () => {
     expect(set.code).toBe(0);
     try {
       const config = await writeConfig({ agent: everythingServer({}, { DEPLOY_TOKEN: ref }) });
-      const argvLog = join(home, 'op-argv.log');
+      const argvLog = join(dir.path, 'op-argv.log');
       const { PATH, ...rest } = inheritedEnv();
       delete rest.OP_SERVICE_ACCOUNT_TOKEN;
       const opEnv = {
-        PATH: `${opDir}:${PATH ?? ''}`,
+        PATH: `${opFixtureDir}:${PATH ?? ''}`,
         OP_FIXTURE_TOKEN: token,
         OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
         OP_FIXTURE_LOG: argvLog,
@@ -208,7 +188,7 @@ describe('secret sources through the built proxy', () => {
     // "ttl": "0": nothing is cached, so the run with 1Password down below has no value to fall back on.
     const config = await writeConfig({ stitch: { ...everythingServer({}, { STITCH_API_KEY: ref }), cache: { ttl: '0' } } });
     const opEnv = {
-      PATH: `${opDir}:${process.env.PATH ?? ''}`,
+      PATH: `${opFixtureDir}:${process.env.PATH ?? ''}`,
       OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
       OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture',
     };
@@ -223,7 +203,7 @@ describe('secret sources through the built proxy', () => {
     expect(down.stderr).toContain(ref);
     expect(down.stderr).toContain('could not be reached');
 
-    const open = join(home, 'open_token');
+    const open = join(dir.path, 'open_token');
     await writeFile(open, 'open-file-secret-1\n', { mode: 0o644 });
     await chmod(open, 0o644);
     const openConfig = await writeConfig({ loose: everythingServer({}, { TOKEN: `file:${open}` }) });

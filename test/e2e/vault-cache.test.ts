@@ -1,41 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireKeyringSession, secretToolAccounts, uniqueServer } from '../helpers/keyring.js';
-import {
-  connectThroughProxy,
-  descendantsOf,
-  everythingEntry,
-  everythingServer,
-  inheritedEnv,
-  procText,
-  repoRoot,
-  runBin,
-  waitFor,
-} from '../helpers/proxy.js';
+import { describe, expect, it } from 'vitest';
+import { everythingEnvirons, opFixtureDir, useE2eDir } from '../helpers/e2e-dir.js';
+import { secretToolAccounts, uniqueServer } from '../helpers/keyring.js';
+import { connectThroughProxy, everythingServer, inheritedEnv, runBin, waitFor } from '../helpers/proxy.js';
 
-const opDir = join(repoRoot, 'test/fixtures/op');
-let dir: string;
-/** This file's own state directory (audit log, change stamp), so it runs beside any other. */
-let stateDir: string;
-
-beforeAll(async () => {
-  requireKeyringSession();
-  dir = await mkdtemp(join(tmpdir(), 'keyproxy-vault-cache-'));
-  await chmod(dir, 0o700);
-  stateDir = join(dir, 'state');
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+/** This file's own folder and state directory (audit log, change stamp), so it runs beside any other. */
+const dir = useE2eDir('vault-cache', { keyring: true });
 
 /** A config with `servers` and a top-level "cache", in this file's folder. */
 async function config(name: string, servers: Record<string, unknown>, cache?: Record<string, string>): Promise<string> {
-  const file = join(dir, `${name}.json`);
+  const file = join(dir.path, `${name}.json`);
   await writeFile(file, JSON.stringify({ servers, ...(cache ? { cache } : {}) }, null, 2));
   return file;
 }
@@ -44,7 +21,7 @@ async function config(name: string, servers: Record<string, unknown>, cache?: Re
 function agentEnv(extra: Record<string, string>): Record<string, string> {
   const env = inheritedEnv();
   for (const name of ['DISPLAY', 'WAYLAND_DISPLAY', 'OP_SERVICE_ACCOUNT_TOKEN']) delete env[name];
-  return { ...env, PATH: `${opDir}:${env.PATH ?? ''}`, MCP_KEYPROXY_STATE_DIR: stateDir, MCP_KEYPROXY_HEADLESS: '1', ...extra };
+  return { ...env, PATH: `${opFixtureDir}:${env.PATH ?? ''}`, MCP_KEYPROXY_STATE_DIR: dir.stateDir, MCP_KEYPROXY_HEADLESS: '1', ...extra };
 }
 
 async function opCalls(log: string): Promise<number> {
@@ -52,11 +29,7 @@ async function opCalls(log: string): Promise<number> {
 }
 
 async function childEnviron(proxyPid: number): Promise<string> {
-  for (const pid of await descendantsOf(proxyPid)) {
-    const cmdline = await procText(pid, 'cmdline');
-    if (cmdline.includes(everythingEntry)) return procText(pid, 'environ');
-  }
-  return '';
+  return (await everythingEnvirons(proxyPid))[0] ?? '';
 }
 
 interface StatusRow {
@@ -78,7 +51,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
     const token = `ops_${randomBytes(16).toString('hex')}`;
     const value = `deploy-${randomBytes(12).toString('hex')}`;
     const ref = `op://Agents/${server}/token`;
-    const log = join(dir, 'op-calls.log');
+    const log = join(dir.path, 'op-calls.log');
     const vault = { OP_FIXTURE_TOKEN: token, OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }), OP_FIXTURE_LOG: log };
     const entry = everythingServer({}, { DEPLOY_TOKEN: ref });
     const warm = await config('warm', { [server]: entry }, { ttl: '1h', stale: 'warn' });
@@ -134,7 +107,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       } finally {
         await stale.client.close();
       }
-      const audit = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
+      const audit = await readFile(join(dir.stateDir, 'audit.jsonl'), 'utf8');
       expect(audit).toContain(`"event":"secret_stale","pid"`);
       expect(audit).toMatch(new RegExp(`"secret_stale".*"server":"${server}","names":\\["DEPLOY_TOKEN"\\],"policy":"warn"`));
       expect(audit).toMatch(new RegExp(`"secret_read".*"server":"${server}","names":\\["DEPLOY_TOKEN"\\],"source":"cache"`));
@@ -183,7 +156,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`mcp-keyproxy secrets set ${server} API_KEY`);
     expect(await secretToolAccounts(server)).toEqual([]);
-    const audit = await readFile(join(stateDir, 'audit.jsonl'), 'utf8');
+    const audit = await readFile(join(dir.stateDir, 'audit.jsonl'), 'utf8');
     expect(audit).toMatch(new RegExp(`"secret_deleted".*"server":"${server}","name":"API_KEY","via":"storage-clear"`));
   }, 60_000);
 });
