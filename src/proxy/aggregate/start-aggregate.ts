@@ -6,6 +6,7 @@ import { superviseRouter, type RunningProxy } from '../core/supervise.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { AggregateServer } from './aggregate-server.js';
 import { PROXY_LINK } from '../core/link.js';
+import { ModernClientFront } from '../era/modern-front.js';
 import type { AggregateOptions } from './options.js';
 import { Catalog } from './catalog.js';
 import { GatedMember } from './gated-member.js';
@@ -61,7 +62,8 @@ export async function startAggregate(
   const filters = new Map(options.servers.map(([name, server]) => [name, toolPredicate(server.tools)]));
   const toolAllowed = (server: string, tool: string): boolean => filters.get(server)?.(tool) ?? false;
   const names = new PrefixedNames([...members.keys()], options.separator);
-  const front = await deps.openFront();
+  // A client of the 2026 era meets the aggregate's own server through the adapter (a 2025 session behind it).
+  const front = new ModernClientFront(await deps.openFront(), deps.logger);
   // The catalog needs the router and the router needs the route: routing reads the catalog when a request comes.
   const context: RoutingContext = { members, names, toolAllowed, ownLink: PROXY_LINK, catalog: undefined as unknown as Catalog };
   const route = routeAggregate(context);

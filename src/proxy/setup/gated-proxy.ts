@@ -3,6 +3,7 @@ import { superviseRouter, type RunningProxy } from '../core/supervise.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import { GatedServer, type GatedState } from './gated-server.js';
 import { PROXY_LINK } from '../core/link.js';
+import { ModernClientFront } from '../era/modern-front.js';
 
 /**
  * One gated server (`mcp-keyproxy run <server>` when its credentials are missing or their use needs consent): the
@@ -10,7 +11,8 @@ import { PROXY_LINK } from '../core/link.js';
  * the server is up routes everything there and announces the real tools with `list_changed`.
  */
 export async function serveGated(options: ServeOptions, deps: ServeDeps, initial: GatedState): Promise<RunningProxy> {
-  const front = await deps.openFront();
+  // A client of the 2026 era meets the setup server through the adapter (a 2025 session behind it).
+  const front = new ModernClientFront(await deps.openFront(), deps.logger);
   const router = new Router(front, {
     scrubber: deps.scrubber,
     logger: deps.logger,
