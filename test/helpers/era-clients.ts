@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/s
 import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
+import { waitFor } from './proxy.js';
 
 /** The clients of the era matrix: SDK 1.32 (2025 era only) and the v2 client in each negotiation mode. */
 export const CLIENTS = ['sdk-1.32', 'v2-legacy', 'v2-auto', 'v2-pin'] as const;
@@ -62,6 +63,23 @@ interface Session {
   listTools(): Promise<string[]>;
   call(name: string, args: Record<string, unknown>, onprogress?: () => void): Promise<CallResult>;
   close(): Promise<void>;
+  /** How many progress notifications the client's transport has delivered so far, whoever handled them. */
+  progressSeen: () => number;
+}
+
+/**
+ * Counts the progress notifications the transport delivers. Both SDKs run a notification's handler a tick later
+ * but settle a response at once, so a progress notification that arrives in the same read as its call's result
+ * (a busy machine, or a hop that forwards both at once) reaches the transport but never the call's `onprogress`.
+ */
+function progressCounter(transport: { onmessage?: (message: never, extra?: never) => void }): () => number {
+  let count = 0;
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if ((message as { method?: string }).method === 'notifications/progress') count += 1;
+    deliver?.(message, extra);
+  };
+  return () => count;
 }
 
 async function connectV1(target: Target): Promise<Session> {
@@ -77,11 +95,13 @@ async function connectV1(target: Target): Promise<Session> {
       ? new HttpV1(new URL(target.url))
       : new StdioV1({ command: target.command, args: target.args, env: target.env, stderr: 'ignore' });
   await client.connect(transport, { timeout: STEP_TIMEOUT_MS });
+  const progressSeen = progressCounter(transport);
   return {
     listTools: async () => (await client.listTools(undefined, { timeout: STEP_TIMEOUT_MS })).tools.map((tool) => tool.name),
     call: async (name, args, onprogress) =>
       (await client.callTool({ name, arguments: args }, undefined, { timeout: STEP_TIMEOUT_MS, onprogress })) as CallResult,
     close: () => client.close(),
+    progressSeen,
   };
 }
 
@@ -98,11 +118,13 @@ async function connectV2(target: Target, mode: 'legacy' | 'auto' | { pin: string
       ? new HttpV2(new URL(target.url))
       : new StdioV2({ command: target.command, args: target.args, env: target.env, stderr: 'ignore' });
   await client.connect(transport, { timeout: STEP_TIMEOUT_MS });
+  const progressSeen = progressCounter(transport);
   return {
     listTools: async () => (await client.listTools(undefined, { timeout: STEP_TIMEOUT_MS })).tools.map((tool) => tool.name),
     call: async (name, args, onprogress) =>
       (await client.callTool({ name, arguments: args }, { timeout: STEP_TIMEOUT_MS, ...(onprogress ? { onprogress } : {}) })) as CallResult,
     close: () => client.close(),
+    progressSeen,
   };
 }
 
@@ -123,36 +145,65 @@ function textOf(result: CallResult): string {
   return (result.content ?? []).map((block) => block.text ?? '').join('\n');
 }
 
+/** How long a cell through the aggregate waits for a member's tools to be listed (members join after `initialize`). */
+const MEMBER_WAIT_MS = 30_000;
+
+function emptyResult(): CellResult {
+  return { steps: Object.fromEntries(STEPS.map((step) => [step, false])) as Record<Step, boolean>, errors: {} };
+}
+
 /** Runs every step of one cell: `client` against `target`, whose tools are `tools`. Never throws. */
 export async function runCell(kind: ClientKind, target: Target, tools: ToolSet): Promise<CellResult> {
-  const result: CellResult = { steps: Object.fromEntries(STEPS.map((step) => [step, false])) as Record<Step, boolean>, errors: {} };
-  const attempt = async (step: Step, check: () => Promise<boolean>) => {
-    try {
-      result.steps[step] = await check();
-      if (!result.steps[step]) result.errors[step] = 'unexpected answer';
-    } catch (error) {
-      result.errors[step] = (error as Error).message.slice(0, 300);
-    }
-  };
+  return (await runCells(kind, target, [tools]))[0]!;
+}
+
+/**
+ * Runs the steps for each tool set over one connection (the aggregate serves several servers' tools, one cell each).
+ * With `waitForTools`, tools/list is asked again (bounded) until the set's echo tool is listed: the aggregate
+ * answers the client before its members are ready. Never throws.
+ */
+export async function runCells(
+  kind: ClientKind,
+  target: Target,
+  toolSets: readonly ToolSet[],
+  { waitForTools = false }: { waitForTools?: boolean } = {},
+): Promise<CellResult[]> {
+  const results = toolSets.map(() => emptyResult());
   let session: Session | undefined;
-  await attempt('connect', async () => {
+  try {
     session = await connect(kind, target);
-    return true;
-  });
-  if (!session) return result;
+  } catch (error) {
+    for (const result of results) result.errors.connect = (error as Error).message.slice(0, 300);
+    return results;
+  }
   const open = session;
   try {
-    await attempt('tools/list', async () => (await open.listTools()).includes(tools.echo.name));
-    await attempt('echo', async () => textOf(await open.call(tools.echo.name, tools.echo.arguments)).includes('matrix'));
-    await attempt('elicitation', async () => textOf(await open.call(tools.elicitation.name, tools.elicitation.arguments)).includes(NAME));
-    await attempt('progress', async () => {
-      let notices = 0;
-      await open.call(tools.progress.name, tools.progress.arguments, () => (notices += 1));
-      return notices > 0;
-    });
-    await attempt('sampling', async () => textOf(await open.call(tools.sampling.name, tools.sampling.arguments)).includes(SAMPLED));
+    for (const [index, tools] of toolSets.entries()) {
+      const result = results[index]!;
+      result.steps.connect = true;
+      const attempt = async (step: Step, check: () => Promise<boolean>) => {
+        try {
+          result.steps[step] = await check();
+          if (!result.steps[step]) result.errors[step] = 'unexpected answer';
+        } catch (error) {
+          result.errors[step] = (error as Error).message.slice(0, 300);
+        }
+      };
+      const listed = async () => (await open.listTools()).includes(tools.echo.name);
+      await attempt('tools/list', () => (waitForTools ? waitFor(listed, MEMBER_WAIT_MS) : listed()));
+      await attempt('echo', async () => textOf(await open.call(tools.echo.name, tools.echo.arguments)).includes('matrix'));
+      await attempt('elicitation', async () => textOf(await open.call(tools.elicitation.name, tools.elicitation.arguments)).includes(NAME));
+      await attempt('progress', async () => {
+        let notices = 0;
+        const before = open.progressSeen();
+        await open.call(tools.progress.name, tools.progress.arguments, () => (notices += 1));
+        // Handled by the call, or delivered before its result (see progressCounter).
+        return notices > 0 || open.progressSeen() > before;
+      });
+      await attempt('sampling', async () => textOf(await open.call(tools.sampling.name, tools.sampling.arguments)).includes(SAMPLED));
+    }
   } finally {
     await open.close().catch(() => undefined);
   }
-  return result;
+  return results;
 }
