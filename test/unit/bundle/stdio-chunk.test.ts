@@ -113,6 +113,11 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       'import it lazily where a command source or a dialog runs a program',
     ],
     [
+      "the 2026-era adapter of the proxy's own servers",
+      (input: string) => input === 'dist/proxy/era/modern-front.js',
+      'only the aggregate and a gated server answer the client themselves (start-aggregate.ts, gated-proxy.ts, both loaded lazily)',
+    ],
+    [
       'commander',
       (input: string) => input.includes('node_modules/commander/'),
       'cli/plain-run.ts and cli/serve-run.ts must not import commander: only the wiring in cli/run.ts does',
