@@ -190,7 +190,15 @@ export async function runCells(
         }
       };
       const listed = async () => (await open.listTools()).includes(tools.echo.name);
-      await attempt('tools/list', () => (waitForTools ? waitFor(listed, MEMBER_WAIT_MS) : listed()));
+      await attempt('tools/list', async () => {
+        if (!waitForTools) return listed();
+        // A list asked while members start may be slow on a busy machine: asked again until the bound, and the
+        // last error is the step's when the tool never shows.
+        let failure: unknown;
+        const shown = await waitFor(() => listed().catch((error: unknown) => ((failure = error), false)), MEMBER_WAIT_MS);
+        if (!shown && failure !== undefined) throw failure;
+        return shown;
+      });
       await attempt('echo', async () => textOf(await open.call(tools.echo.name, tools.echo.arguments)).includes('matrix'));
       await attempt('elicitation', async () => textOf(await open.call(tools.elicitation.name, tools.elicitation.arguments)).includes(NAME));
       await attempt('progress', async () => {

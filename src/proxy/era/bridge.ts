@@ -26,8 +26,12 @@ import { listenFilter, subscriptionOf, withoutSubscription } from './listen.js';
 
 /** How long the bridge waits for `server/discover`, and the client's other messages for the `initialize` answer. */
 const DECIDE_TIMEOUT_MS = 30_000;
-/** How long a probe with `server/discover` may take before the server counts as one of the 2025 era. */
-const PROBE_TIMEOUT_MS = 5_000;
+/**
+ * How long a probe with `server/discover` may take before the server counts as one of the 2025 era. A 2025 server
+ * refuses the method at once, so this bound only matters for a slow answer: 5 s was passed by a dual-era HTTP member
+ * on a loaded machine (era matrix), which then served the aggregate its stateless 2025 leg, without elicitation.
+ */
+const PROBE_TIMEOUT_MS = 15_000;
 
 /** How the bridge meets a client's `initialize`. */
 export interface EraBridgeOptions {
