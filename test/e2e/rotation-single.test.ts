@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { everythingEnvirons, useE2eDir } from '../helpers/e2e-dir.js';
@@ -21,14 +22,26 @@ async function setSecret(server: string, name: string, value: string, config?: s
   expect(set.code, set.stderr).toBe(0);
 }
 
+/** A config in this file's folder serving server-everything as `server`, API_KEY from the keychain, `value` stored. */
+async function everythingWithKey(server: string, value: string): Promise<string> {
+  const file = join(dir.path, `${server}.json`);
+  await writeFile(file, JSON.stringify({ servers: { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) } }));
+  await setSecret(server, 'API_KEY', value);
+  return file;
+}
+
+/** Ends a test: closes its client (the proxy stops) and removes what it stored. */
+async function closeAndClear(client: Client, server: string, config?: string): Promise<void> {
+  await client.close();
+  await runBin(['secrets', 'clear', server, '--yes', ...(config ? ['--config', config] : [])], { env: env() });
+}
+
 describe('rotation in `run <server>` (one server served alone)', () => {
   it('`secrets set` in another process: the in-flight call finishes, a call made meanwhile reaches the new server, list_changed, the new value only', async () => {
     const server = uniqueServer('rot1');
     const old = `old-${randomBytes(12).toString('hex')}`;
     const fresh = `new-${randomBytes(12).toString('hex')}`;
-    const file = join(dir.path, `${server}.json`);
-    await writeFile(file, JSON.stringify({ servers: { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) } }));
-    await setSecret(server, 'API_KEY', old);
+    const file = await everythingWithKey(server, old);
     let listChanged = 0;
     const { client, proxyPid, stderr } = await connectThroughProxy({
       config: file,
@@ -91,16 +104,13 @@ describe('rotation in `run <server>` (one server served alone)', () => {
       expect(await rotations()).toBe(rotationsBefore);
       expect((await everythingEnvirons(proxyPid))[0]).toContain(`API_KEY=${fresh} `);
     } finally {
-      await client.close();
-      await runBin(['secrets', 'clear', server, '--yes'], { env: env() });
+      await closeAndClear(client, server);
     }
   }, 120_000);
 
   it('a call that outlives the drain fails with an error that says the server restarted for new secrets, and the proxy goes on', async () => {
     const server = uniqueServer('rot2');
-    const file = join(dir.path, `${server}.json`);
-    await writeFile(file, JSON.stringify({ servers: { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) } }));
-    await setSecret(server, 'API_KEY', `one-${randomBytes(12).toString('hex')}`);
+    const file = await everythingWithKey(server, `one-${randomBytes(12).toString('hex')}`);
     const { client, stderr } = await connectThroughProxy({ config: file, server, env: env() });
     try {
       await client.listTools();
@@ -118,8 +128,44 @@ describe('rotation in `run <server>` (one server served alone)', () => {
       expect(JSON.stringify(after.content)).toContain('still here');
       expect(stderr()).not.toContain('stopping the proxy');
     } finally {
-      await client.close();
-      await runBin(['secrets', 'clear', server, '--yes'], { env: env() });
+      await closeAndClear(client, server);
+    }
+  }, 120_000);
+
+  it('`secrets delete` of a required secret stops the server: each call says why and how to fix it; stored again, it comes back', async () => {
+    const server = uniqueServer('rotdel');
+    const file = await everythingWithKey(server, `first-${randomBytes(12).toString('hex')}`);
+    let listChanged = 0;
+    const { client, proxyPid, stderr } = await connectThroughProxy({
+      config: file,
+      server,
+      env: env(),
+      beforeConnect: (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++),
+    });
+    try {
+      await client.listTools();
+      const deleted = await runBin(['secrets', 'delete', server, 'API_KEY'], { env: env() });
+      expect(deleted.code, deleted.stderr).toBe(0);
+      expect(await waitFor(async () => (await everythingEnvirons(proxyPid)).length === 0, 30_000)).toBe(true);
+      expect(await waitFor(() => listChanged > 0, 30_000)).toBe(true);
+      const refused = await client.callTool({ name: 'echo', arguments: { message: 'hi' } }).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      expect(refused).toContain(`Server "${server}" is stopped`);
+      expect(refused).toContain(`mcp-keyproxy secrets set ${server} API_KEY`);
+      expect(await audit()).toMatch(new RegExp(`"secret_rotated".*"server":"${server}","names":\\["API_KEY"\\],"action":"restart"`));
+
+      const seen = listChanged;
+      const second = `second-${randomBytes(12).toString('hex')}`;
+      await setSecret(server, 'API_KEY', second);
+      expect(await waitFor(() => listChanged > seen, 30_000)).toBe(true);
+      const back = (await client.callTool({ name: 'echo', arguments: { message: 'back' } })) as CallToolResult;
+      expect(JSON.stringify(back.content)).toContain('back');
+      expect((await everythingEnvirons(proxyPid))[0]).toContain(`API_KEY=${second} `);
+      expect(stderr()).not.toContain(second);
+    } finally {
+      await closeAndClear(client, server);
     }
   }, 120_000);
 
@@ -154,9 +200,8 @@ describe('rotation in `run <server>` (one server served alone)', () => {
       expect(posts().filter((event) => event.rpc?.includes('initialize'))).toHaveLength(1);
       expect(stderr()).not.toContain(fresh);
     } finally {
-      await client.close();
+      await closeAndClear(client, server, file);
       await remote.stop();
-      await runBin(['secrets', 'clear', server, '--yes', '--config', file], { env: env() });
     }
   }, 120_000);
 });
