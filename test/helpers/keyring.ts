@@ -110,28 +110,61 @@ export async function loginCollectionLocked(): Promise<boolean> {
   return /boolean true/.test(stdout);
 }
 
+/** Asks the bus daemon one question about a name (GetNameOwner's answer, NameHasOwner, the owner's pid). */
+async function busCall(method: string, arg: string): Promise<string> {
+  const { stdout } = await run('dbus-send', [
+    '--session',
+    '--print-reply',
+    '--dest=org.freedesktop.DBus',
+    '/org/freedesktop/DBus',
+    `org.freedesktop.DBus.${method}`,
+    `string:${arg}`,
+  ]);
+  return stdout;
+}
+
+async function secretServiceRunning(): Promise<boolean> {
+  return /boolean true/.test(await busCall('NameHasOwner', 'org.freedesktop.secrets'));
+}
+
+/** Polls `check` every 100 ms until it holds or `ms` pass; says which. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 /**
- * Unlocks "login" again by replacing the keyring daemon with one started with the test password, and waits
- * (bounded) until the collection really reads as unlocked: on a busy machine a replacement can exit 0 while the old
- * daemon, still busy with an unanswered unlock prompt, keeps the bus name, which left every later suite facing a
- * locked keychain. Tries again until it holds; throws when it never does, so the suite that locked it fails here.
+ * Unlocks "login" again: stops the keyring daemon that owns the Secret Service (by its pid, from the bus) and starts
+ * one with the test password, which opens the same on-disk keyring unlocked; then waits (bounded) until the
+ * collection reads as unlocked. Unlocking over D-Bus would need a prompt. `gnome-keyring-daemon --replace` was used
+ * before and raced: between the old daemon letting the name go and the new one taking it, any call on the bus
+ * activated a third daemon, and a daemon busy with an unanswered unlock prompt could keep the name, which left every
+ * later suite facing a locked keychain. Only bus calls that do not activate the service are made while it is down.
+ * Throws when the collection stays locked, so the suite that locked it fails here.
  */
 export async function unlockLoginCollection(): Promise<void> {
-  const deadline = Date.now() + 45_000;
-  for (let attempt = 1; ; attempt++) {
-    // Unlock over D-Bus needs a prompt (or the private, encrypted master-password interface); a fresh daemon
-    // started with --unlock reads the password on stdin and opens the same on-disk keyring.
-    const child = spawn('gnome-keyring-daemon', ['--replace', '--unlock', '--components=secrets'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    child.stdin.end(TEST_KEYRING_PASSWORD);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    if (code !== 0) throw new Error(`gnome-keyring-daemon --replace --unlock exited with ${String(code)}`);
-    for (const settle = Date.now() + 5_000; Date.now() < settle;) {
-      if (!(await loginCollectionLocked().catch(() => true))) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  if (await secretServiceRunning()) {
+    const pid = Number(/uint32 (\d+)/.exec(await busCall('GetConnectionUnixProcessID', 'org.freedesktop.secrets'))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error('cannot tell which process owns org.freedesktop.secrets');
+    process.kill(pid, 'SIGTERM');
+    if (!(await within(5_000, async () => !(await secretServiceRunning())))) {
+      process.kill(pid, 'SIGKILL');
+      if (!(await within(5_000, async () => !(await secretServiceRunning())))) {
+        throw new Error(`the keyring daemon (pid ${pid}) still owns org.freedesktop.secrets after SIGKILL`);
+      }
     }
-    if (Date.now() > deadline) throw new Error(`the "login" collection is still locked after ${attempt} unlock attempts`);
+  }
+  // Started as scripts/with-keyring.sh starts it: it reads the password on stdin, unlocks "login" and daemonises.
+  const child = spawn('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin.end(TEST_KEYRING_PASSWORD);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`gnome-keyring-daemon --unlock exited with ${String(code)}`);
+  if (!(await within(10_000, secretServiceRunning))) throw new Error('the new keyring daemon never took org.freedesktop.secrets');
+  if (!(await within(10_000, async () => !(await loginCollectionLocked())))) {
+    throw new Error('the "login" collection is still locked after the keyring daemon was started again with the password');
   }
 }
 
