@@ -157,6 +157,36 @@ export async function echoInTurns(clients, calls, { block = 100, latencies = fal
   return { elapsedMs, latencies: perCall };
 }
 
+/**
+ * The targets `names` take turns (start-ups, then blocks of calls) so that a change in machine load during the run
+ * weighs on all of them alike instead of on whichever ran last. `open(name)` makes a connected client (a start-up is
+ * counted from before the transport is made); `check(name, client)` runs once on each measured client after its
+ * warm-up. Start-up median, echo p50/p99 and calls/s of each, by name.
+ */
+export async function measureInTurns(names, open, { starts, calls, check = async () => {} }) {
+  const startups = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < starts; i++) {
+    for (const name of names) {
+      const { result, ms } = await timed(() => open(name));
+      startups[name].push(ms);
+      await result.close();
+    }
+  }
+  const clients = {};
+  for (const name of names) {
+    clients[name] = await open(name);
+    await warmUp(clients[name], 50);
+    await check(name, clients[name]);
+  }
+  const { elapsedMs, latencies } = await echoInTurns(clients, calls, { latencies: true });
+  const results = {};
+  for (const name of names) {
+    await clients[name].close();
+    results[name] = summarize(startups[name], latencies[name], elapsedMs[name]);
+  }
+  return results;
+}
+
 /** The value at percentile `p` (0–100) of ascending `sorted`. */
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { clearSecrets, echoInTurns, fmt, proxyTarget, ratio, root, setSecret, summarize, timed, warmUp, writeConfig } from './lib.mjs';
+import { clearSecrets, fmt, measureInTurns, proxyTarget, ratio, root, setSecret, writeConfig } from './lib.mjs';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 7);
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
@@ -54,37 +54,18 @@ async function connect(transport) {
   return client;
 }
 
-async function measureAll(names) {
-  const startups = Object.fromEntries(names.map((name) => [name, []]));
-  for (let i = 0; i < STARTS; i++) {
-    for (const name of names) {
-      const { result, ms } = await timed(() => connect(targets[name]()));
-      startups[name].push(ms);
-      await result.close();
-    }
-  }
-  const clients = {};
-  for (const name of names) {
-    clients[name] = await connect(targets[name]());
-    await warmUp(clients[name], 50);
-  }
-  // Each call really is a 2026-era one: only that era's results name the server in their _meta.
-  for (const [name, client] of Object.entries(clients)) {
-    const answer = await client.callTool({ name: 'echo', arguments: { message: 'era?' } });
-    if (!answer._meta?.['io.modelcontextprotocol/serverInfo']) throw new Error(`${name}: not a 2026-era answer: ${JSON.stringify(answer)}`);
-  }
-  const { elapsedMs, latencies } = await echoInTurns(clients, CALLS, { latencies: true });
-  const results = {};
-  for (const name of names) {
-    await clients[name].close();
-    results[name] = summarize(startups[name], latencies[name], elapsedMs[name]);
-  }
-  return results;
-}
-
 let results;
 try {
-  results = await measureAll(Object.keys(targets));
+  results = await measureInTurns(Object.keys(targets), (name) => connect(targets[name]()), {
+    starts: STARTS,
+    calls: CALLS,
+    // Each call really is a 2026-era one: only that era's results name the server in their _meta.
+    check: async (name, client) => {
+      const answer = await client.callTool({ name: 'echo', arguments: { message: 'era?' } });
+      if (!answer._meta?.['io.modelcontextprotocol/serverInfo'])
+        throw new Error(`${name}: not a 2026-era answer: ${JSON.stringify(answer)}`);
+    },
+  });
 } finally {
   clearSecrets(serverName);
   server.kill();

@@ -12,21 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  clearSecrets,
-  echoInTurns,
-  fmt,
-  nodeTarget,
-  proxyTarget,
-  ratio,
-  root,
-  sdkClient,
-  setSecret,
-  summarize,
-  timed,
-  warmUp,
-  writeConfig,
-} from './lib.mjs';
+import { clearSecrets, fmt, measureInTurns, nodeTarget, proxyTarget, ratio, root, sdkClient, setSecret, writeConfig } from './lib.mjs';
 
 const mcpRemote = join(root, 'node_modules/mcp-remote/dist/proxy.js');
 const STARTS = Number(process.env.BENCH_STARTS ?? 7);
@@ -71,35 +57,12 @@ const targets = {
   'SDK relay': stdio(nodeTarget(join(root, 'bench/sdk-relay.mjs'), url), { AUTH_TOKEN: token }),
 };
 
-// Targets take turns (start-ups, then blocks of calls) so that a change in machine load during the run weighs on
-// all of them alike instead of on whichever ran last.
-async function measureAll(names) {
-  const startups = Object.fromEntries(names.map((name) => [name, []]));
-  for (let i = 0; i < STARTS; i++) {
-    for (const name of names) {
-      // Counted from before the transport is made, as the figure always was.
-      const { result, ms } = await timed(() => connect(targets[name]()));
-      startups[name].push(ms);
-      await result.client.close();
-    }
-  }
-  const clients = {};
-  for (const name of names) {
-    clients[name] = (await connect(targets[name]())).client;
-    await warmUp(clients[name], 50);
-  }
-  const { elapsedMs, latencies } = await echoInTurns(clients, CALLS, { latencies: true });
-  const results = {};
-  for (const name of names) {
-    await clients[name].close();
-    results[name] = summarize(startups[name], latencies[name], elapsedMs[name]);
-  }
-  return results;
-}
-
 let results;
 try {
-  results = await measureAll(Object.keys(targets));
+  results = await measureInTurns(Object.keys(targets), async (name) => (await connect(targets[name]())).client, {
+    starts: STARTS,
+    calls: CALLS,
+  });
 } finally {
   clearSecrets(serverName);
   server.kill();
