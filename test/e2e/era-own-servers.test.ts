@@ -1,32 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eraStdio } from '../helpers/era-servers.js';
+import { CODE, keyPageEnv, LINK, useChromium } from '../helpers/key-page.js';
 import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
-import { binPath, everythingServer, inheritedEnv, repoRoot, runBin, writeConfig } from '../helpers/proxy.js';
+import { binPath, everythingServer, inheritedEnv, runBin, writeConfig } from '../helpers/proxy.js';
 
 // The proxy's own servers (the setup server of a server whose key is missing, the consent prompt, the aggregate)
 // for a client pinned to protocol 2026-07-28 (the v2 SDK client): no initialize, and no server→client requests, so
 // what the proxy asks comes back as input_required results that the client answers by retrying. The key is typed in
 // the key page (headless Chromium); the proxy has no display, so it never shows a native dialog.
 
-const CODE = /\b[2-9A-Z]{4}-[2-9A-Z]{4}\b/;
-const LINK = /http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43}/;
-const suffix = randomBytes(3).toString('hex');
-const artifacts = join(repoRoot, 'test-artifacts');
-const env = {
-  MCP_KEYPROXY_RUNTIME_DIR: join(artifacts, `runtime-era-own-${suffix}`),
-  MCP_KEYPROXY_STATE_DIR: join(artifacts, `state-era-own-${suffix}`),
-  BROWSER: join(repoRoot, 'test/fixtures/browser/follow-redirects.mjs'),
-  FIXTURE_BROWSER_FOLLOW: '0',
-  FIXTURE_BROWSER_LOG: join(artifacts, `era-own-browser-${suffix}.log`),
-  DISPLAY: '',
-  WAYLAND_DISPLAY: '',
-};
+const { env, suffix } = keyPageEnv('era-own');
 const POLL = { timeout: 30_000 };
 
 /** A server-everything entry that needs API_TOKEN. */
@@ -34,20 +23,9 @@ function keyServer(): Record<string, unknown> {
   return everythingServer({ API_TOKEN: '${secret:API_TOKEN}' }, { API_TOKEN: { label: 'API token' } });
 }
 
-let browser: Browser;
-let context: BrowserContext;
+const chromium = useChromium();
 
-beforeAll(async () => {
-  requireKeyringSession();
-  await mkdir(artifacts, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
-  context = await browser.newContext();
-}, 120_000);
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-});
+beforeAll(() => requireKeyringSession());
 
 interface ElicitParams {
   mode?: string;
@@ -120,7 +98,7 @@ describe('the setup tool for a 2026-07-28 client (input_required)', { timeout: 1
     const server = `e2e-era-setup-${suffix}`;
     const token = `tok-${randomBytes(12).toString('hex')}`;
     const config = await writeConfig({ [server]: keyServer() });
-    const page = await context.newPage();
+    const page = await chromium.context.newPage();
     const session = await pinnedClient(config, server, openingPage(page), ['--collect', 'browser']);
     try {
       expect(await session.tools()).toEqual([`connect_${server}`]);
@@ -154,7 +132,7 @@ describe('the setup tool for a 2026-07-28 client (input_required)', { timeout: 1
       [server]: keyServer(),
       [modern]: { ...eraStdio('modern'), confirm: false },
     });
-    const page = await context.newPage();
+    const page = await chromium.context.newPage();
     const session = await pinnedClient(config, undefined, openingPage(page), ['--collect', 'browser']);
     try {
       await expect.poll(session.tools, POLL).toEqual(expect.arrayContaining([`connect_${server}`, `${modern}__echo`, 'keyproxy__status']));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,8 +10,9 @@ import {
   ToolListChangedNotificationSchema,
   type ElicitRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CODE, keyPageEnv, LINK, useChromium } from '../helpers/key-page.js';
 import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
 import { connectThroughProxy, everythingServer, repoRoot, runBin, writeConfig } from '../helpers/proxy.js';
 
@@ -19,22 +20,8 @@ import { connectThroughProxy, everythingServer, repoRoot, runBin, writeConfig } 
 // with the real keychain of scripts/with-keyring.sh. The proxy "opens the browser" through $BROWSER, the fixture
 // that only logs the URL it was given (FIXTURE_BROWSER_FOLLOW=0); the test then opens that URL in Chromium.
 
-const CODE = /\b[2-9A-Z]{4}-[2-9A-Z]{4}\b/;
-const LINK = /http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43}/;
-const suffix = randomBytes(3).toString('hex');
+const { env, browserLog, suffix } = keyPageEnv('key-page');
 const artifacts = join(repoRoot, 'test-artifacts');
-const browserLog = join(artifacts, `key-page-browser-${suffix}.log`);
-const env = {
-  MCP_KEYPROXY_RUNTIME_DIR: join(artifacts, `runtime-key-page-${suffix}`),
-  MCP_KEYPROXY_STATE_DIR: join(artifacts, `state-key-page-${suffix}`),
-  BROWSER: join(repoRoot, 'test/fixtures/browser/follow-redirects.mjs'),
-  FIXTURE_BROWSER_FOLLOW: '0',
-  FIXTURE_BROWSER_LOG: browserLog,
-  // No display for the proxy: with one, xdg-open asks the desktop's URL handler first (Chromium, once the apt
-  // packages are in) and never reaches $BROWSER. Every case here chooses the page with --collect browser.
-  DISPLAY: '',
-  WAYLAND_DISPLAY: '',
-};
 
 /** The parts of a form element the tests change (this project's tsconfig has no DOM types). */
 interface FormLike {
@@ -45,21 +32,9 @@ interface FormLike {
 /** Polls that wait on a real browser and processes on a busy machine. */
 const POLL = { timeout: 30_000 };
 
-let browser: Browser;
-let context: BrowserContext;
+const chromium = useChromium({ viewport: { width: 720, height: 640 } });
 
-// Starting Chromium on a busy machine can take a while.
-beforeAll(async () => {
-  requireKeyringSession();
-  await mkdir(artifacts, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
-  context = await browser.newContext({ viewport: { width: 720, height: 640 } });
-}, 120_000);
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-});
+beforeAll(() => requireKeyringSession());
 
 /** A config with one server-everything that needs API_TOKEN, declared with a label and help text. */
 async function keyServer(name: string): Promise<string> {
@@ -107,7 +82,7 @@ describe('the key page in Chromium', { timeout: 120_000 }, () => {
     const server = `e2e-page-${suffix}`;
     const token = `tok-${randomBytes(12).toString('hex')}`;
     const { client } = await connectThroughProxy({ config: await keyServer(server), server, env, extraArgs: ['--collect', 'browser'] });
-    const page = await context.newPage();
+    const page = await chromium.context.newPage();
     try {
       const changed = listChanged(client);
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual([`connect_${server}`]);
@@ -161,7 +136,7 @@ describe('the key page in Chromium', { timeout: 120_000 }, () => {
     const token = `tok-${randomBytes(12).toString('hex')}`;
     const requests: ElicitRequest['params'][] = [];
     const completed: string[] = [];
-    const page = await context.newPage();
+    const page = await chromium.context.newPage();
     const { client } = await connectThroughProxy({
       config: await keyServer(server),
       server,
@@ -208,9 +183,9 @@ describe('the key page in Chromium', { timeout: 120_000 }, () => {
     const server = `e2e-page-guard-${suffix}`;
     const token = `tok-${randomBytes(12).toString('hex')}`;
     const { client } = await connectThroughProxy({ config: await keyServer(server), server, env, extraArgs: ['--collect', 'browser'] });
-    const page = await context.newPage();
-    const second = await context.newPage();
-    const attacker = await context.newPage();
+    const page = await chromium.context.newPage();
+    const second = await chromium.context.newPage();
+    const attacker = await chromium.context.newPage();
     let foreign: Server | undefined;
     try {
       const url = LINK.exec(textOf(await client.callTool({ name: `connect_${server}`, arguments: {} })))?.[0] ?? '';
@@ -224,7 +199,7 @@ describe('the key page in Chromium', { timeout: 120_000 }, () => {
         await page.locator('form').evaluate(prepare);
         await page.getByLabel('API token').fill(token);
         const [answerTab] = await Promise.all([
-          context.waitForEvent('page'),
+          chromium.context.waitForEvent('page'),
           page.getByRole('button', { name: 'Save to keychain' }).click(),
         ]);
         await answerTab.waitForLoadState();
@@ -281,7 +256,7 @@ describe('the key page in Chromium', { timeout: 120_000 }, () => {
       env: { ...env, MCP_KEYPROXY_TEST_PAGE_TTL_MS: '1500' },
       extraArgs: ['--collect', 'browser'],
     });
-    const page = await context.newPage();
+    const page = await chromium.context.newPage();
     try {
       const progress: string[] = [];
       // With a progress token the call stays open until the page ends, with the link in its progress.
