@@ -5,6 +5,7 @@ import { clientSecretName, oauthSettings } from '../oauth/settings.js';
 import { authRecords, oauthServer } from './auth-session.js';
 import { checkName } from './check-name.js';
 import { writeLine, type CliContext } from './context.js';
+import { commandProfile } from './profile-option.js';
 
 /** `mcp-keyproxy auth logout <server>`: revokes (RFC 7009, where offered) and deletes the tokens. */
 export function authLogoutCommand(ctx: CliContext): Command {
@@ -18,7 +19,9 @@ export function authLogoutCommand(ctx: CliContext): Command {
       const server = await oauthServer(ctx, serverName, options.config);
       const settings = oauthSettings(server)!;
       const secretName = clientSecretName(settings);
-      const secret = secretName ? ((await ctx.openStore().get(serverName, secretName)) ?? undefined) : undefined;
+      const secret = secretName
+        ? ((await ctx.openStore(commandProfile(ctx, undefined)).get(serverName, secretName)) ?? undefined)
+        : undefined;
       const preRegistered = settings.client_id
         ? { client_id: settings.client_id, ...(secret ? { client_secret: secret } : {}) }
         : undefined;

@@ -6,7 +6,9 @@ import { OAuthSessions } from '../oauth/sessions.js';
 import { clientSecretName, oauthSettings } from '../oauth/settings.js';
 import type { OAuthSession } from '../oauth/session.js';
 import { OAuthStateStore } from '../oauth/state.js';
+import { secretsSetCommand } from '../secrets/hints.js';
 import type { CliContext } from './context.js';
+import { commandProfile, inProfile } from './profile-option.js';
 
 /** The OAuth state store of the `auth` commands, every token it handles registered with the stderr scrubber. */
 export function authRecords(ctx: CliContext): OAuthStateStore {
@@ -28,18 +30,22 @@ export async function oauthServer(ctx: CliContext, serverName: string, configPat
   return server;
 }
 
-/** The OAuth session of one configured server, with its pre-registered client secret read from the keychain. */
+/**
+ * The OAuth session of one configured server, with its pre-registered client secret read from the keychain in the
+ * credential profile the environment names (MCP_KEYPROXY_PROFILE, MCP_CREDENTIAL_PROFILE), as `run` reads it.
+ */
 export async function openOAuthSession(ctx: CliContext, serverName: string, server: RemoteServerConfig): Promise<OAuthSession> {
   const sessions = new OAuthSessions(authRecords(ctx), ctx.env);
   const session = (await sessions.get(serverName, server))!;
   const settings = oauthSettings(server)!;
   const secretName = clientSecretName(settings);
   if (secretName) {
-    const secret = await ctx.openStore().get(serverName, secretName);
+    const profile = commandProfile(ctx, undefined);
+    const secret = await ctx.openStore(profile).get(serverName, secretName);
     if (secret === null) {
       throw new KeyproxyError(
         'SECRET_MISSING',
-        `Server "${serverName}" names its OAuth client secret \${secret:${secretName}}, which is not in the keychain. Store it with:\n  mcp-keyproxy secrets set ${serverName} ${secretName}`,
+        `Server "${serverName}" names its OAuth client secret \${secret:${secretName}}, which is not in the keychain${inProfile(profile)}. Store it with:\n  ${secretsSetCommand(serverName, secretName, profile)}`,
       );
     }
     session.setClientSecret(secret);

@@ -457,4 +457,36 @@ describe('clients registered beforehand (no dynamic registration)', () => {
     },
     CASE_MS,
   );
+
+  it(
+    'auth login reads the client secret in the credential profile the environment names, as run does',
+    async () => {
+      const server = `e2e-oauth-profile-${id}`;
+      const config = await writeOAuthConfig({
+        [server]: {
+          url: strict.mcpUrl,
+          confirm: false,
+          auth: { grant: 'client_credentials', client_id: 'machine', client_secret: '${secret:CLIENT_SECRET}' },
+        },
+      });
+      const stored = await runBin(['secrets', 'set', server, 'CLIENT_SECRET', '--config', config, '--profile', 'work'], {
+        env: env(),
+        input: `${machineSecret}\n`,
+      });
+      expect(stored.code).toBe(0);
+      // The default profile holds no secret for it: the error names the command for the profile it looked in.
+      const missing = await cli(['auth', 'login', server, '--config', config]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain(`mcp-keyproxy secrets set ${server} CLIENT_SECRET\n`);
+      const granted = () => strict.count('token', (event) => event.grant === 'client_credentials' && event.ok === true);
+      const before = granted();
+      const login = await cli(['auth', 'login', server, '--config', config], { MCP_KEYPROXY_PROFILE: 'work' });
+      expect(login.code).toBe(0);
+      expect(granted()).toBe(before + 1);
+      expect(login.stderr + login.stdout).not.toContain(machineSecret);
+      await runBin(['secrets', 'clear', server, '--yes', '--profile', 'work'], { env: env() });
+      await cli(['auth', 'logout', server, '--config', config], { MCP_KEYPROXY_PROFILE: 'work' });
+    },
+    CASE_MS,
+  );
 });
