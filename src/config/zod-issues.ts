@@ -29,7 +29,13 @@ function allowedKeysAt(path: readonly PropertyKey[], node: unknown): string[] | 
 
 function unionFindings(issue: Extract<Issue, { code: 'invalid_union' }>, input: unknown): ConfigFinding[] {
   const node = valueAt(input, issue.path);
-  // The only union in the schema is local-or-remote server: pick the branch the user evidently meant.
+  // A remote server's "auth": "oauth" or an object of OAuth settings (whose own issues are the ones to show).
+  if (issue.path.length === 3 && issue.path[2] === 'auth') {
+    if (!isObject(node)) return [{ path: issue.path, message: 'use "oauth" or an object of OAuth settings' }];
+    const settings = issue.errors[1] ?? [];
+    return settings.flatMap((inner) => issueToFindings({ ...inner, path: [...issue.path, ...inner.path] } as Issue, input));
+  }
+  // The other union of the schema is local-or-remote server: pick the branch the user evidently meant.
   if (!isObject(node)) return [{ path: issue.path, message: 'expected a server object with "command" (local) or "url" (remote)' }];
   const hasCommand = 'command' in node;
   const hasUrl = 'url' in node;
