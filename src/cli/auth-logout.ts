@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { logout } from '../oauth/account.js';
 import { policyFetch } from '../oauth/sessions.js';
-import { clientSecretName, oauthSettings } from '../oauth/settings.js';
+import { privateKeyJwtAuth, readClientKey } from '../oauth/private-key-jwt.js';
+import { clientSecretName, oauthSettings, privateKeyName } from '../oauth/settings.js';
 import { authRecords, oauthServer } from './auth-session.js';
 import { checkName } from './check-name.js';
 import { writeLine, type CliContext } from './context.js';
@@ -18,15 +19,27 @@ export function authLogoutCommand(ctx: CliContext): Command {
       checkName(serverName);
       const server = await oauthServer(ctx, serverName, options.config);
       const settings = oauthSettings(server)!;
-      const secretName = clientSecretName(settings);
-      const secret = secretName
-        ? ((await ctx.openStore(commandProfile(ctx, undefined)).get(serverName, secretName)) ?? undefined)
-        : undefined;
+      const store = ctx.openStore(commandProfile(ctx, undefined));
+      const read = async (name: string | undefined) => (name ? ((await store.get(serverName, name)) ?? undefined) : undefined);
+      const secret = await read(clientSecretName(settings));
+      const keyName = privateKeyName(settings);
+      const key = await read(keyName);
       const preRegistered = settings.client_id
         ? { client_id: settings.client_id, ...(secret ? { client_secret: secret } : {}) }
         : undefined;
+      // The tokens are deleted whatever the key: one that cannot sign only leaves the revocation unauthenticated.
+      let keyAuthentication;
+      try {
+        keyAuthentication =
+          key && keyName && settings.client_id
+            ? privateKeyJwtAuth(settings.client_id, readClientKey(serverName, keyName, key, settings.private_key_alg))
+            : undefined;
+      } catch (error) {
+        writeLine(ctx.stderr, `warning: ${error instanceof Error ? error.message : String(error)}`);
+      }
       const result = await logout(serverName, authRecords(ctx), policyFetch(serverName, server.allow_http), {
         preRegistered,
+        keyAuthentication,
         all: options.all,
       });
       if (!result.deleted.includes('tokens')) {

@@ -3,7 +3,7 @@ import type { RemoteServerConfig } from '../config/schema.js';
 import { isLocalServer } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import { OAuthSessions } from '../oauth/sessions.js';
-import { clientSecretName, oauthSettings } from '../oauth/settings.js';
+import { type ClientCredential, clientSecretName, oauthSettings, type OAuthSettings, privateKeyName } from '../oauth/settings.js';
 import type { OAuthSession } from '../oauth/session.js';
 import { OAuthStateStore } from '../oauth/state.js';
 import { secretsSetCommand } from '../secrets/hints.js';
@@ -31,24 +31,37 @@ export async function oauthServer(ctx: CliContext, serverName: string, configPat
 }
 
 /**
- * The OAuth session of one configured server, with its pre-registered client secret read from the keychain in the
- * credential profile the environment names (MCP_KEYPROXY_PROFILE, MCP_CREDENTIAL_PROFILE), as `run` reads it.
+ * The OAuth session of one configured server, with its pre-registered client's secret or private key read from the
+ * keychain in the credential profile the environment names (MCP_KEYPROXY_PROFILE, MCP_CREDENTIAL_PROFILE), as `run`
+ * reads it.
  */
 export async function openOAuthSession(ctx: CliContext, serverName: string, server: RemoteServerConfig): Promise<OAuthSession> {
   const sessions = new OAuthSessions(authRecords(ctx), ctx.env);
   const session = (await sessions.get(serverName, server))!;
-  const settings = oauthSettings(server)!;
-  const secretName = clientSecretName(settings);
-  if (secretName) {
-    const profile = commandProfile(ctx, undefined);
-    const secret = await ctx.openStore(profile).get(serverName, secretName);
-    if (secret === null) {
+  session.setClientCredential(await readClientCredential(ctx, serverName, oauthSettings(server)!));
+  return session;
+}
+
+/**
+ * The pre-registered client's secret or private key from the keychain (in the environment's credential profile); one
+ * the config names but the keychain lacks is an error naming the secrets set command.
+ */
+export async function readClientCredential(ctx: CliContext, serverName: string, settings: OAuthSettings): Promise<ClientCredential> {
+  const credential: ClientCredential = {};
+  const profile = commandProfile(ctx, undefined);
+  for (const [name, what, field] of [
+    [clientSecretName(settings), 'client secret', 'secret'],
+    [privateKeyName(settings), 'private key', 'privateKey'],
+  ] as const) {
+    if (!name) continue;
+    const value = await ctx.openStore(profile).get(serverName, name);
+    if (value === null) {
       throw new KeyproxyError(
         'SECRET_MISSING',
-        `Server "${serverName}" names its OAuth client secret \${secret:${secretName}}, which is not in the keychain${inProfile(profile)}. Store it with:\n  ${secretsSetCommand(serverName, secretName, profile)}`,
+        `Server "${serverName}" names its OAuth ${what} \${secret:${name}}, which is not in the keychain${inProfile(profile)}. Store it with:\n  ${secretsSetCommand(serverName, name, profile)}`,
       );
     }
-    session.setClientSecret(secret);
+    credential[field] = value;
   }
-  return session;
+  return credential;
 }

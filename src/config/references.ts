@@ -90,11 +90,15 @@ export function findReferences(template: string): Reference[] {
 /** The strings of a server that may carry `${secret:…}` references: env values, or header values and url. */
 function secretCarryingValues(server: ServerConfig): string[] {
   if (isLocalServer(server)) return Object.values(server.env);
-  const clientSecret = typeof server.auth === 'object' ? server.auth.client_secret : undefined;
-  return [server.url, ...Object.values(server.headers), ...(clientSecret ? [clientSecret] : [])];
+  const auth = typeof server.auth === 'object' ? server.auth : undefined;
+  const clientCredentials = [auth?.client_secret, auth?.private_key].filter((value): value is string => value !== undefined);
+  return [server.url, ...Object.values(server.headers), ...clientCredentials];
 }
 
-/** Names of the secrets a server's env (local) or headers, url and OAuth client secret (remote) refer to, without duplicates. */
+/**
+ * Names of the secrets a server's env (local) or headers, url and OAuth client secret or private key (remote) refer
+ * to, without duplicates.
+ */
 export function referencedSecretNames(server: ServerConfig): string[] {
   const names = new Set<string>();
   for (const value of secretCarryingValues(server)) {

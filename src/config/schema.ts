@@ -140,6 +140,9 @@ export const localServerSchema = z
   })
   .strict();
 
+/** Signing algorithms of a private_key_jwt client assertion (asymmetric: the authorization server holds the public key). */
+export const PRIVATE_KEY_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
+
 /** OAuth settings of a remote server beyond `"auth": "oauth"` (see src/oauth/). */
 export const oauthSettingsSchema = z
   .object({
@@ -153,6 +156,19 @@ export const oauthSettingsSchema = z
       .regex(/^\$\{secret:[A-Za-z_][A-Za-z0-9_.-]{0,127}\}$/, 'use a keychain reference "${secret:NAME}", never the secret itself')
       .optional()
       .describe('The pre-registered client\'s secret, as "${secret:NAME}" (kept in the keychain like any secret of the server).'),
+    private_key: z
+      .string()
+      .regex(/^\$\{secret:[A-Za-z_][A-Za-z0-9_.-]{0,127}\}$/, 'use a keychain reference "${secret:NAME}", never the key itself')
+      .optional()
+      .describe(
+        'The pre-registered client\'s private key (PEM) for private_key_jwt client authentication (RFC 7523), as "${secret:NAME}" (kept in the keychain like client_secret); instead of client_secret.',
+      ),
+    private_key_alg: z
+      .enum(PRIVATE_KEY_ALGS)
+      .optional()
+      .describe(
+        'The algorithm the client assertion is signed with; by default RS256 for an RSA key, ES256 / ES384 / ES512 for a P-256 / P-384 / P-521 key.',
+      ),
     scopes: z
       .array(z.string().min(1))
       .optional()
@@ -169,13 +185,23 @@ export const oauthSettingsSchema = z
     grant: z
       .enum(['authorization_code', 'client_credentials'])
       .default('authorization_code')
-      .describe('"client_credentials": no browser, for headless agents (needs client_id and client_secret).'),
+      .describe('"client_credentials": no browser, for headless agents (needs client_id and client_secret or private_key).'),
   })
   .strict()
-  .refine((auth) => auth.grant !== 'client_credentials' || (auth.client_id !== undefined && auth.client_secret !== undefined), {
-    error: '"grant": "client_credentials" needs "client_id" and "client_secret"',
+  .refine(
+    (auth) =>
+      auth.grant !== 'client_credentials' ||
+      (auth.client_id !== undefined && (auth.client_secret !== undefined || auth.private_key !== undefined)),
+    { error: '"grant": "client_credentials" needs "client_id" and "client_secret" or "private_key"' },
+  )
+  .refine((auth) => auth.client_secret === undefined || auth.client_id !== undefined, { error: '"client_secret" needs "client_id"' })
+  .refine((auth) => auth.private_key === undefined || auth.client_id !== undefined, { error: '"private_key" needs "client_id"' })
+  .refine((auth) => auth.client_secret === undefined || auth.private_key === undefined, {
+    error: 'give "client_secret" or "private_key", not both: the client authenticates with one of them',
   })
-  .refine((auth) => auth.client_secret === undefined || auth.client_id !== undefined, { error: '"client_secret" needs "client_id"' });
+  .refine((auth) => auth.private_key_alg === undefined || auth.private_key !== undefined, {
+    error: '"private_key_alg" needs "private_key"',
+  });
 
 /** A remote server reached over Streamable HTTP (or SSE). */
 export const remoteServerSchema = z

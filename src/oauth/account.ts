@@ -1,5 +1,6 @@
+import type { AddClientAuthentication } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { AuthorizationServerMetadata, OAuthClientInformationMixed } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { OAuthClientInformationMixed } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { OAuthStateStore, StoredTokens } from './state.js';
 
 /** What `auth status` shows of one server: never a token. */
@@ -50,6 +51,8 @@ export async function revokeTokens(
   client: OAuthClientInformationMixed | undefined,
   fetchFn: FetchLike,
   methods: readonly string[] = [],
+  /** The client's private_key_jwt authentication (RFC 7523), used instead of its secret; `metadata` goes with it. */
+  keyAuthentication?: { authenticate: AddClientAuthentication; metadata?: AuthorizationServerMetadata },
 ): Promise<void> {
   // The method the server advertises for revocation (else for its token endpoint); HTTP Basic when it names none.
   const basic = methods.length === 0 || methods.includes('client_secret_basic');
@@ -59,7 +62,9 @@ export async function revokeTokens(
   for (const [token, hint] of hints) {
     const body = new URLSearchParams({ token, token_type_hint: hint });
     const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded' });
-    if (client?.client_secret && basic) {
+    if (keyAuthentication) {
+      await keyAuthentication.authenticate(headers, body, endpoint, keyAuthentication.metadata);
+    } else if (client?.client_secret && basic) {
       headers.set(
         'authorization',
         `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`,
@@ -80,7 +85,7 @@ export async function logout(
   server: string,
   records: OAuthStateStore,
   fetchFn: FetchLike,
-  options: { preRegistered?: OAuthClientInformationMixed; all?: boolean } = {},
+  options: { preRegistered?: OAuthClientInformationMixed; keyAuthentication?: AddClientAuthentication; all?: boolean } = {},
 ): Promise<LogoutResult> {
   const [tokens, client, discovery] = await Promise.all([
     records.read(server, 'tokens'),
@@ -101,7 +106,10 @@ export async function logout(
     else {
       try {
         const methods = metadata?.revocation_endpoint_auth_methods_supported ?? metadata?.token_endpoint_auth_methods_supported ?? [];
-        await revokeTokens(tokens, endpoint, options.preRegistered ?? client, fetchFn, methods);
+        const keyAuthentication = options.keyAuthentication
+          ? { authenticate: options.keyAuthentication, metadata: discovery?.authorizationServerMetadata }
+          : undefined;
+        await revokeTokens(tokens, endpoint, options.preRegistered ?? client, fetchFn, methods, keyAuthentication);
         revocation = 'revoked';
       } catch (error) {
         revocation = `failed: ${error instanceof Error ? error.message : String(error)}`;

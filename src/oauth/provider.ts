@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { AddClientAuthentication, OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { KeyproxyError } from '../errors.js';
-import { loginCommand, type OAuthSettings } from './settings.js';
+import { privateKeyJwtAuth, readClientKey } from './private-key-jwt.js';
+import { type ClientCredential, loginCommand, privateKeyName, type OAuthSettings } from './settings.js';
 import type { OAuthStateStore, StoredTokens } from './state.js';
 
 /** What the provider does when the SDK wants the user's browser at the authorization server. */
@@ -36,14 +37,20 @@ export class KeychainOAuthProvider implements OAuthClientProvider {
   private hideTokens = false;
   /** Set when the tokens were found unusable (refresh refused): none are offered until the next login. */
   private loginNeeded = false;
+  /** The pre-registered client's secret (resolved from the keychain), if any. */
+  private clientSecret: string | undefined;
+  /** private_key_jwt authentication of the pre-registered client, when its config gives a private key. */
+  private keyAuthentication: AddClientAuthentication | undefined;
 
   constructor(
     private readonly serverName: string,
     private readonly settings: OAuthSettings,
     private readonly records: OAuthStateStore,
-    /** The pre-registered client's secret (resolved from the keychain), if any. */
-    private clientSecret: string | undefined = undefined,
-  ) {}
+    /** The pre-registered client's secret or private key (resolved from the keychain), if any. */
+    credential: ClientCredential = {},
+  ) {
+    this.setClientCredential(credential);
+  }
 
   /** Reads the stored state into memory (again: another process may have refreshed or logged in meanwhile). */
   async load(): Promise<void> {
@@ -58,9 +65,28 @@ export class KeychainOAuthProvider implements OAuthClientProvider {
     this.cachedDiscovery = discovery;
   }
 
-  /** Sets the pre-registered client's secret once it is read. */
-  setClientSecret(secret: string | undefined): void {
-    this.clientSecret = secret;
+  /**
+   * Sets the pre-registered client's secret or private key once it is read. A private key is checked here (a
+   * SECRET_INVALID or CONFIG_INVALID error that names no part of it), and its token requests are signed with it.
+   */
+  setClientCredential(credential: ClientCredential): void {
+    this.clientSecret = credential.secret;
+    const keyName = privateKeyName(this.settings);
+    this.keyAuthentication =
+      credential.privateKey && keyName && this.settings.client_id
+        ? privateKeyJwtAuth(
+            this.settings.client_id,
+            readClientKey(this.serverName, keyName, credential.privateKey, this.settings.private_key_alg),
+          )
+        : undefined;
+  }
+
+  /**
+   * The SDK's hook for the client's authentication at the token endpoint: a private_key_jwt assertion (RFC 7523)
+   * when the client has a private key; otherwise undefined, and the SDK sends the client secret (or only the id).
+   */
+  get addClientAuthentication(): AddClientAuthentication | undefined {
+    return this.keyAuthentication;
   }
 
   /** The stored tokens, whatever the state of a login. */
@@ -118,7 +144,7 @@ export class KeychainOAuthProvider implements OAuthClientProvider {
         client_name: 'mcp-keyproxy',
         redirect_uris: [],
         grant_types: ['client_credentials'],
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: this.keyAuthentication ? 'private_key_jwt' : 'client_secret_basic',
         ...(scope ? { scope } : {}),
       };
     }
@@ -127,7 +153,13 @@ export class KeychainOAuthProvider implements OAuthClientProvider {
       redirect_uris: [this.redirectUrl ?? IDLE_REDIRECT],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: this.settings.client_id && this.clientSecret ? 'client_secret_basic' : 'none',
+      token_endpoint_auth_method: !this.settings.client_id
+        ? 'none'
+        : this.keyAuthentication
+          ? 'private_key_jwt'
+          : this.clientSecret
+            ? 'client_secret_basic'
+            : 'none',
       ...(scope ? { scope } : {}),
     };
   }

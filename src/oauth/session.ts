@@ -3,7 +3,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { startCallbackServer } from './callback-server.js';
 import { withOAuthLock } from './lock.js';
 import { KeychainOAuthProvider, loginRequiredError } from './provider.js';
-import type { OAuthSettings } from './settings.js';
+import type { ClientCredential, OAuthSettings } from './settings.js';
 import type { OAuthStateStore, StoredTokens } from './state.js';
 
 /** What one server's OAuth session needs. */
@@ -15,8 +15,8 @@ export interface OAuthSessionOptions {
   records: OAuthStateStore;
   /** Every request to the authorization server goes through it (the guarded fetch: https rules, redirects). */
   fetch: FetchLike;
-  /** The pre-registered client's secret, if any. */
-  clientSecret?: string;
+  /** The pre-registered client's secret or private key, if any. */
+  credential?: ClientCredential;
   /** Where `MCP_KEYPROXY_RUNTIME_DIR` is read from (the lock). */
   env?: NodeJS.ProcessEnv;
 }
@@ -82,16 +82,16 @@ export class OAuthSession {
   private challenge: Challenge | undefined;
 
   constructor(private readonly options: OAuthSessionOptions) {
-    this.provider = new KeychainOAuthProvider(options.serverName, options.settings, options.records, options.clientSecret);
+    this.provider = new KeychainOAuthProvider(options.serverName, options.settings, options.records, options.credential);
   }
 
   get serverName(): string {
     return this.options.serverName;
   }
 
-  /** Sets the pre-registered client's secret once it is read from the keychain. */
-  setClientSecret(secret: string | undefined): void {
-    this.provider.setClientSecret(secret);
+  /** Sets the pre-registered client's secret or private key once it is read from the keychain. */
+  setClientCredential(credential: ClientCredential): void {
+    this.provider.setClientCredential(credential);
   }
 
   /** Keeps what a 401 / 403 answer of the MCP endpoint says in `WWW-Authenticate: Bearer …`, if anything. */

@@ -9,9 +9,32 @@ export function oauthSettings(server: RemoteServerConfig): OAuthSettings | undef
   return server.auth === 'oauth' ? { grant: 'authorization_code' } : server.auth;
 }
 
+/** The pre-registered client's credential, read from the keychain: its secret or its private key (PEM). */
+export interface ClientCredential {
+  secret?: string;
+  privateKey?: string;
+}
+
+const referencedName = (reference: string | undefined): string | undefined =>
+  reference ? /^\$\{secret:(.+)\}$/.exec(reference)?.[1] : undefined;
+
 /** The secret name inside the settings' `client_secret: "${secret:NAME}"`, if any. */
 export function clientSecretName(settings: OAuthSettings): string | undefined {
-  return settings.client_secret ? /^\$\{secret:(.+)\}$/.exec(settings.client_secret)?.[1] : undefined;
+  return referencedName(settings.client_secret);
+}
+
+/** The secret name inside the settings' `private_key: "${secret:NAME}"`, if any. */
+export function privateKeyName(settings: OAuthSettings): string | undefined {
+  return referencedName(settings.private_key);
+}
+
+/** The client credential of the settings, its values looked up by secret name (undefined where there is none). */
+export function clientCredential(settings: OAuthSettings | undefined, lookup: (name: string) => string | undefined): ClientCredential {
+  const secretName = settings ? clientSecretName(settings) : undefined;
+  const keyName = settings ? privateKeyName(settings) : undefined;
+  const secret = secretName ? lookup(secretName) : undefined;
+  const privateKey = keyName ? lookup(keyName) : undefined;
+  return { ...(secret !== undefined ? { secret } : {}), ...(privateKey !== undefined ? { privateKey } : {}) };
 }
 
 /** The command a person runs to log in; named by every "login needed" error. */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { openUrl } from '../../browser/open-url.js';
 import type { RemoteServerConfig } from '../../config/schema.js';
 import type { OAuthSession } from '../../oauth/session.js';
-import { clientSecretName, oauthSettings } from '../../oauth/settings.js';
+import { clientCredential, oauthSettings } from '../../oauth/settings.js';
 import type { CredentialPlan } from '../downstream/credential-plan.js';
 
 /** What the OAuth layer of one remote connection needs to know. */
@@ -19,12 +19,10 @@ export interface OAuthFetchOptions {
  * The guarded fetch with the server's OAuth on top: the access token on every request to the MCP endpoint,
  * renewed before expiry and after a 401 (under the cross-process lock), and a bounded step-up on 403
  * insufficient_scope when a browser may be opened (its URL is printed to stderr too). The pre-registered client's
- * secret comes from the keychain with the server's other secrets.
+ * secret or private key comes from the keychain with the server's other secrets.
  */
 export function oauthFetch(session: OAuthSession, guarded: FetchLike, plan: CredentialPlan, options: OAuthFetchOptions): FetchLike {
-  const settings = oauthSettings(options.server);
-  const secretName = settings ? clientSecretName(settings) : undefined;
-  session.setClientSecret(secretName ? plan.values.get(secretName) : undefined);
+  session.setClientCredential(clientCredential(oauthSettings(options.server), (name) => plan.values.get(name)));
   const stepUp = options.interactive
     ? async (scope: string): Promise<boolean> => {
         options.logger.info({ server: options.serverName, scope }, 'the server asks for more scopes: opening the browser to log in again');

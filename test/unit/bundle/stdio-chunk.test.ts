@@ -104,7 +104,9 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       'remote or OAuth code',
       (input: string) =>
         input.startsWith('dist/proxy/remote/') ||
-        /node_modules\/@modelcontextprotocol\/sdk\/dist\/esm\/client\/(streamableHttp|sse|auth)\.js$/.test(input),
+        // jose signs private_key_jwt assertions (oauth/private-key-jwt.ts, through the SDK's auth-extensions).
+        input.includes('node_modules/jose/') ||
+        /node_modules\/@modelcontextprotocol\/sdk\/dist\/esm\/client\/(streamableHttp|sse|auth|auth-extensions)\.js$/.test(input),
       'load it only for a remote server (launch.ts, loadRemote)',
     ],
     [
@@ -164,6 +166,10 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       [...chunks.keys()].some((chunk) => input in (meta.outputs[chunk]?.inputs ?? {}));
     expect(holds(program, bundleInput('src/cli/secrets-set.ts'))).toBe(true);
     expect(holds(remote, bundleInput('src/proxy/remote/session-transport.ts'))).toBe(true);
+    // The private_key_jwt signer is in the bundle, in chunks of its own (loaded on a first signed token request).
+    const inputs = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(inputs.some((input) => input.includes('node_modules/jose/'))).toBe(true);
+    expect(inputs).toContain('node_modules/@modelcontextprotocol/sdk/dist/esm/client/auth-extensions.js');
   });
 
   // Only a person at a terminal needs these: human-readable logs (stderr is a TTY) and the hidden prompt.
