@@ -8,7 +8,10 @@ import type { Downstream } from './downstream.js';
  * Starts the downstream with the planned secrets; they are registered with the scrubber first. Its transport is
  * behind the era bridge, which lets a 2025 client use a server that speaks only the 2026 era (and is a plain
  * pass-through otherwise; `era.preferModern`: the stateless era whenever the server speaks it). A remote server
- * with `auth` gets its OAuth session.
+ * always prefers it: a dual-era HTTP server serves a 2025 client statelessly, without elicitation or sampling,
+ * which the 2026 era gives through the bridge's input rounds (as mcp-remote's `--protocol auto` does). A local
+ * server's 2025 leg is a full session, so a local dual-era server gets the client's own era. A remote server with
+ * `auth` gets its OAuth session.
  */
 export async function startDownstream(
   options: ServeOptions,
@@ -30,5 +33,6 @@ export async function startDownstream(
     interactive: !options.headless,
     profile: options.profile,
   });
-  return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger, era) };
+  const bridge = isLocalServer(server) ? era : { preferModern: true, ...era };
+  return { ...downstream, transport: new EraBridge(downstream.transport, serverName, deps.logger, bridge) };
 }

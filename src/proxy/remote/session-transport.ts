@@ -16,6 +16,14 @@ import { withDeadline } from '../../timing/deadline.js';
 /** How long after an event stream ended its unanswered requests fail: the SDK may still be parsing its last bytes. */
 const STREAM_END_GRACE_MS = 20;
 
+/**
+ * A `server/discover` the server refused with a 4xx: what a 2025-era server does with a method it does not know
+ * outside a session (the era bridge's probe, or a 2026 client's). The answer tells the era, not a fault.
+ */
+function isRefusedDiscover(method: string, status: number | undefined): boolean {
+  return method === 'server/discover' && status !== undefined && status >= 400 && status < 500 && !isAuthStatus(status);
+}
+
 /** What the remote session transport is built from. */
 export interface RemoteSessionOptions {
   serverName: string;
@@ -238,7 +246,9 @@ export class RemoteSessionTransport implements Transport {
     // The client cancelled it (its POST was aborted): it expects no answer.
     if (this.options.eraRequests?.takeCancelled(message.id)) return;
     this.options.eraRequests?.settled(message.id);
-    if (!isAuthStatus(status)) {
+    if (isRefusedDiscover(message.method, status)) {
+      this.options.logger.debug({ server: this.options.serverName, status }, 'server/discover refused: a 2025-era server');
+    } else if (!isAuthStatus(status)) {
       this.options.logger.warn(
         { server: this.options.serverName, method: message.method, err: error },
         'request to the remote server failed',
