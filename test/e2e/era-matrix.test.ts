@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,8 +24,10 @@ import { startEverythingHttp } from '../helpers/remote.js';
 /**
  * The era matrix: every client (SDK 1.32; the v2 client in legacy, auto and pinned-2026 mode) against every server
  * (the v2 fixture dual-era and 2026-only, over stdio and Streamable HTTP; server-everything over both), directly and
- * through mcp-keyproxy (one server; one remote server with a secret header; the aggregate). Each cell runs the six
- * steps; the table goes to test-artifacts/era-matrix.json.
+ * through mcp-keyproxy (one server; one remote server with a secret header; the aggregate), and for the HTTP servers
+ * through mcp-remote with `--protocol auto` (the stdio-to-HTTP bridge most users run; the issue's bar is that the proxy
+ * passes at least what the same client passes directly or through it). Each cell runs the six steps; the table goes
+ * to test-artifacts/era-matrix.json.
  *
  * Kept fast by sharing: the HTTP servers serve every cell; the aggregate is one proxy per client with all six
  * servers as members (its cells run over that one connection); the secret path runs for the remote rows only (a
@@ -33,7 +35,7 @@ import { startEverythingHttp } from '../helpers/remote.js';
  * path covers); independent cells run several at once.
  */
 
-const PATHS = ['direct', 'proxy', 'proxy-secret', 'aggregate'] as const;
+const PATHS = ['direct', 'mcp-remote', 'proxy', 'proxy-secret', 'aggregate'] as const;
 type Path = (typeof PATHS)[number];
 
 /** A server row: how to reach it directly, and its config entry. */
@@ -63,6 +65,9 @@ const secretValue = `era-matrix-${randomBytes(12).toString('hex')}`;
 const rows: ServerRow[] = [];
 const cells: Cell[] = [];
 let stateDir: string;
+/** mcp-remote's own state (OAuth files, locks), never under the real home. */
+let mcpRemoteDir: string;
+const mcpRemoteBin = join(repoRoot, 'node_modules/mcp-remote/dist/proxy.js');
 
 function stdioRow(id: string, era: ServerRow['era'], command: { command: string; args: string[] }, tools: ToolSet): ServerRow {
   return { id, era, tools, direct: command, entry: { ...command, confirm: false } };
@@ -84,16 +89,25 @@ function proxyEnv(): Record<string, string> {
   return { ...inheritedEnv(), MCP_KEYPROXY_STATE_DIR: stateDir, ERA_MATRIX_KEY: secretValue };
 }
 
-async function targetOf(row: ServerRow, path: 'direct' | 'proxy' | 'proxy-secret'): Promise<Target> {
+async function targetOf(row: ServerRow, path: 'direct' | 'mcp-remote' | 'proxy' | 'proxy-secret'): Promise<Target> {
   if (path === 'direct') return row.direct;
+  if (path === 'mcp-remote') {
+    // Loopback http:// needs no --allow-http; --protocol auto makes it the dual-era client its README describes.
+    const url = (row.direct as { url: string }).url;
+    return {
+      command: process.execPath,
+      args: [mcpRemoteBin, url, '--protocol', 'auto', '--silent'],
+      env: { ...inheritedEnv(), MCP_REMOTE_CONFIG_DIR: mcpRemoteDir },
+    };
+  }
   const name = `${row.id}-${suffix}`;
   const config = await writeConfig({ [name]: path === 'proxy-secret' ? withSecret(row.entry) : row.entry });
   return { command: process.execPath, args: [binPath, 'run', name, '--config', config], env: proxyEnv() };
 }
 
-/** Whether a row runs on a path: the secret path only for remote servers. */
+/** Whether a row runs on a path: the secret path and mcp-remote (a bridge to a URL) only for remote servers. */
 function runsOn(row: ServerRow, path: Path): boolean {
-  return path !== 'proxy-secret' || 'url' in row.entry;
+  return (path !== 'proxy-secret' && path !== 'mcp-remote') || 'url' in row.entry;
 }
 
 /** Runs `jobs` with at most `limit` at once. */
@@ -120,6 +134,7 @@ function find(server: string, client: ClientKind, path: Path): Cell | undefined 
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-era-matrix-'));
+  mcpRemoteDir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-era-matrix-mcp-remote-'));
   const [httpDual, httpModern, everythingHttp] = await Promise.all([startEraHttp('dual'), startEraHttp('modern'), startEverythingHttp()]);
   rows.push(
     stdioRow('v2-stdio-dual', 'dual', eraStdio('dual'), V2_FIXTURE_TOOLS),
@@ -130,7 +145,7 @@ beforeAll(async () => {
     await httpRow('everything-http', '2025', { url: `${everythingHttp.origin}/mcp`, stop: everythingHttp.stop }, EVERYTHING_TOOLS),
   );
   const single = rows.flatMap((row) =>
-    (['direct', 'proxy', 'proxy-secret'] as const)
+    (['direct', 'mcp-remote', 'proxy', 'proxy-secret'] as const)
       .filter((path) => runsOn(row, path))
       .flatMap((path) =>
         CLIENTS.map((client) => async () => {
@@ -173,6 +188,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(rows.map((row) => row.stop?.()));
+  if (mcpRemoteDir) await rm(mcpRemoteDir, { recursive: true, force: true });
 });
 
 describe('era matrix', () => {
@@ -181,21 +197,34 @@ describe('era matrix', () => {
     expect(cells).toHaveLength(expected);
   });
 
-  it('through the proxy, every cell passes at least the steps the same client passes directly', () => {
+  it('through the proxy, every cell passes at least the steps the same client passes directly or through mcp-remote', () => {
     const short: string[] = [];
     for (const row of rows) {
       for (const client of CLIENTS) {
-        const direct = passed(find(row.id, client, 'direct'));
-        for (const path of (['proxy', 'proxy-secret', 'aggregate'] as const).filter((candidate) => runsOn(row, candidate))) {
-          const cell = find(row.id, client, path);
-          const through = passed(cell);
-          for (const step of direct) {
-            if (!through.has(step)) short.push(`${row.id} × ${client} × ${path}: ${step} (${cell?.result.errors[step] ?? 'no result'})`);
+        for (const baseline of (['direct', 'mcp-remote'] as const).filter((candidate) => runsOn(row, candidate))) {
+          const reached = passed(find(row.id, client, baseline));
+          for (const path of (['proxy', 'proxy-secret', 'aggregate'] as const).filter((candidate) => runsOn(row, candidate))) {
+            const cell = find(row.id, client, path);
+            const through = passed(cell);
+            for (const step of reached) {
+              if (!through.has(step)) {
+                short.push(
+                  `${row.id} × ${client} × ${path} (${baseline} passes it): ${step} (${cell?.result.errors[step] ?? 'no result'})`,
+                );
+              }
+            }
           }
         }
       }
     }
     expect(short).toEqual([]);
+  });
+
+  it('mcp-remote (the baseline above) bridges a 2025 client to every HTTP server', () => {
+    // Without this the comparison with mcp-remote would hold trivially if it never started.
+    for (const row of rows.filter((candidate) => runsOn(candidate, 'mcp-remote'))) {
+      expect(find(row.id, 'sdk-1.32', 'mcp-remote')?.result.steps.connect, `${row.id} × sdk-1.32 × mcp-remote`).toBe(true);
+    }
   });
 
   it('a 2025 client reaches a 2026-only server through every proxy path (the bridge), with all six steps', () => {
