@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { KeyproxyError } from '../errors.js';
 import { characterLength, MIN_SCRUB_LENGTH } from '../log/scrubber.js';
 import { readSecretFile, SecretFileError } from './file-source.js';
-import { opOutcome, runOpRead } from './op-source.js';
+import { injectable, opOutcome, runOpInject, runOpRead } from './op-source.js';
 import { runProgram, SOURCE_TIMEOUT_MS } from './run-program.js';
 import { describeSource, sourceError, type SecretSource } from './source.js';
 import { secretText, tail } from './text.js';
@@ -24,7 +24,7 @@ export interface SourceDeps {
   /** The 1Password service-account token kept in the keychain; asked only when an op:// reference is read and the environment has none. */
   opToken?: () => Promise<string | null>;
   timeoutMs?: number;
-  /** How many sources are read at once (default 8). */
+  /** How many sources are read at once (default 8), beside the one `op inject` of all op:// references. */
   concurrency?: number;
 }
 
@@ -68,7 +68,12 @@ export function throwFailures(failures: readonly unknown[]): void {
   }
 }
 
-/** Reads every source at once (bounded); each request's value or its `SOURCE_FAILED` error, in order. */
+/**
+ * Reads every source at once (bounded); each request's value or its `SOURCE_FAILED` error, in order. The op://
+ * references (two or more) are read together by one `op inject`, started first; when it fails (op's error, a
+ * timeout, output that is not the template filled in), each is read again alone with `op read`, so that each
+ * failing reference gets its own error and the others their values.
+ */
 export async function readSourcesSettled(
   server: string,
   requests: readonly SourceRequest[],
@@ -90,6 +95,29 @@ export async function readSourcesSettled(
       });
       return token ? { ...deps.env, OP_SERVICE_ACCOUNT_TOKEN: token } : deps.env;
     })());
+
+  // Every op:// reference of this read, each once, in one `op inject`; a lane that reaches one waits for it.
+  const batched = [
+    ...new Set(requests.flatMap(({ source }) => (source.kind === 'op' && injectable(source.reference) ? [source.reference] : []))),
+  ];
+  const injected = batched.length >= 2 ? injectAll(batched).catch(() => undefined) : undefined;
+  async function injectAll(references: string[]): Promise<Map<string, string> | undefined> {
+    const outcome = await runOpInject(references, await envForOp(), timeoutMs);
+    if (outcome.kind === 'values') return new Map(references.map((reference, index) => [reference, outcome.values[index]!]));
+    const { run } = outcome.kind === 'run' ? outcome : { run: undefined };
+    const stderr = run && (run.kind === 'failed' || run.kind === 'timeout') ? tail(scrub(run.stderr), 2000) : '';
+    const said = run && opOutcome(run, timeoutMs);
+    deps.logger?.debug(
+      {
+        server,
+        references: references.length,
+        reason: said === undefined || !('problem' in said) ? 'its output was not the template filled in' : scrub(said.problem),
+        ...(stderr === '' ? {} : { stderr }),
+      },
+      'op inject failed; reading each reference with op read',
+    );
+    return undefined;
+  }
 
   const readOne = async ({ secret, source }: SourceRequest): Promise<string> => {
     const fail = (problem: string, cause?: unknown) => sourceError(server, secret, source, problem, cause);
@@ -139,6 +167,11 @@ export async function readSourcesSettled(
         break;
       }
       case 'op': {
+        const found = (await injected)?.get(source.reference);
+        if (found !== undefined) {
+          value = found;
+          break;
+        }
         const run = await runOpRead(source.reference, await envForOp(), timeoutMs);
         const outcome = opOutcome(run, timeoutMs);
         if ('problem' in outcome) {
@@ -158,7 +191,14 @@ export async function readSourcesSettled(
     return value;
   };
 
-  return settleBounded(requests, deps.concurrency ?? SOURCE_CONCURRENCY, readOne);
+  // The others first: a lane waiting for the inject holds no program, and none of them waits behind it.
+  const inBatch = (request: SourceRequest): boolean =>
+    injected !== undefined && request.source.kind === 'op' && batched.includes(request.source.reference);
+  const order = [...requests.keys()].sort((a, b) => Number(inBatch(requests[a]!)) - Number(inBatch(requests[b]!)));
+  const settled = await settleBounded(order, deps.concurrency ?? SOURCE_CONCURRENCY, (index) => readOne(requests[index]!));
+  const results: PromiseSettledResult<string>[] = new Array(requests.length);
+  order.forEach((index, at) => (results[index] = settled[at]!));
+  return results;
 }
 
 function tailOf(stderr: string): string {

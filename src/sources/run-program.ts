@@ -11,14 +11,23 @@ export type ProgramRun =
 /** How long a source program may take by default (a vault that does not answer must not hold a start forever). */
 export const SOURCE_TIMEOUT_MS = 20_000;
 
+/** What a program gets beside its argv and environment. */
+export interface ProgramInput {
+  /** Written to its stdin (then closed); without it stdin is ignored. */
+  stdin?: string;
+  /** The most stdout it may print (default MAX_SOURCE_BYTES, one secret). */
+  maxBytes?: number;
+}
+
 /**
- * Runs a program that prints a secret: no shell, stdin ignored, the given environment only, a timeout, output
- * bounded, and the child killed with the proxy. Never throws for how the program ended.
+ * Runs a program that prints a secret: no shell, stdin ignored (or given `input.stdin`), the given environment only,
+ * a timeout, output bounded, and the child killed with the proxy. Never throws for how the program ended.
  */
 export async function runProgram(
   argv: readonly [string, ...string[]],
   env: NodeJS.ProcessEnv,
   timeoutMs = SOURCE_TIMEOUT_MS,
+  input: ProgramInput = {},
 ): Promise<ProgramRun> {
   const [file, ...args] = argv;
   // Loaded here, not at the top: most starts run no source program, and execa is a large part of the bundle.
@@ -26,14 +35,14 @@ export async function runProgram(
   const result = await execa(file, args, {
     env,
     extendEnv: false,
-    stdin: 'ignore',
+    ...(input.stdin === undefined ? { stdin: 'ignore' as const } : { input: input.stdin }),
     reject: false,
     encoding: 'utf8',
     stripFinalNewline: false,
     cleanup: true,
     timeout: timeoutMs,
     forceKillAfterDelay: 1000,
-    maxBuffer: MAX_SOURCE_BYTES,
+    maxBuffer: input.maxBytes ?? MAX_SOURCE_BYTES,
     windowsHide: true,
   });
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';

@@ -156,17 +156,23 @@ describe('secret sources through the built proxy', () => {
     const token = `ops_${randomBytes(16).toString('hex')}`;
     const value = `op-${randomBytes(12).toString('hex')}`;
     const ref = 'op://Agents/Deploy/token';
+    // A single reference is read with `op read`, two or more with one `op inject`: both get the token the same way.
+    const value2 = `op-${randomBytes(12).toString('hex')}`;
+    const ref2 = 'op://Agents/Deploy/signing-key';
     const set = await runBin(['secrets', 'set', 'op-service-account', 'OP_SERVICE_ACCOUNT_TOKEN', '--new-server'], { input: `${token}\n` });
     expect(set.code).toBe(0);
     try {
-      const config = await writeConfig({ agent: everythingServer({}, { DEPLOY_TOKEN: ref }) });
+      const config = await writeConfig({
+        agent: everythingServer({}, { DEPLOY_TOKEN: ref }),
+        pair: everythingServer({}, { DEPLOY_TOKEN: ref, SIGNING_KEY: ref2 }),
+      });
       const argvLog = join(dir.path, 'op-argv.log');
       const { PATH, ...rest } = inheritedEnv();
       delete rest.OP_SERVICE_ACCOUNT_TOKEN;
       const opEnv = {
         PATH: `${opFixtureDir}:${PATH ?? ''}`,
         OP_FIXTURE_TOKEN: token,
-        OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }),
+        OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value, [ref2]: value2 }),
         OP_FIXTURE_LOG: argvLog,
       };
       const { seen, environ, stderr } = await getEnvThrough(config, 'agent', opEnv);
@@ -174,11 +180,17 @@ describe('secret sources through the built proxy', () => {
       expect(environ).not.toContain(token);
       expect(seen).not.toContain(value);
       expect(stderr).not.toContain(token);
-      const argv = await readFile(argvLog, 'utf8');
-      expect(argv).toContain(JSON.stringify(['read', '--no-newline', ref]));
-      expect(argv).not.toContain(token);
+      expect(await readFile(argvLog, 'utf8')).toBe(`${JSON.stringify(['read', '--no-newline', ref])}\n`);
+
+      const pair = await getEnvThrough(config, 'pair', opEnv);
+      expect(pair.environ).toContain(`DEPLOY_TOKEN=${value} `);
+      expect(pair.environ).toContain(`SIGNING_KEY=${value2} `);
+      expect(pair.stderr).not.toContain(token);
+      // The template (references) went on stdin: argv is only "inject", and never holds the token.
+      expect(await readFile(argvLog, 'utf8')).toBe(`${JSON.stringify(['read', '--no-newline', ref])}\n${JSON.stringify(['inject'])}\n`);
     } finally {
       await runBin(['secrets', 'clear', 'op-service-account', '--yes']);
+      for (const server of ['agent', 'pair']) await runBin(['secrets', 'clear', server, '--yes']);
     }
   }, 60_000);
 

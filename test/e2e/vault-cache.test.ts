@@ -145,6 +145,57 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
     }
   }, 120_000);
 
+  it("an aggregate start reads each server's op:// references with one op inject, secrets refresh too; a bad one is named alone", async () => {
+    const [one, two] = [uniqueServer('inj'), uniqueServer('inj')];
+    const refs = (server: string) =>
+      ['API_KEY', 'DB_PASSWORD', 'MAIL_TOKEN'].map((name) => [name, `op://Agents/${server}/${name}`] as const);
+    const values = new Map([...refs(one!), ...refs(two!)].map(([, ref]) => [ref, `v-${randomBytes(10).toString('hex')}\n"{x}"`]));
+    const log = join(dir.path, 'op-inject.log');
+    const vault = {
+      OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture',
+      OP_FIXTURE_ITEMS: JSON.stringify(Object.fromEntries(values)),
+      OP_FIXTURE_LOG: log,
+    };
+    const entry = (server: string) => everythingServer({}, Object.fromEntries(refs(server)));
+    const file = await config('inject', { [one!]: entry(one!), [two!]: entry(two!) }, { ttl: '1h', stale: 'warn' });
+    try {
+      const proxy = await connectThroughProxy({ config: file, env: agentEnv(vault) });
+      try {
+        for (const server of [one!, two!]) {
+          const seen = JSON.stringify((await proxy.client.callTool({ name: `${server}__get-env`, arguments: {} })).content);
+          expect(seen).toContain(`[REDACTED:${server}/API_KEY]`);
+        }
+        const environs = (await everythingEnvirons(proxy.proxyPid)).join(' ');
+        for (const [ref, value] of values) expect(environs).toContain(`${ref.split('/').at(-1)}=${value} `);
+      } finally {
+        await proxy.client.close();
+      }
+      // One process per server, the template on its stdin: no reference and no value on argv.
+      expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual(['["inject"]', '["inject"]']);
+
+      const refreshed = await runBin(['secrets', 'refresh', '--config', file], { env: agentEnv(vault) });
+      expect(refreshed.code).toBe(0);
+      expect(refreshed.stdout.match(/refreshed/g)).toHaveLength(6);
+      expect(await opCalls(log)).toBe(4);
+      expect(await readFile(log, 'utf8')).not.toMatch(/op:\/\/|v-[0-9a-f]{20}/);
+
+      // A reference 1Password does not know: the inject fails, each is read alone, and only that one is an error.
+      const broken = await config('inject-broken', {
+        [one!]: { ...entry(one!), secrets: { ...Object.fromEntries(refs(one!)), GONE: `op://Agents/${one!}/GONE` }, cache: { ttl: '0' } },
+      });
+      const failed = await runBin(['run', one!, '--config', broken], { env: agentEnv(vault) });
+      expect(failed.code).toBe(78);
+      expect(failed.stdout).toBe('');
+      expect(failed.stderr).toContain(
+        `Secret GONE of server "${one!}" comes from op://Agents/${one!}/GONE: 1Password has no such item or field`,
+      );
+      expect(failed.stderr).not.toContain('Secret API_KEY');
+      for (const value of values.values()) expect(failed.stderr).not.toContain(value.slice(0, 22));
+    } finally {
+      for (const server of [one!, two!]) await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
+    }
+  }, 120_000);
+
   it('SECRETS_STORAGE_CLEAR=true deletes the stored secrets of the servers served (audited), then runs as if never stored', async () => {
     const server = uniqueServer('wipe');
     const file = await config('wipe', { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) });

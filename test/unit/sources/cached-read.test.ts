@@ -127,4 +127,32 @@ describe('the keychain cache of op:// and command values', () => {
     expect(forced.outcomes[0]!.how).toBe('read');
     expect(await w.opCalls()).toBe(2);
   });
+
+  it('several expired references are read by one op inject, a fresh one from the cache, each cached on its own', async () => {
+    const w = await world();
+    const refs = ['op://Agents/Deploy/token', 'op://Agents/Db/password', 'op://Agents/Mail/key'];
+    w.env.OP_FIXTURE_ITEMS = JSON.stringify(Object.fromEntries(refs.map((r, i) => [r, `vault-value-${i}`])));
+    const requests: SourceRequest[] = refs.map((reference, i) => ({ secret: `S${i}`, source: { kind: 'op', reference } }));
+    const first = await readWithCache('srv', requests, cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
+    await first.written;
+    expect(first.outcomes.map((o) => [o.how, o.value])).toEqual(refs.map((_, i) => ['read', `vault-value-${i}`]));
+    expect(await w.opCalls()).toBe(1);
+    for (const [i, ref] of refs.entries()) {
+      expect(JSON.parse((await w.store.get('srv', `S${i}`))!)).toMatchObject({ source: ref, value: `vault-value-${i}` });
+    }
+    // S1 read again later: fresh; S0 and S2 expired: read together.
+    w.advance(30 * 60_000);
+    await w.store.set('srv', 'S1', JSON.stringify({ source: refs[1], value: 'cached-1', fetchedAt: 1_000_000 + 30 * 60_000 }));
+    w.advance(31 * 60_000);
+    const second = await readWithCache('srv', requests, cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
+    expect(second.outcomes.map((o) => [o.how, o.value])).toEqual([
+      ['read', 'vault-value-0'],
+      ['fresh', 'cached-1'],
+      ['read', 'vault-value-2'],
+    ]);
+    expect((await readFile(path.join(path.dirname(w.env.OP_FIXTURE_LOG!), 'op.log'), 'utf8')).trim().split('\n')).toEqual([
+      '["inject"]',
+      '["inject"]',
+    ]);
+  });
 });

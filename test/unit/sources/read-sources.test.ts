@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyproxyError } from '../../../src/errors.js';
 import { readSecretFile, SecretFileError } from '../../../src/sources/file-source.js';
-import { readSources, type SourceDeps, type SourceRequest } from '../../../src/sources/read-sources.js';
+import { readSources, readSourcesSettled, type SourceDeps, type SourceRequest } from '../../../src/sources/read-sources.js';
+import { injectTemplate } from '../../../src/sources/op-source.js';
 import type { SecretSource } from '../../../src/sources/source.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures');
@@ -220,16 +221,26 @@ describe('op:// source (fixture op with the documented contract)', () => {
     expect(noOp).toContain('developer.1password.com');
   });
 
-  it('reads 8 references at once by default, never more', async () => {
+  it('reads the references again 8 at once by default, never more, when op inject fails', async () => {
     const many = (n: number): SourceRequest[] =>
-      Array.from({ length: n }, (_, i) => ({ secret: `S${i}`, source: { kind: 'op', reference: ref } }));
-    // The fixture answers only once as many reads run together as the barrier says. With 9 the first read to give up
-    // saw 8 running: the ninth could not start before a lane was free.
+      Array.from({ length: n }, (_, i) => ({ secret: `S${i}`, source: { kind: 'op', reference: `op://Developer/Item${i}/field` } }));
+    const vault = JSON.stringify(
+      Object.fromEntries(many(9).map(({ source }, i) => [(source as { reference: string }).reference, `value-${i}-xyz`])),
+    );
+    // The inject fails, so each reference is read alone. The fixture answers a read only once as many reads run
+    // together as the barrier says. With 9 the first read to give up saw 8 running: the ninth could not start before
+    // a lane was free.
     const eight = await tempDir();
-    const values = await readSources('srv', many(8), { env: withOp({ OP_FIXTURE_ITEMS: items, OP_FIXTURE_BARRIER: `${eight}:8` }) });
-    expect(values.size).toBe(8);
+    const env8 = withOp({ OP_FIXTURE_ITEMS: vault, OP_FIXTURE_INJECT: 'fail', OP_FIXTURE_BARRIER: `${eight}:8` });
+    const values = await readSources('srv', many(8), { env: env8 });
+    expect([...values.values()]).toEqual(Array.from({ length: 8 }, (_, i) => `value-${i}-xyz`));
     const nine = await tempDir();
-    const env = withOp({ OP_FIXTURE_ITEMS: items, OP_FIXTURE_BARRIER: `${nine}:9`, OP_FIXTURE_BARRIER_MS: '5000' });
+    const env = withOp({
+      OP_FIXTURE_ITEMS: vault,
+      OP_FIXTURE_INJECT: 'fail',
+      OP_FIXTURE_BARRIER: `${nine}:9`,
+      OP_FIXTURE_BARRIER_MS: '5000',
+    });
     const error = await readSources('srv', many(9), { env }).catch((caught: unknown) => caught);
     expect((error as KeyproxyError).message).toContain('only 8 of 9 reads ran at once');
   }, 60_000);
@@ -246,5 +257,102 @@ describe('op:// source (fixture op with the documented contract)', () => {
     const error = await readSources('srv', two, { env: withOp() }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KeyproxyError);
     expect((error as KeyproxyError).message).toMatch(/Secret X .*op:\/\/V\/Gone\/f[\s\S]*Secret Y .*env:UNSET_VAR/);
+  });
+
+  describe('several references: one op inject', () => {
+    const refs = ['op://Dev/A/key', 'op://Dev/B/sec/password', 'op://Ops/C/token', 'op://Ops/D/note', 'op://Ops/E/k'];
+    const awkward = [
+      'two\nlines\n',
+      'quotes " and \' and `back`',
+      'braces }} {{ op://Dev/A/key }} ${HOME}',
+      '<kp:0123456789abcdef0123456789abcdef:0>marker-like</kp:0123456789abcdef0123456789abcdef:1>',
+      'ends with a newline and spaces  \n',
+    ];
+    const vault = (values: readonly string[] = awkward) => JSON.stringify(Object.fromEntries(refs.map((ref, i) => [ref, values[i]])));
+    const asked = (list: readonly string[] = refs): SourceRequest[] =>
+      list.map((reference, i) => ({ secret: `S${i}`, source: { kind: 'op', reference } }));
+    const calls = async (log: string) =>
+      (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as string[]);
+
+    it('reads N references with one op inject process, the template on stdin and nothing on argv', async () => {
+      const log = path.join(await tempDir(), 'argv.log');
+      const values = await readSources('srv', asked(), { env: withOp({ OP_FIXTURE_ITEMS: vault(), OP_FIXTURE_LOG: log }) });
+      expect([...values.values()]).toEqual(awkward);
+      expect(await calls(log)).toEqual([['inject']]);
+      const text = await readFile(log, 'utf8');
+      for (const ref of refs) expect(text).not.toContain(ref);
+    });
+
+    it('gives each reference exactly what op read --no-newline gives it, newlines, quotes, braces and markers kept', async () => {
+      const env = withOp({ OP_FIXTURE_ITEMS: vault() });
+      const injected = await readSources('srv', asked(), { env });
+      for (const [i, ref] of refs.entries()) {
+        expect(await readOne({ kind: 'op', reference: ref }, { env })).toBe(awkward[i]);
+        expect(injected.get(`S${i}`)).toBe(awkward[i]);
+      }
+      // A secret asked twice, and a reference beside other sources, get their own values.
+      const mixed = await readSources(
+        'srv',
+        [
+          ...asked(),
+          { secret: 'AGAIN', source: { kind: 'op', reference: refs[0]! } },
+          { secret: 'ENV', source: { kind: 'env', variable: 'X' } },
+        ],
+        { env: { ...env, X: 'env-value-1' } },
+      );
+      expect(mixed.get('AGAIN')).toBe(awkward[0]);
+      expect(mixed.get('ENV')).toBe('env-value-1');
+    });
+
+    it('one bad reference among good ones: the inject fails, each is read alone, the bad one named with its fix', async () => {
+      const log = path.join(await tempDir(), 'argv.log');
+      const list = [...refs.slice(0, 3), 'op://Dev/Gone/field', ...refs.slice(3)];
+      const settled = await readSourcesSettled('srv', asked(list), { env: withOp({ OP_FIXTURE_ITEMS: vault(), OP_FIXTURE_LOG: log }) });
+      const got = settled.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message));
+      expect(got.filter((_, i) => i !== 3)).toEqual(awkward);
+      expect(got[3]).toContain('Secret S3 of server "srv" comes from op://Dev/Gone/field: 1Password has no such item or field');
+      expect(got[3]).toContain('"op item get"');
+      for (const value of awkward) expect(got[3]).not.toContain(value.trim());
+      const logged = await calls(log);
+      expect(logged[0]).toEqual(['inject']);
+      expect(
+        logged
+          .slice(1)
+          .map((argv) => argv.at(-1))
+          .sort(),
+      ).toEqual([...list].sort());
+    });
+
+    it('output that is not the template filled in, or an inject error, is not trusted: each is read alone', async () => {
+      for (const mode of ['truncate', 'fail']) {
+        const log = path.join(await tempDir(), 'argv.log');
+        const debug: Array<{ reason?: string }> = [];
+        const env = withOp({ OP_FIXTURE_ITEMS: vault(), OP_FIXTURE_LOG: log, OP_FIXTURE_INJECT: mode });
+        const values = await readSources('srv', asked(), {
+          env,
+          logger: { debug: (obj: { reason?: string }) => debug.push(obj) } as never,
+        });
+        expect([...values.values()]).toEqual(awkward);
+        expect((await calls(log)).map((argv) => argv[0])).toEqual(['inject', ...refs.map(() => 'read')]);
+        expect(debug.map((entry) => entry.reason).join()).toContain(mode === 'truncate' ? 'not the template filled in' : 'op failed');
+        expect(JSON.stringify(debug)).not.toContain('two\\nlines');
+      }
+    });
+
+    it('takes apart only the template it made: markers in order, each once, no nonce in a value', () => {
+      const template = injectTemplate(['op://V/a/b', 'op://V/c/d']);
+      const filled = (one: string, two: string) => template.text.replace('{{ op://V/a/b }}', one).replace('{{ op://V/c/d }}', two);
+      expect(template.split(filled('first\n', '{second}'))).toEqual(['first\n', '{second}']);
+      const [open0, rest] = template.text.split('{{ op://V/a/b }}') as [string, string];
+      const close1 = rest.slice(rest.indexOf('}}') + 2);
+      expect(template.split(`${filled('x', 'y')}\n`)).toBeUndefined();
+      expect(template.split(filled('x', 'y').slice(0, -1))).toBeUndefined();
+      expect(template.split(filled(`x${open0}`, 'y'))).toBeUndefined();
+      expect(template.split(`${rest.replace('{{ op://V/c/d }}', 'y')}${open0}x${close1}`)).toBeUndefined();
+      expect(injectTemplate(['op://V/a/b']).text).not.toBe(injectTemplate(['op://V/a/b']).text);
+    });
   });
 });
