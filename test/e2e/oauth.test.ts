@@ -1,94 +1,30 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  ElicitationCompleteNotificationSchema,
-  ElicitRequestSchema,
-  ToolListChangedNotificationSchema,
-  type CallToolResult,
-  type ClientCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ElicitationCompleteNotificationSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireKeyringSession, secretToolAccounts } from '../helpers/keyring.js';
-import { binPath, inheritedEnv, repoRoot, runBin, waitFor } from '../helpers/proxy.js';
-import { startListening, storeSecret, type FixtureEvent, type HttpServerProcess } from '../helpers/remote.js';
+import { OAuthE2e, startOAuthFixture, storedTokens, text, type OAuthFixture, type OAuthProxy } from '../helpers/oauth.js';
+import { runBin, waitFor } from '../helpers/proxy.js';
+import { storeSecret } from '../helpers/remote.js';
 
 // OAuth for remote servers against a real authorization server built from the SDK's server auth parts
 // (test/fixtures/oauth-server.mjs) and a real MCP server behind requireBearerAuth. The "browser" is
-// test/fixtures/browser/follow-redirects.mjs, started by xdg-open through $BROWSER (the `open` package).
+// test/fixtures/browser/follow-redirects.mjs, started by xdg-open through $BROWSER (the `open` package); the parts
+// are in test/helpers/oauth.ts.
 
 const id = randomBytes(4).toString('hex');
-const fixturePath = join(repoRoot, 'test/fixtures/oauth-server.mjs');
-const browserPath = join(repoRoot, 'test/fixtures/browser/follow-redirects.mjs');
 const SHORT_TTL = 8;
-const run = promisify(execFile);
 /** Each case runs several CLI and proxy processes (and waits out a token's life): bound generously for a busy machine. */
 const CASE_MS = 120_000;
 
-interface OAuthFixture extends HttpServerProcess {
-  mcpUrl: string;
-  count(event: string, match?: (event: FixtureEvent & Record<string, unknown>) => boolean): number;
-}
-
-function startOAuthFixture(env: Record<string, string> = {}): Promise<OAuthFixture> {
-  const child = spawn(process.execPath, [fixturePath], { env: { ...inheritedEnv(), ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return startListening(child, 'stdout', []).then((server) => ({
-    ...server,
-    mcpUrl: `${server.origin}/mcp`,
-    count: (event, match = () => true) =>
-      server.events.filter((seen) => seen.event === event && match(seen as FixtureEvent & Record<string, unknown>)).length,
-  }));
-}
-
-let home: string;
-let browserLog: string;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-/** The environment of every mcp-keyproxy process here: a fresh HOME, $BROWSER, and no display (xdg-open uses $BROWSER). */
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  const base = inheritedEnv();
-  for (const name of [
-    'DISPLAY',
-    'WAYLAND_DISPLAY',
-    'XDG_CURRENT_DESKTOP',
-    'DESKTOP_SESSION',
-    'KDE_FULL_SESSION',
-    'MCP_KEYPROXY_HEADLESS',
-  ]) {
-    delete base[name];
-  }
-  return { ...base, HOME: home, BROWSER: browserPath, FIXTURE_BROWSER_LOG: browserLog, ...extra };
-}
-
-async function browserOpens(): Promise<string[]> {
-  const text = await readFile(browserLog, 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line.startsWith('open '));
-}
-
-async function writeOAuthConfig(servers: Record<string, unknown>): Promise<string> {
-  const path = join(home, `proxy-${randomBytes(3).toString('hex')}.config.json`);
-  await writeFile(path, JSON.stringify({ servers }, null, 2));
-  return path;
-}
-
-function cli(args: string[], extra: Record<string, string> = {}): ReturnType<typeof runBin> {
-  return runBin(args, { env: env(extra) });
-}
-
-/** The tokens the keychain holds for a server (read with secret-tool, as a person would check). */
-async function storedTokens(
-  server: string,
-): Promise<{ access_token: string; refresh_token?: string; expires_at?: number; scope?: string }> {
-  const { stdout } = await run('secret-tool', ['lookup', 'service', `mcp-keyproxy-oauth/${server}`, 'username', 'tokens']);
-  if (!stdout) throw new Error(`no tokens stored for ${server}`);
-  return JSON.parse(stdout) as { access_token: string; refresh_token?: string; expires_at?: number; scope?: string };
-}
+let e2e: OAuthE2e;
+const env = (extra: Record<string, string> = {}): Record<string, string> => e2e.env(extra);
+const browserOpens = (): Promise<string[]> => e2e.browserOpens();
+const writeOAuthConfig = (servers: Record<string, unknown>): Promise<string> => e2e.writeConfig(servers);
+const cli = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof runBin> => e2e.cli(args, extra);
+const startProxy = (...args: Parameters<OAuthE2e['startProxy']>): Promise<OAuthProxy> => e2e.startProxy(...args);
 
 /** Every regular file under `dir` whose bytes contain one of `needles`. */
 async function filesContaining(dir: string, needles: string[]): Promise<string[]> {
@@ -101,42 +37,6 @@ async function filesContaining(dir: string, needles: string[]): Promise<string[]
     if (needles.some((needle) => text.includes(needle))) found.push(path);
   }
   return found;
-}
-
-interface Proxy {
-  client: Client;
-  stderr: () => string;
-  listChanged: () => number;
-  close: () => Promise<void>;
-}
-
-async function startProxy(
-  config: string,
-  server: string,
-  options: { capabilities?: ClientCapabilities; args?: string[]; setup?: (client: Client) => void } = {},
-): Promise<Proxy> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [binPath, 'run', server, '--config', config, ...(options.args ?? [])],
-    env: env(),
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
-  let changed = 0;
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-    changed += 1;
-  });
-  options.setup?.(client);
-  await client.connect(transport);
-  const close = (): Promise<void> => client.close();
-  cleanups.push(close);
-  return { client, stderr: () => stderr, listChanged: () => changed, close };
-}
-
-function text(result: unknown): string {
-  return ((result as CallToolResult).content ?? []).map((part) => (part.type === 'text' ? part.text : '')).join('\n');
 }
 
 async function freePort(): Promise<number> {
@@ -152,15 +52,13 @@ let shortLived: OAuthFixture;
 
 beforeAll(async () => {
   requireKeyringSession();
-  home = await mkdtemp(join(tmpdir(), 'keyproxy-oauth-home-'));
-  browserLog = join(await mkdtemp(join(tmpdir(), 'keyproxy-oauth-browser-')), 'browser.log');
+  e2e = await OAuthE2e.create();
   [fixture, shortLived] = await Promise.all([startOAuthFixture(), startOAuthFixture({ FIXTURE_TOKEN_TTL: String(SHORT_TTL) })]);
 }, CASE_MS);
 
 afterAll(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+  await e2e?.close();
   await Promise.all([fixture?.stop(), shortLived?.stop()]);
-  await rm(home, { recursive: true, force: true });
 });
 
 describe('auth login / status / logout through the CLI', () => {
@@ -190,7 +88,7 @@ describe('auth login / status / logout through the CLI', () => {
       const tokens = await storedTokens(server);
       expect(tokens.refresh_token).toBeDefined();
       const secrets = [tokens.access_token, tokens.refresh_token!];
-      expect(await filesContaining(home, secrets)).toEqual([]);
+      expect(await filesContaining(e2e.home, secrets)).toEqual([]);
 
       const status = await cli(['auth', 'status', server, '--config', config, '--json']);
       expect(status.code).toBe(0);
@@ -203,7 +101,7 @@ describe('auth login / status / logout through the CLI', () => {
       expect(text(await proxy.client.callTool({ name: 'echo', arguments: { message: 'with a token' } }))).toBe('echo: with a token');
       await proxy.close();
       for (const secret of secrets) expect(proxy.stderr()).not.toContain(secret);
-      expect(await filesContaining(home, secrets)).toEqual([]);
+      expect(await filesContaining(e2e.home, secrets)).toEqual([]);
     },
     CASE_MS,
   );
