@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { logout } from '../oauth/account.js';
 import { policyFetch } from '../oauth/sessions.js';
 import { privateKeyJwtAuth, readClientKey } from '../oauth/private-key-jwt.js';
-import { clientSecretName, oauthSettings, privateKeyName } from '../oauth/settings.js';
-import { authRecords, oauthServer } from './auth-session.js';
+import { clientSecretName, privateKeyName } from '../oauth/settings.js';
+import { authRecords, loginSettings, oauthServer } from './auth-session.js';
 import { checkName } from './check-name.js';
 import { writeLine, type CliContext } from './context.js';
 import { commandProfile } from './profile-option.js';
@@ -18,7 +18,7 @@ export function authLogoutCommand(ctx: CliContext): Command {
     .action(async (serverName: string, options: { config?: string; all?: boolean }) => {
       checkName(serverName);
       const server = await oauthServer(ctx, serverName, options.config);
-      const settings = oauthSettings(server)!;
+      const settings = loginSettings(server)!;
       const store = ctx.openStore(commandProfile(ctx, undefined));
       const read = async (name: string | undefined) => (name ? ((await store.get(serverName, name)) ?? undefined) : undefined);
       const secret = await read(clientSecretName(settings));

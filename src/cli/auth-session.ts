@@ -3,6 +3,7 @@ import type { RemoteServerConfig } from '../config/schema.js';
 import { isLocalServer } from '../config/types.js';
 import { KeyproxyError } from '../errors.js';
 import { OAuthSessions } from '../oauth/sessions.js';
+import { DISCOVERED_SETTINGS, oauthDiscoverable } from '../oauth/discovered.js';
 import { type ClientCredential, clientSecretName, oauthSettings, type OAuthSettings, privateKeyName } from '../oauth/settings.js';
 import type { OAuthSession } from '../oauth/session.js';
 import { OAuthStateStore } from '../oauth/state.js';
@@ -17,17 +18,25 @@ export function authRecords(ctx: CliContext): OAuthStateStore {
   return new OAuthStateStore(store, (label, value) => ctx.registerSecret?.(label, value));
 }
 
-/** A remote server with `auth` from the config, or a clear error naming what to add. */
+/**
+ * A remote server that can log in from the config: one with `auth`, or one with no credential of its own (a plain
+ * `{"url": …}`, whose login starts from its 401 challenge, as the proxy's does); else a clear error naming what to add.
+ */
 export async function oauthServer(ctx: CliContext, serverName: string, configPath: string | undefined): Promise<RemoteServerConfig> {
   const config = await loadConfig({ configPath, env: ctx.env, cwd: ctx.cwd });
   const server = findServer(config, serverName);
-  if (isLocalServer(server) || !oauthSettings(server)) {
+  if (isLocalServer(server) || !loginSettings(server)) {
     throw new KeyproxyError(
       'USAGE',
-      `Server "${serverName}" in ${config.path} does not use OAuth. Add "auth": "oauth" to its entry (a remote server with "url").`,
+      `Server "${serverName}" in ${config.path} does not use OAuth${isLocalServer(server) ? '' : ': it sends a credential of its own (a header or a secret in its url)'}. Add "auth": "oauth" to its entry (a remote server with "url").`,
     );
   }
   return server;
+}
+
+/** The OAuth settings a login of the server uses: its `auth`, or `"auth": "oauth"`'s for a server without a credential of its own. */
+export function loginSettings(server: RemoteServerConfig): OAuthSettings | undefined {
+  return oauthSettings(server) ?? (oauthDiscoverable(server) ? DISCOVERED_SETTINGS : undefined);
 }
 
 /**
@@ -37,8 +46,8 @@ export async function oauthServer(ctx: CliContext, serverName: string, configPat
  */
 export async function openOAuthSession(ctx: CliContext, serverName: string, server: RemoteServerConfig): Promise<OAuthSession> {
   const sessions = new OAuthSessions(authRecords(ctx), ctx.env);
-  const session = (await sessions.get(serverName, server))!;
-  session.setClientCredential(await readClientCredential(ctx, serverName, oauthSettings(server)!));
+  const session = (await sessions.get(serverName, server, { assume: true }))!;
+  session.setClientCredential(await readClientCredential(ctx, serverName, loginSettings(server)!));
   return session;
 }
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadConfigIfPresent } from './config-for-secrets.js';
 import { isLocalServer } from '../config/types.js';
 import { oauthStatus } from '../oauth/account.js';
+import { oauthDiscoverable } from '../oauth/discovered.js';
 import { oauthSettings } from '../oauth/settings.js';
 import { KeyproxyError } from '../errors.js';
 import { authRecords } from './auth-session.js';
@@ -18,12 +19,18 @@ export function authStatusCommand(ctx: CliContext): Command {
     .action(async (server: string | undefined, options: { config?: string; json?: boolean }) => {
       if (server !== undefined) checkName(server);
       const config = await loadConfigIfPresent(ctx, options.config);
+      const remote = Object.entries(config?.servers ?? {}).flatMap(([name, entry]) => (isLocalServer(entry) ? [] : [{ name, entry }]));
+      // Servers with "auth", and those without a credential of their own that logged in (from their 401 challenge).
+      const plain =
+        server === undefined ? remote.filter(({ entry }) => oauthSettings(entry) === undefined && oauthDiscoverable(entry)) : [];
+      const plainRecords = plain.length > 0 ? authRecords(ctx) : undefined;
+      const loggedInPlain = new Set(
+        (await Promise.all(plain.map(async ({ name }) => ((await plainRecords!.list(name)).includes('tokens') ? [name] : [])))).flat(),
+      );
       const names =
         server !== undefined
           ? [server]
-          : Object.entries(config?.servers ?? {})
-              .filter(([, entry]) => !isLocalServer(entry) && oauthSettings(entry) !== undefined)
-              .map(([name]) => name);
+          : remote.filter(({ name, entry }) => oauthSettings(entry) !== undefined || loggedInPlain.has(name)).map(({ name }) => name);
       if (names.length === 0 && server === undefined) {
         throw new KeyproxyError('USAGE', 'No server in the config uses OAuth ("auth"); name one: `mcp-keyproxy auth status <server>`.');
       }

@@ -5,6 +5,10 @@ import type { ServeDeps, ServeOptions } from './downstream/deps.js';
 import { startDownstream } from './downstream/start.js';
 import { superviseRouter, type RunningProxy } from './core/supervise.js';
 import { markStartup } from '../timing/startup-trace.js';
+import type { Router } from './core/router.js';
+import type { LoginSwitch } from './setup/login-switch.js';
+import { isLocalServer } from '../config/types.js';
+import { oauthDiscoverable } from '../oauth/discovered.js';
 
 /**
  * Serves one server. When its secrets are present and no consent is needed (or an "Allow always" covers them) it
@@ -35,23 +39,42 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   }
 
   recordConsentWithoutPrompt(options, deps, plan, guarded);
-  const downstream = await startDownstream(options, deps, plan);
-  const [{ Router }, { ServedServer }, { SecretWatch }, front] = await Promise.all([
+  const started = await startDownstream(options, deps, plan);
+  // A remote server without `auth` and without a credential of its own may answer the client's initialize with an
+  // OAuth challenge: it is then served gated, like a configured OAuth server without a login (`LoginSwitch`).
+  const mayNeedLogin = deps.oauth !== undefined && !isLocalServer(server) && oauthDiscoverable(server);
+  const [{ Router }, { ServedServer }, { SecretWatch }, switchModule, front] = await Promise.all([
     import('./core/router.js'),
     import('./single/served-server.js'),
     import('./downstream/secret-watch.js'),
+    mayNeedLogin ? import('./setup/login-switch.js') : undefined,
     deps.openFront(),
   ]);
   // Keeps the server on current secrets: a change made by another process, or a background refresh of a cached
   // source, restarts it with the new values (a remote one gets them in its headers).
   const watch = new SecretWatch(deps, new Map([[serverName, server]]), options.parentEnv);
   for (const read of heard.splice(0)) watch.hear(...read);
+  const loginSwitch: LoginSwitch | undefined = switchModule
+    ? new switchModule.LoginSwitch(options, deps, {
+        get router(): Router {
+          return router;
+        },
+        handOver: () => {
+          watch.stop();
+          served.halt();
+        },
+      })
+    : undefined;
+  const downstream = loginSwitch ? loginSwitch.watch(started) : started;
   const served = new ServedServer(options, watch.serveDeps, downstream, plan);
   const router = new Router(front, {
     scrubber: deps.scrubber,
     logger: deps.logger,
     guard: deps.guard,
-    route: (request, links) => served.route(request, links),
+    route: (request, links) => {
+      const gated = loginSwitch?.gated;
+      return gated ? links.get(gated.currentLink()) : served.route(request, links);
+    },
   });
   served.attach(router);
   await downstream.transport.start();
@@ -60,9 +83,12 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
     beforeStop: () => {
       watch.stop();
       served.halt();
+      loginSwitch?.gated?.abort();
     },
-    stopDownstreams: async () => served.current()?.transport.close(),
+    stopDownstreams: async () =>
+      loginSwitch?.gated ? loginSwitch.gated.downstream?.transport.close() : served.current()?.transport.close(),
     onLinkClose: (link, stop) => {
+      if (loginSwitch?.handedOver && loginSwitch.onLinkClose(link, stop)) return;
       // A server left behind by a restart for new secrets ended on purpose.
       if (!served.isCurrent(link)) return;
       const reason = served.current()?.endReason() ?? 'connection closed';

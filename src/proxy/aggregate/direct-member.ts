@@ -11,6 +11,8 @@ import { RestartBackoff } from './restart.js';
 import { fingerprint, type SecretFingerprint } from '../downstream/fingerprint.js';
 import { announceRotation, drainLink, rereadSecrets, rotateInPlace, stopForRotation, endReasonOf } from '../downstream/rotation.js';
 import { isLocalServer } from '../../config/types.js';
+import { loginRequiredError } from '../../oauth/provider.js';
+import { isLoginRequiredAnswer } from '../downstream/login-answer.js';
 
 /**
  * The aggregate is the one client of its members: it speaks the stateless era to each that does (probed with
@@ -95,6 +97,18 @@ export class DirectMember implements Member {
       const failed = this.running;
       this.running = undefined;
       await failed?.transport.close().catch(() => undefined);
+      if (isLoginRequiredAnswer((error as { cause?: unknown }).cause) && !this.stopped) {
+        // Starting it again would only be refused again: it wants a login.
+        if (this.options.headless) {
+          await this.fail(
+            loginRequiredError(this.name, 'it answered HTTP 401 with an OAuth challenge, and --headless opens no browser').message,
+          );
+          this.host.changed(this);
+        } else {
+          this.host.loginNeeded(this);
+        }
+        return;
+      }
       const supported = unsupportedVersion(error);
       if (supported !== undefined && !this.stopped) {
         // Starting it again would only be refused again.

@@ -37,6 +37,13 @@ export async function startAggregate(
       for (const list of stale) host.router.notifyClient(`notifications/${list}/list_changed`);
       void aggregate.sendLevel(member);
     },
+    loginNeeded: (member) => {
+      // The same gate as a configured OAuth server without a login: it replaces the member under its name.
+      const gated = new GatedMember(member.options, deps, host, 'needs-login');
+      members.set(member.name, gated);
+      deps.logger.info({ server: member.name }, `server "${member.name}" asks for an OAuth login: offering connect_${member.name}`);
+      void gated.start();
+    },
   };
   const members = new Map<string, Member>();
   const launches: Array<() => Promise<void>> = [];

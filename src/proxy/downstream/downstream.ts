@@ -16,6 +16,11 @@ export interface LaunchContext<S extends ServerConfig = ServerConfig> {
   audit: AuditLog;
   /** A remote server's OAuth session (config `auth`): its provider and token handling go on every request. */
   oauth?: OAuthSession;
+  /**
+   * Called when a remote server with no `auth` and no credential of its own answers 401 with a Bearer challenge
+   * (the `WWW-Authenticate` value): it wants an OAuth login (`OAuthSessions.discover`).
+   */
+  onBearerChallenge?: (challenge: string) => void;
   /** A browser may be opened (not headless): a 403 insufficient_scope can then ask for more scopes (step-up). */
   interactive?: boolean;
   /** The credential profile (`run --profile`), named in the fix of a missing or rejected secret. */

@@ -5,8 +5,9 @@ import type { CredentialPlan } from './credential-plan.js';
 import type { ServeDeps, ServeOptions } from './deps.js';
 
 /**
- * True when the server needs an OAuth login before it can start: its config has `auth` (or it turns out to be an
- * OAuth server: `OAuthSessions.discover`), and the keychain holds no tokens that are valid or can be renewed. Headless, that is an error naming `mcp-keyproxy auth login <server>`.
+ * True when the server needs an OAuth login before it can start: its config has `auth` (or, without `auth`, it
+ * answered with a Bearer challenge or holds a login of its own: `OAuthSessions.get`), and the keychain holds no tokens
+ * that are valid or can be renewed. Headless, that is an error naming `mcp-keyproxy auth login <server>`.
  * The session gets the pre-registered client's secret or private key from `plan` first: a login from `connect_<server>` sends it.
  */
 export async function needsLogin(options: ServeOptions, deps: Pick<ServeDeps, 'oauth'>, plan?: CredentialPlan): Promise<boolean> {

@@ -11,7 +11,8 @@ import type { Downstream } from './downstream.js';
  * always prefers it: a dual-era HTTP server serves a 2025 client statelessly, without elicitation or sampling,
  * which the 2026 era gives through the bridge's input rounds (as mcp-remote's `--protocol auto` does). A local
  * server's 2025 leg is a full session, so a local dual-era server gets the client's own era. A remote server with
- * `auth` gets its OAuth session.
+ * `auth` gets its OAuth session; one without (and without a credential of its own) that answers with a Bearer
+ * challenge is recorded as an OAuth server from then on (`OAuthSessions.discover`).
  */
 export async function startDownstream(
   options: ServeOptions,
@@ -30,6 +31,7 @@ export async function startDownstream(
     logger: deps.logger,
     audit: deps.audit,
     oauth,
+    onBearerChallenge: deps.oauth && !oauth ? (challenge) => deps.oauth?.discover(serverName, challenge) : undefined,
     interactive: !options.headless,
     profile: options.profile,
   });

@@ -1,6 +1,8 @@
 import type { JSONRPCErrorResponse, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { httpStatusOf, isAuthStatus, specErrorOf } from './http-errors.js';
 import { secretsSetCommand } from '../../secrets/hints.js';
+import { loginRequiredError } from '../../oauth/provider.js';
+import { LOGIN_REQUIRED_MARK } from '../downstream/login-answer.js';
 
 /** JSON-RPC error code sent to the client when the remote server refuses the configured credentials. */
 export const AUTH_REJECTED_CODE = -32030;
@@ -13,6 +15,11 @@ export interface FailureContext {
   secretNames: readonly string[];
   /** The credential profile, named in the fix of a rejected key. */
   profile?: string;
+  /**
+   * True when the server has no credential of its own and its 401 carried a Bearer challenge: it wants an OAuth
+   * login, and the answer says so (marked `data.login: "oauth"`) instead of blaming a key.
+   */
+  loginRequired?: () => boolean;
 }
 
 /** The message for rejected credentials: names the server and the exact command that fixes it, never a value. */
@@ -58,6 +65,10 @@ export function failureResponse(id: RequestId, error: unknown, context: FailureC
   const spec = specErrorOf(error);
   if (spec !== undefined) return { jsonrpc: '2.0', id, error: spec };
   const data = { server: serverName, ...(status === undefined ? {} : { httpStatus: status }) };
+  if (status === 401 && context.loginRequired?.()) {
+    const why = 'it answered HTTP 401 with an OAuth challenge';
+    return errorResponse(id, AUTH_REJECTED_CODE, loginRequiredError(serverName, why).message, { ...data, login: LOGIN_REQUIRED_MARK });
+  }
   if (isAuthStatus(status))
     return errorResponse(id, AUTH_REJECTED_CODE, authRejectedMessage(serverName, status, secretNames, profile), data);
   return errorResponse(

@@ -6,7 +6,8 @@ import { secretHeaderNames } from './headers.js';
 import { withoutAbsent } from '../downstream/credential-plan.js';
 import { EraRequests } from './era-cancel.js';
 import { createInnerTransport } from './inner-transport.js';
-import { oauthFetch } from './oauth-fetch.js';
+import { challengeWatch, oauthFetch } from './oauth-fetch.js';
+import { oauthDiscoverable } from '../../oauth/discovered.js';
 import { RemoteSessionTransport } from './session-transport.js';
 import { assertUrlAllowed, describeUrl, isCleartextRemote } from '../../config/url-policy.js';
 
@@ -22,6 +23,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
   logger,
   audit,
   oauth,
+  onBearerChallenge,
   interactive,
   profile,
 }) => {
@@ -51,7 +53,18 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
   // entries in place (swapCredentials) and the next request carries them.
   const headers = { ...resolved.headers };
   const eraRequests = new EraRequests();
-  const fetch = oauth ? oauthFetch(oauth, guarded, plan, { serverName, server, logger, interactive: interactive ?? false }) : guarded;
+  // A server that may turn out to use OAuth: its 401 with a Bearer challenge asks for a login (the proxy gates it
+  // then), not for a key.
+  let challenged = false;
+  const watch = !oauth && onBearerChallenge && oauthDiscoverable(server);
+  const fetch = oauth
+    ? oauthFetch(oauth, guarded, plan, { serverName, server, logger, interactive: interactive ?? false })
+    : watch
+      ? challengeWatch(guarded, (challenge) => {
+          challenged = true;
+          onBearerChallenge(challenge);
+        })
+      : guarded;
   const transport = new RemoteSessionTransport({
     serverName,
     eraRequests,
@@ -59,6 +72,7 @@ export const launchRemote: Launcher<RemoteServerConfig> = async ({
     logger,
     secretNames: referencedSecretNames(server),
     profile,
+    loginRequired: () => challenged,
     onAuthRejected: (status) => audit.headerRejected(serverName, referencedSecretNames(server), status),
     create: (kind, onStreamEnd, onGetAnswered) =>
       createInnerTransport(kind, {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { openUrl } from '../../browser/open-url.js';
 import type { RemoteServerConfig } from '../../config/schema.js';
 import type { OAuthSession } from '../../oauth/session.js';
+import { isBearerChallenge } from '../../oauth/discovered.js';
 import { clientCredential, oauthSettings } from '../../oauth/settings.js';
 import type { CredentialPlan } from '../downstream/credential-plan.js';
 
@@ -39,4 +40,19 @@ export function oauthFetch(session: OAuthSession, guarded: FetchLike, plan: Cred
       }
     : undefined;
   return session.authFetch(guarded, stepUp);
+}
+
+/**
+ * The fetch of a server that may turn out to use OAuth (no `auth`, no credential of its own): passes everything
+ * through, and hands the `WWW-Authenticate` value of a 401 with a Bearer challenge to `onChallenge`.
+ */
+export function challengeWatch(base: FetchLike, onChallenge: (challenge: string) => void): FetchLike {
+  return async (input, init) => {
+    const response = await base(input, init);
+    if (response.status === 401) {
+      const challenge = response.headers.get('www-authenticate');
+      if (challenge !== null && isBearerChallenge(challenge)) onChallenge(challenge);
+    }
+    return response;
+  };
 }

@@ -39,6 +39,8 @@ export interface RemoteSessionOptions {
    * answer (or failure) to a GET that opens one.
    */
   create: (kind: RemoteKind, onStreamEnd: (end: StreamEnd) => void, onGetAnswered: () => void) => Promise<SdkClientTransport>;
+  /** True when a 401 means "log in" rather than a rejected key (see `FailureContext.loginRequired`). */
+  loginRequired?: () => boolean;
   /** Called when the server rejects the credentials (401/403), e.g. to write the audit log. */
   onAuthRejected?: (status: number) => void;
   /** Limit for a replayed `initialize` and for the DELETE on close. */
@@ -344,6 +346,11 @@ export class RemoteSessionTransport implements Transport {
 
   private logAuthRejected(status: number | undefined): void {
     const { serverName, logger, secretNames, profile } = this.options;
+    if (status === 401 && this.options.loginRequired?.()) {
+      // No key was refused: the server asks for a login, which the proxy offers (or names, headless).
+      logger.info({ server: serverName }, `server "${serverName}" answered 401 with an OAuth challenge: it needs a login`);
+      return;
+    }
     // Once at warn is enough to be seen; every later rejection would repeat the same line.
     logger[this.authLogged ? 'debug' : 'warn'](
       { server: serverName, status, secrets: secretNames },
