@@ -101,50 +101,76 @@ export class KeyringStore implements SecretStore {
     });
   }
 
-  /**
-   * Under the secret's cross-process write lock: writes the chunks under a fresh generation, then the header that
-   * names it, then deletes every older chunk. A failure (or a crash) at any step leaves the old or the new value
-   * readable, never a mix; a failed set removes the chunks it wrote.
-   */
+  /** Stores or replaces one secret under its cross-process write lock (see #replace). */
   async set(server: string, name: string, value: string): Promise<void> {
     assertSecretName(name);
     assertInjectableValue(name, value);
-    await this.#locked(server, name, async () => {
+    await this.#locked(server, [name], async () => this.#replace(this.#service(server), await this.#findAll(server), name, value));
+  }
+
+  /**
+   * `set` of several secrets of one server under all their write locks (taken in name order, so two writers never
+   * wait on each other) with one search of the server's items instead of one per secret. Each secret is replaced as
+   * `set` replaces it; one that fails keeps its old value, the others are still written, and the first failure is
+   * thrown once all were tried.
+   */
+  async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
+    for (const [name, value] of values) {
+      assertSecretName(name);
+      assertInjectableValue(name, value);
+    }
+    const names = [...values.keys()].sort();
+    if (names.length === 0) return;
+    await this.#locked(server, names, async () => {
       const service = this.#service(server);
       const before = await this.#findAll(server);
-      const items = splitForStorage(name, value, MAX_CHUNK_UNITS, this.#unusedGeneration(before, name));
-      const header = items.at(-1);
-      const chunks = items.slice(0, -1);
-      const redact = [value, ...items.map((item) => item.value)];
-      const written: string[] = [];
-      try {
-        for (const chunk of chunks) {
-          written.push(chunk.account);
-          await this.#call(() => this.#entry(service, chunk.account).setPassword(chunk.value), redact);
-        }
-      } catch (error) {
-        await this.#forget(service, written);
-        throw mapKeyringError(error, redact);
+      let failure: unknown;
+      for (const name of names) {
+        await this.#replace(service, before, name, values.get(name)!).catch((error: unknown) => (failure ??= error));
       }
-      if (header) {
-        const outcome = await this.#write(service, header.account, header.value, redact);
-        if (outcome.error) {
-          // A header write that timed out may still land: its chunks must then be there for it.
-          if (!outcome.unanswered) await this.#forget(service, written);
-          throw outcome.error;
-        }
-      }
-      const stale = [...before.keys()].filter((account) => isChunkAccountOf(account, name));
-      // The new header no longer points at these; a failed cleanup only leaves hidden leftovers that the next set
-      // or delete removes, so it must not turn a successful set into an error.
-      await this.#forget(service, stale);
+      if (failure !== undefined) throw failure;
     });
+  }
+
+  /**
+   * Writes the chunks of `name` under a fresh generation, then the header that names it, then deletes every older
+   * chunk; `before` is what the server's service held (searched under the secret's write lock). A failure (or a
+   * crash) at any step leaves the old or the new value readable, never a mix; a failed write removes the chunks it
+   * wrote.
+   */
+  async #replace(service: string, before: ReadonlyMap<string, string>, name: string, value: string): Promise<void> {
+    const items = splitForStorage(name, value, MAX_CHUNK_UNITS, this.#unusedGeneration(before, name));
+    const header = items.at(-1);
+    const chunks = items.slice(0, -1);
+    const redact = [value, ...items.map((item) => item.value)];
+    const written: string[] = [];
+    try {
+      for (const chunk of chunks) {
+        written.push(chunk.account);
+        await this.#call(() => this.#entry(service, chunk.account).setPassword(chunk.value), redact);
+      }
+    } catch (error) {
+      await this.#forget(service, written);
+      throw mapKeyringError(error, redact);
+    }
+    if (header) {
+      const outcome = await this.#write(service, header.account, header.value, redact);
+      if (outcome.error) {
+        // A header write that timed out may still land: its chunks must then be there for it.
+        if (!outcome.unanswered) await this.#forget(service, written);
+        throw outcome.error;
+      }
+    }
+    const stale = [...before.keys()].filter((account) => isChunkAccountOf(account, name));
+    // The new header no longer points at these; a failed cleanup only leaves hidden leftovers that the next set
+    // or delete removes, so it must not turn a successful set into an error.
+    await this.#forget(service, stale);
   }
 
   /** Removes one secret and its chunks (under its write lock); resolves false when it was not there. */
   async delete(server: string, name: string): Promise<boolean> {
     assertSecretName(name);
-    return this.#locked(server, name, async () => {
+    return this.#locked(server, [name], async () => {
       const service = this.#service(server);
       const before = await this.#findAll(server);
       // The main account goes first so the secret disappears at once even if a chunk deletion fails.
@@ -228,17 +254,18 @@ export class KeyringStore implements SecretStore {
     }
   }
 
-  async #locked<T>(server: string, name: string, run: () => Promise<T>): Promise<T> {
-    const release = await this.#writeLock(server, name);
+  /** Runs `run` holding the cross-process write lock of each of `names` (taken in the order given). */
+  async #locked<T>(server: string, names: readonly string[], run: () => Promise<T>): Promise<T> {
+    const releases: Array<() => Promise<void>> = [];
     try {
+      for (const name of names) releases.push(await this.#writeLock(server, name));
       return await run();
     } finally {
       // A lock that cannot be removed is judged stale by the next writer; the write itself is done.
-      await release().catch(() => undefined);
+      for (const release of releases.reverse()) await release().catch(() => undefined);
     }
   }
 
-  /** Runs a read again (a bounded number of times) when a write in another process changed what it was reading. */
   async #retryRead<T>(read: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {

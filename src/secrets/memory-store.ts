@@ -53,6 +53,14 @@ export class MemoryStore implements SecretStore {
     }
     secrets.set(name, value);
   }
+  /** `set` of each, in name order; the first failure is thrown once all were tried. */
+  async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
+    let failure: unknown;
+    for (const name of [...values.keys()].sort()) {
+      await this.set(server, name, values.get(name)!).catch((error: unknown) => (failure ??= error));
+    }
+    if (failure !== undefined) throw failure;
+  }
 
   /** Removes one secret; resolves false when it was not there. */
   async delete(server: string, name: string): Promise<boolean> {

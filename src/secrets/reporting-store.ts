@@ -59,6 +59,18 @@ export class ReportingStore implements SecretStore {
     }
     this.#onValue(server, name, value);
   }
+  /** The wrapped store's setMany; each value is reported (a failure's message holds none of them). */
+  async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
+    try {
+      await this.#store.setMany(server, values);
+    } catch (error) {
+      let scrubbed = error;
+      for (const [name, value] of values) scrubbed = withoutValue(scrubbed, `${server}/${name}`, value);
+      throw scrubbed;
+    } finally {
+      for (const [name, value] of values) this.#onValue(server, name, value);
+    }
+  }
 
   /** Passes through. */
   delete(server: string, name: string): Promise<boolean> {

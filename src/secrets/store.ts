@@ -35,6 +35,12 @@ export interface SecretStore {
   getAll(server: string): Promise<Map<string, string>>;
   /** Store or replace one secret. All-or-nothing: a failure leaves the previous value in place. */
   set(server: string, name: string, value: string): Promise<void>;
+  /**
+   * Store or replace several secrets of one server, each all-or-nothing as `set`, in fewer keychain round trips where
+   * the backend allows. One that fails keeps its old value; the others are still written; rejects with the first
+   * failure.
+   */
+  setMany(server: string, values: ReadonlyMap<string, string>): Promise<void>;
   /** Remove one secret; resolves false when it was not there. */
   delete(server: string, name: string): Promise<boolean>;
   /** Names of the secrets stored for one server. */

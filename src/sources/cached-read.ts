@@ -80,10 +80,8 @@ export async function readWithCache(
   }
 
   const settled = await readSourcesSettled(server, toRead, deps);
-  const writes: Array<Promise<void>> = [];
-  const put = (secret: string, entry: CacheEntry): void => {
-    writes.push(deps.cache!.put(server, secret, entry).catch((error: unknown) => deps.onCacheProblem?.('write', error)));
-  };
+  const toCache = new Map<string, CacheEntry>();
+  const put = (secret: string, entry: CacheEntry): void => void toCache.set(secret, entry);
   const readAt = deps.now();
   toRead.forEach((request, index) => {
     const result = settled[index]!;
@@ -110,7 +108,10 @@ export async function readWithCache(
   });
   return {
     outcomes: requests.map((request) => outcomes.get(request.secret)!),
-    written: Promise.all(writes).then(() => undefined),
+    written:
+      toCache.size === 0
+        ? Promise.resolve()
+        : deps.cache!.putMany(server, toCache).catch((error: unknown) => deps.onCacheProblem?.('write', error)),
   };
 }
 

@@ -50,9 +50,9 @@ export class SourceCache {
     return entries;
   }
 
-  /** Stores (replaces) one entry. */
-  put(server: string, secret: string, entry: CacheEntry): Promise<void> {
-    return this.store.set(server, secret, JSON.stringify(entry));
+  /** Stores (replaces) entries of one server, by secret name, in one go (one search, each entry all-or-nothing). */
+  putMany(server: string, entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
+    return this.store.setMany(server, new Map([...entries].map(([secret, entry]) => [secret, JSON.stringify(entry)])));
   }
 
   /** Removes every entry of a server; resolves with the names removed. */

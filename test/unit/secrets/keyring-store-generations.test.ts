@@ -184,6 +184,51 @@ describe('KeyringStore generations: a reader sees the old value or the new one, 
     await store.getAll('s');
     expect(events).toHaveLength(4);
   });
+
+  it('setMany writes under every named lock (name order) with one search; one failing secret keeps its old value, the others land', async () => {
+    const fake = new FakeKeyring();
+    const events: string[] = [];
+    const writeLock: SecretWriteLock = async (server, name) => {
+      events.push(`lock ${name} at ${fake.mutations.length}`);
+      return async () => {
+        events.push(`unlock ${name} at ${fake.mutations.length}`);
+      };
+    };
+    const store = storeOn(fake, writeLock);
+    await store.set('s', 'B', 'old-b');
+    events.length = 0;
+    fake.finds = 0;
+    fake.failOn = (op, account) => (op === 'set' && account === 'B' ? napi('boom') : undefined);
+    const values = new Map([
+      ['C', long('c', 2500)],
+      ['A', 'new-a'],
+      ['B', 'new-b'],
+    ]);
+    const error = await store.setMany('s', values).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'KEYCHAIN_FAILED' });
+    expect((error as Error).message).not.toContain('new-b');
+    fake.failOn = () => undefined;
+    expect(fake.finds).toBe(1);
+    const mutations = fake.mutations.length;
+    expect(events).toEqual([
+      'lock A at 1',
+      'lock B at 1',
+      'lock C at 1',
+      `unlock C at ${mutations}`,
+      `unlock B at ${mutations}`,
+      `unlock A at ${mutations}`,
+    ]);
+    expect(await store.getAll('s')).toEqual(
+      new Map([
+        ['A', 'new-a'],
+        ['B', 'old-b'],
+        ['C', long('c', 2500)],
+      ]),
+    );
+    // Written again over chunked values, the old chunks go as they do with set.
+    await store.setMany('s', new Map([['C', 'short-c']]));
+    expect(fake.accounts('s')).toEqual(['A', 'B', 'C']);
+  });
 });
 
 describe('KeyringStore refuses values no server could be given', () => {
