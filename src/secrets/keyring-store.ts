@@ -53,6 +53,16 @@ function isVanishedItem(error: unknown): boolean {
 }
 
 /** The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager) through @napi-rs/keyring. */
+/**
+ * True for the library's "Did not receive a reply" (D-Bus NoReply): its own per-call D-Bus timeout (a couple of
+ * seconds) ran out, seen when gnome-keyring was slow on a loaded machine. Every call this store makes may be made
+ * again (a write replaces the same item, a delete of a missing item is no error, reads change nothing), so such a
+ * call is made once more, still within the store's timeout.
+ */
+function isNoReply(error: unknown): boolean {
+  return error instanceof Error && /Did not receive a reply|Error\.NoReply/.test(error.message);
+}
+
 export class KeyringStore implements SecretStore {
   readonly backend: string;
   readonly #lib: KeyringBackend;
@@ -226,7 +236,11 @@ export class KeyringStore implements SecretStore {
    */
   async #call<T>(run: () => Promise<T>, redact: readonly string[] = []): Promise<T> {
     try {
-      const call = trackKeychainCall(Promise.resolve().then(run));
+      const call = trackKeychainCall(
+        Promise.resolve()
+          .then(run)
+          .catch((error: unknown) => (isNoReply(error) ? run() : Promise.reject(error))),
+      );
       return await withTimeout(call, this.#timeoutMs, () => this.#lib.abandon?.());
     } catch (error) {
       throw mapKeyringError(error, redact);
@@ -240,14 +254,18 @@ export class KeyringStore implements SecretStore {
     value: string,
     redact: readonly string[],
   ): Promise<{ error?: Error; unanswered?: boolean }> {
+    // Whether the latest attempt answered (#call may make the call again).
     let answered = false;
-    const call = Promise.resolve()
-      .then(() => this.#entry(service, account).setPassword(value))
-      .finally(() => {
-        answered = true;
-      });
+    const attempt = (): Promise<void> => {
+      answered = false;
+      return Promise.resolve()
+        .then(() => this.#entry(service, account).setPassword(value))
+        .finally(() => {
+          answered = true;
+        });
+    };
     try {
-      await this.#call(() => call, redact);
+      await this.#call(attempt, redact);
       return {};
     } catch (error) {
       return { error: error as Error, unanswered: !answered };
