@@ -15,7 +15,8 @@ import { startListening, type FixtureEvent, type HttpServerProcess } from './rem
 // (test/fixtures/browser/follow-redirects.mjs) that xdg-open starts through $BROWSER (the `open` package).
 
 const fixturePath = join(repoRoot, 'test/fixtures/oauth-server.mjs');
-const browserPath = join(repoRoot, 'test/fixtures/browser/follow-redirects.mjs');
+/** The $BROWSER fixture: follows the authorization server's redirects to the proxy's callback. */
+export const browserPath = join(repoRoot, 'test/fixtures/browser/follow-redirects.mjs');
 const run = promisify(execFile);
 
 /** The OAuth fixture: its MCP endpoint and a count of the events it reported. */
