@@ -1,12 +1,10 @@
 import { Command } from 'commander';
 import { logout } from '../oauth/account.js';
 import { policyFetch } from '../oauth/sessions.js';
-import { privateKeyJwtAuth, readClientKey } from '../oauth/private-key-jwt.js';
-import { clientSecretName, privateKeyName } from '../oauth/settings.js';
-import { authRecords, loginSettings, oauthServer } from './auth-session.js';
+import { clientKeyAuthentication } from '../oauth/private-key-jwt.js';
+import { authRecords, loginSettings, oauthServer, readClientCredential } from './auth-session.js';
 import { checkName } from './check-name.js';
 import { writeLine, type CliContext } from './context.js';
-import { commandProfile } from './profile-option.js';
 
 /** `mcp-keyproxy auth logout <server>`: revokes (RFC 7009, where offered) and deletes the tokens. */
 export function authLogoutCommand(ctx: CliContext): Command {
@@ -19,21 +17,14 @@ export function authLogoutCommand(ctx: CliContext): Command {
       checkName(serverName);
       const server = await oauthServer(ctx, serverName, options.config);
       const settings = loginSettings(server)!;
-      const store = ctx.openStore(commandProfile(ctx, undefined));
-      const read = async (name: string | undefined) => (name ? ((await store.get(serverName, name)) ?? undefined) : undefined);
-      const secret = await read(clientSecretName(settings));
-      const keyName = privateKeyName(settings);
-      const key = await read(keyName);
+      const credential = await readClientCredential(ctx, serverName, settings, { required: false });
       const preRegistered = settings.client_id
-        ? { client_id: settings.client_id, ...(secret ? { client_secret: secret } : {}) }
+        ? { client_id: settings.client_id, ...(credential.secret ? { client_secret: credential.secret } : {}) }
         : undefined;
       // The tokens are deleted whatever the key: one that cannot sign only leaves the revocation unauthenticated.
       let keyAuthentication;
       try {
-        keyAuthentication =
-          key && keyName && settings.client_id
-            ? privateKeyJwtAuth(settings.client_id, readClientKey(serverName, keyName, key, settings.private_key_alg))
-            : undefined;
+        keyAuthentication = clientKeyAuthentication(serverName, settings, credential.privateKey);
       } catch (error) {
         writeLine(ctx.stderr, `warning: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -53,9 +53,14 @@ export async function openOAuthSession(ctx: CliContext, serverName: string, serv
 
 /**
  * The pre-registered client's secret or private key from the keychain (in the environment's credential profile); one
- * the config names but the keychain lacks is an error naming the secrets set command.
+ * the config names but the keychain lacks is an error naming the secrets set command, unless `required` is false.
  */
-export async function readClientCredential(ctx: CliContext, serverName: string, settings: OAuthSettings): Promise<ClientCredential> {
+export async function readClientCredential(
+  ctx: CliContext,
+  serverName: string,
+  settings: OAuthSettings,
+  { required = true }: { required?: boolean } = {},
+): Promise<ClientCredential> {
   const credential: ClientCredential = {};
   const profile = commandProfile(ctx, undefined);
   for (const [name, what, field] of [
@@ -64,6 +69,7 @@ export async function readClientCredential(ctx: CliContext, serverName: string, 
   ] as const) {
     if (!name) continue;
     const value = await ctx.openStore(profile).get(serverName, name);
+    if (value === null && !required) continue;
     if (value === null) {
       throw new KeyproxyError(
         'SECRET_MISSING',

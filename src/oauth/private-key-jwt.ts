@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { AddClientAuthentication } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { PRIVATE_KEY_ALGS } from '../config/schema.js';
 import { KeyproxyError } from '../errors.js';
+import { privateKeyName, type OAuthSettings } from './settings.js';
 
 /** A signing algorithm of a private_key_jwt client assertion. */
 export type PrivateKeyAlg = (typeof PRIVATE_KEY_ALGS)[number];
@@ -76,4 +77,18 @@ export function privateKeyJwtAuth(clientId: string, key: ClientKey): AddClientAu
     params.set('client_id', clientId);
     await authenticate(headers, params, url, metadata);
   };
+}
+
+/**
+ * private_key_jwt authentication of the pre-registered client of `settings` with `privateKey` (its PEM, read from the
+ * keychain); undefined when the settings name no key or no key was read. Throws as `readClientKey` does.
+ */
+export function clientKeyAuthentication(
+  serverName: string,
+  settings: OAuthSettings,
+  privateKey: string | undefined,
+): AddClientAuthentication | undefined {
+  const keyName = privateKeyName(settings);
+  if (!privateKey || !keyName || !settings.client_id) return undefined;
+  return privateKeyJwtAuth(settings.client_id, readClientKey(serverName, keyName, privateKey, settings.private_key_alg));
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddClientAuthentication, OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { KeyproxyError } from '../errors.js';
-import { privateKeyJwtAuth, readClientKey } from './private-key-jwt.js';
-import { type ClientCredential, loginCommand, privateKeyName, type OAuthSettings } from './settings.js';
+import { clientKeyAuthentication } from './private-key-jwt.js';
+import { type ClientCredential, loginCommand, type OAuthSettings } from './settings.js';
 import type { OAuthStateStore, StoredTokens } from './state.js';
 
 /** What the provider does when the SDK wants the user's browser at the authorization server. */
@@ -71,14 +71,7 @@ export class KeychainOAuthProvider implements OAuthClientProvider {
    */
   setClientCredential(credential: ClientCredential): void {
     this.clientSecret = credential.secret;
-    const keyName = privateKeyName(this.settings);
-    this.keyAuthentication =
-      credential.privateKey && keyName && this.settings.client_id
-        ? privateKeyJwtAuth(
-            this.settings.client_id,
-            readClientKey(this.serverName, keyName, credential.privateKey, this.settings.private_key_alg),
-          )
-        : undefined;
+    this.keyAuthentication = clientKeyAuthentication(this.serverName, this.settings, credential.privateKey);
   }
 
   /**
