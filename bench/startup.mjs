@@ -132,6 +132,7 @@ console.log(
 const stages = [
   ['Node boot → first line of bin/', null, 'binStart'],
   ['bundle load and evaluation', 'binStart', 'bundleEvaluated'],
+  ['  of which the early chunk (keychain read begun)', 'binStart', 'earlyDone'],
   ['CLI until the config is read', 'bundleEvaluated', 'configStart'],
   ['config read + validation', 'configStart', 'configRead'],
   ['until the keychain is asked', 'configRead', 'keychainStart'],
@@ -148,12 +149,12 @@ for (const [name, traced] of Object.entries(traces)) {
     const spans = traced
       .filter((t) => t[to] !== undefined && (from === null || t[from] !== undefined))
       .map((t) => t[to] - (from ? t[from] : 0));
-    if (spans.length > 0) console.log(`  ${label.padEnd(42)} ${fmt(median(spans), 1).padStart(7)}`);
+    if (spans.length > 0) console.log(`  ${label.padEnd(48)} ${fmt(median(spans), 1).padStart(7)}`);
   }
   const ours = traced.map((t) => t.spawnStart - t.binStart);
-  console.log(`  ${'(first line of bin/ → child spawned)'.padEnd(42)} ${fmt(median(ours), 1).padStart(7)}`);
+  console.log(`  ${'(first line of bin/ → child spawned)'.padEnd(48)} ${fmt(median(ours), 1).padStart(7)}`);
   const boot = traced.map((t) => t.nodeBootstrapComplete);
-  console.log(`  ${'(Node: bootstrap complete at)'.padEnd(42)} ${fmt(median(boot), 1).padStart(7)}`);
+  console.log(`  ${'(Node: bootstrap complete at)'.padEnd(48)} ${fmt(median(boot), 1).padStart(7)}`);
 }
 
 // The per-message path and memory.

@@ -63,28 +63,37 @@ const tscMaps = {
   },
 };
 
-// Every module the entry reaches through static imports is loaded at every start, whatever the command: it goes
-// into one chunk ("start"), and the entry's dynamic imports (the program and other commands, the router, remote
-// and OAuth code, zod...) into chunks of their own. Node 20 has no module compile cache, and each extra file costs
-// a resolve, a read and a link: the 145 modules of `run <server>` in one file load in about half the CPU time of the
+// Every module an entry reaches through static imports is loaded at every start, whatever the command. bin/ loads
+// two entries: the small early one (src/early.ts: what must come first, and the keychain read of a client's start,
+// begun before the rest loads), then the CLI's (src/index.ts). Each holds all of its static imports (the CLI's
+// without what the early one has); each dynamic import (the program and other commands, the router, remote and
+// OAuth code, zod...) gets a chunk of its own. Node 20 has no module compile cache, and each extra file costs a
+// resolve, a read and a link: the 145 modules of `run <server>` in one file load in about half the CPU time of the
 // ~30 chunks a bundler splits them into when it does not know that a dynamic import's importer is already loaded.
-// (esbuild, used before, cannot be told so; rolldown lets a chunk group be named by a test.)
+// (esbuild, used before, cannot be told so; rolldown lets a chunk group be named by a test, and with
+// preserveEntrySignatures 'allow-extension' an entry chunk holds its group instead of re-exporting it.)
+const entries = { early: `${process.cwd()}/dist/early.js`, index: `${process.cwd()}/dist/index.js` };
+const earlyModules = new Set();
 const startModules = new Set();
-const startChunk = {
-  name: 'start-chunk',
+const entryChunks = {
+  name: 'entry-chunks',
   buildEnd() {
-    const entry = [...this.getModuleIds()].find((id) => this.getModuleInfo(id)?.isEntry);
-    for (const queue = [entry]; queue.length > 0;) {
-      const id = queue.pop();
-      if (startModules.has(id)) continue;
-      startModules.add(id);
-      queue.push(...(this.getModuleInfo(id)?.importedIds ?? []));
-    }
+    const reach = (from, into, except) => {
+      for (const queue = [from]; queue.length > 0;) {
+        const id = queue.pop();
+        if (into.has(id) || except.has(id)) continue;
+        into.add(id);
+        queue.push(...(this.getModuleInfo(id)?.importedIds ?? []));
+      }
+    };
+    reach(entries.early, earlyModules, new Set());
+    reach(entries.index, startModules, earlyModules);
   },
 };
 
 const bundle = await rolldown({
-  input: 'dist/index.js',
+  input: entries,
+  preserveEntrySignatures: 'allow-extension',
   platform: 'node',
   // Native addon (a .node binary per platform), loaded with createRequire in src/secrets/keyring-backend.ts.
   // Everything else is bundled. pino is safe to bundle because src/log/logger.ts writes through pino.destination,
@@ -100,13 +109,18 @@ const bundle = await rolldown({
       __filename: JSON.stringify('mcp-keyproxy.js'),
     },
   },
-  plugins: [noTransports, lightBuiltins, tscMaps, startChunk],
+  plugins: [noTransports, lightBuiltins, tscMaps, entryChunks],
   logLevel: 'warn',
 });
 const { output } = await bundle.write({
   dir: 'dist/bundle',
   format: 'esm',
-  codeSplitting: { groups: [{ name: 'start', test: (id) => startModules.has(id) }] },
+  codeSplitting: {
+    groups: [
+      { name: 'early', test: (id) => earlyModules.has(id), priority: 2 },
+      { name: 'start', test: (id) => startModules.has(id), priority: 1 },
+    ],
+  },
   // Less text for V8 to parse at every start. Names are kept, so a stack trace still names functions.
   minify: { compress: true, mangle: false },
   // Positions are all a stack trace needs: the maps leave out the sources' text (the package would grow by ~2 MB).
@@ -117,7 +131,7 @@ const { output } = await bundle.write({
   banner: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
 });
 await bundle.close();
-if (startModules.size === 0) throw new Error('scripts/bundle.mjs: found no modules for the start chunk');
+if (startModules.size === 0 || earlyModules.size === 0) throw new Error('scripts/bundle.mjs: found no modules for an entry chunk');
 
 // Which input went into which chunk, and which chunk imports which, in the shape of an esbuild metafile:
 // test/unit/bundle/stdio-chunk.test.ts reads it to check what the stdio path loads. Written beside dist/bundle/,

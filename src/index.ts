@@ -7,23 +7,17 @@ import { cacheService, keychainService, type SecretStore } from './secrets/store
 import { KeyringStore } from './secrets/keyring-store.js';
 import { oauthService } from './oauth/state.js';
 import { nativeCredentialDialog } from './dialog/credential-dialog.js';
-import { disableCoreDumps } from './hardening/core-dumps.js';
 import { endBlockedKeychainCalls } from './hardening/keychain-exit.js';
-import { enableCompileCache } from './timing/compile-cache.js';
 import { markStartup } from './timing/startup-trace.js';
 import { DEFAULT_PROFILE } from './config/profile.js';
 
 /**
- * The process entry: runs the CLI against the real process and keychain, then exits with its code. `binStart` is
- * when bin/ began (`performance.now()`), for the start-up trace.
+ * The process entry: runs the CLI against the real process and keychain, then exits with its code. bin/ runs
+ * `beforeMain` (src/early.ts) first. `binStart` is when bin/ began (`performance.now()`), for the start-up trace.
  */
 export async function main(argv: readonly string[], binStart?: number): Promise<never> {
   markStartup('binStart', binStart);
   markStartup('bundleEvaluated');
-  // Node ≥ 22.1 compiles the chunks loaded from here on once, not at every start (nothing on Node 20).
-  enableCompileCache(process.env);
-  // Before any secret is in memory: a crash must not write one into a core file.
-  disableCoreDumps();
   const stores = new Map<string, SecretStore>();
   const cacheStores = new Map<string, SecretStore>();
   let oauthStore: SecretStore | undefined;

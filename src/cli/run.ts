@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { collectChannelSchema } from '../config/schema.js';
-import { LOG_LEVELS } from '../log/logger.js';
+import { LOG_LEVELS } from '../log/levels.js';
 import type { CliContext } from './context.js';
 import { withInlineOptions } from './inline-server.js';
 import { run, type RunOptions } from './serve-run.js';

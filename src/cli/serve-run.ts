@@ -5,7 +5,8 @@ import type { CollectChannel, ServerConfig } from '../config/schema.js';
 import { DEFAULT_PROFILE, resolveProfile } from '../config/profile.js';
 import type { LoadedConfig } from '../config/types.js';
 import { ExitCode, KeyproxyError } from '../errors.js';
-import { createLogger, LOG_LEVELS, prettySink, type LogLevel } from '../log/logger.js';
+import { LOG_LEVELS, type LogLevel } from '../log/levels.js';
+import { createLogger, prettySink } from '../log/logger.js';
 import { Scrubber } from '../log/scrubber.js';
 import { OAuthSessions } from '../oauth/sessions.js';
 import { OAuthStateStore } from '../oauth/state.js';
@@ -17,6 +18,7 @@ import type { ServeDeps } from '../proxy/downstream/deps.js';
 import { serveServer } from '../proxy/serve.js';
 import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
 import { markStartup } from '../timing/startup-trace.js';
+import { noteKeychainUse } from '../secrets/keychain-prefetch.js';
 import { clearStoredSecrets, storageClearRequested } from '../secrets/storage-clear.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
@@ -95,6 +97,7 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
       await openUrl(url, { purpose: 'Enter the keys in the page', write: (line) => logger.info(line.replace(url, `${origin}/…`)) });
     },
     pageTtlMs: testPageTtl(ctx.env),
+    noteKeychainUse: (server, asked) => noteKeychainUse(server, profile, ctx.env, asked),
   };
   const common = { headless, parentEnv, version: packageVersion, collect: options.collect, profile };
   const servers = serverName === undefined ? selectServers(config, options.only) : undefined;

@@ -1,12 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { Scrubber } from './scrubber.js';
+import type { LogLevel } from './levels.js';
 import { showsStacks } from './stacks.js';
-
-/** Log levels accepted by `--log-level` and `MCP_KEYPROXY_LOG_LEVEL`. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** A log level name. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where log lines go; defaults to stderr. Tests pass their own. */
 export interface LogSink {

@@ -28,8 +28,9 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
     // Names, sources and times only: the values stay in the plan alone.
     sourceReads: (name, outcomes, policy) => void heard.push([name, outcomes.map((outcome) => ({ ...outcome, value: undefined })), policy]),
   };
-  const [{ plan, guarded }] = await Promise.all([readPlan(reading, serverName, server), deps.launcher.preload?.(server)]);
+  const [{ plan, guarded, askedKeychain }] = await Promise.all([readPlan(reading, serverName, server), deps.launcher.preload?.(server)]);
   markStartup('keychainDone');
+  deps.noteKeychainUse?.(serverName, askedKeychain);
   if (plan.missing.length > 0 && options.headless) throw missingSecretsError(serverName, plan.missing, options.profile);
   const login = plan.missing.length === 0 && (await needsLogin(options, deps, plan));
 

@@ -13,6 +13,7 @@ import {
 } from './chunking.js';
 import { napiKeyringBackend, type KeyringBackend, type KeyringEntry } from './keyring-backend.js';
 import { mapKeyringError } from './keyring-errors.js';
+import { claimPrefetchedRead } from './keychain-prefetch.js';
 import { keychainService, type ProbeResult, type SecretStore } from './store.js';
 import { trackKeychainCall } from './calls-in-flight.js';
 import { assertInjectableValue, assertStoredValueUsable } from './value-rules.js';
@@ -274,6 +275,8 @@ export class KeyringStore implements SecretStore {
 
   /** Runs `run` holding the cross-process write lock of each of `names` (taken in the order given). */
   async #locked<T>(server: string, names: readonly string[], run: () => Promise<T>): Promise<T> {
+    // A read begun early (keychain-prefetch.ts) would not see this write: it is dropped, and a later read asks.
+    void claimPrefetchedRead(this.#service(server));
     const releases: Array<() => Promise<void>> = [];
     try {
       for (const name of names) releases.push(await this.#writeLock(server, name));
@@ -307,8 +310,15 @@ export class KeyringStore implements SecretStore {
     // An item deleted by another process between the search and the read of its value fails the whole call
     // ("Object does not exist"): read again, as getAll does, so writes and deletes of other secrets of the same
     // server (in other processes) do not fail a list, set or delete.
+    const service = this.#service(server);
+    // The read bin/ began for a client's start (keychain-prefetch.ts) answers the first attempt; any other is asked.
+    let early = claimPrefetchedRead(service);
     return this.#retryRead(async () => {
-      const credentials = await this.#call(() => this.#lib.findCredentials(this.#service(server)));
+      const credentials = await this.#call(() => {
+        const read = early ?? this.#lib.findCredentials(service);
+        early = undefined;
+        return read;
+      });
       return new Map(credentials.map((c) => [c.account, c.password]));
     });
   }

@@ -4,10 +4,14 @@
  * to the client. Otherwise every call returns after one boolean test: nothing is timed, kept or printed.
  * bench/startup.mjs reads the line.
  */
+// The global `performance` is this object; imported for the type of `nodeTiming`, which the global's lacks.
+import { performance } from 'node:perf_hooks';
 
 /** The stages, in the order they happen on the `run <server>` path of a local server. */
 export type StartupStage =
   | 'binStart'
+  | 'keychainPrefetch'
+  | 'earlyDone'
   | 'bundleEvaluated'
   | 'configStart'
   | 'configRead'

@@ -65,4 +65,6 @@ export interface ServeDeps {
   cacheStore?: SecretStore;
   /** Hears what each read of a server's sourced secrets found (status, background refresh); never logs a value. */
   sourceReads?: (server: string, outcomes: readonly SecretOutcome[], policy: CachePolicy) => void;
+  /** Hears whether a start of `server` asked the keychain, so the next start can begin that read early (keychain-prefetch.ts). */
+  noteKeychainUse?: (server: string, askedKeychain: boolean) => void;
 }

@@ -6,15 +6,16 @@ import type { ServeDeps, ServeOptions } from './deps.js';
 import { readKeychainValues, readSourceValues, type SourceValueDeps } from './source-values.js';
 
 /**
- * Reads the secrets of a server and decides what is missing. `fromKeychain` names what the keychain held;
- * `guarded` names every value consent guards: those, and those read from a "from" source (a config that names
- * `file:~/.ssh/id_ed25519` must not hand it to a server without the user's say, whoever wrote the config).
+ * Reads the secrets of a server and decides what is missing. `askedKeychain` says whether the keychain was asked,
+ * `fromKeychain` names what it held; `guarded` names every value consent guards: those, and those read from a
+ * "from" source (a config that names `file:~/.ssh/id_ed25519` must not hand it to a server without the user's say,
+ * whoever wrote the config).
  */
 export async function readPlan(
   deps: SourceValueDeps,
   serverName: string,
   server: ServerConfig,
-): Promise<{ plan: CredentialPlan; fromKeychain: Set<string>; guarded: Set<string> }> {
+): Promise<{ plan: CredentialPlan; fromKeychain: Set<string>; guarded: Set<string>; askedKeychain: boolean }> {
   const referenced = referencedSecretNames(server);
   // Secrets with a "from" source never touch the keychain (a container has none) and never open the dialog: a
   // source that gives no value is an error naming it.
@@ -29,6 +30,7 @@ export async function readPlan(
     plan: planCredentials(server, new Map([...stored, ...sourced])),
     fromKeychain: new Set(read),
     guarded: new Set([...read, ...sourced.keys()]),
+    askedKeychain: keychainNames.length > 0,
   };
 }
 
