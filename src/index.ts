@@ -1,6 +1,7 @@
 import type { CliContext } from './cli/context.js';
 import { runPlain } from './cli/plain-run.js';
 import { ExitCode } from './errors.js';
+import { logsWritten } from './log/logger.js';
 import { Scrubber } from './log/scrubber.js';
 import { showsStacks } from './log/stacks.js';
 import { cacheService, keychainService, type SecretStore } from './secrets/store.js';
@@ -55,6 +56,8 @@ export async function main(argv: readonly string[], binStart?: number): Promise<
   const code =
     (argv[2] === 'run' ? await runPlain(argv, ctx, scrubber) : undefined) ??
     (await (await import('./cli/program.js')).runCli(argv, ctx, scrubber));
+  // Lines logged before pino was loaded (src/log/logger.ts) are written before the process ends.
+  await logsWritten();
   // A keychain call blocked on an unlock prompt would make exit wait for its thread for ever.
   await endBlockedKeychainCalls();
   process.exit(code);

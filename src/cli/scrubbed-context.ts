@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { ExitCode, KeyproxyError } from '../errors.js';
+import { logsWritten } from '../log/logger.js';
 import type { Scrubber } from '../log/scrubber.js';
 import { ReportingStore } from '../secrets/reporting-store.js';
 import type { SecretStore } from '../secrets/store.js';
@@ -70,8 +71,12 @@ function cachedValue(text: string): string | undefined {
   }
 }
 
-/** Says on `stderr` why a command failed and returns its exit code: a KeyproxyError's own, else a general failure. */
-export function reportFailure(stderr: Writable, error: unknown): number {
+/**
+ * Says on `stderr` why a command failed, after the lines logged before it, and resolves with its exit code: a
+ * KeyproxyError's own, else a general failure.
+ */
+export async function reportFailure(stderr: Writable, error: unknown): Promise<number> {
+  await logsWritten();
   if (error instanceof KeyproxyError) {
     writeLine(stderr, `mcp-keyproxy: ${error.message}`);
     return error.exitCode;

@@ -1,19 +1,87 @@
-import pino, { type Logger } from 'pino';
+import type { LogFn, Logger as PinoLogger } from 'pino';
 import type { Scrubber } from './scrubber.js';
 import type { LogLevel } from './levels.js';
 import { showsStacks } from './stacks.js';
+
+/** What the code logs with: pino's methods at the levels it uses (a pino logger is one). */
+export interface Logger {
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+}
 
 /** Where log lines go; defaults to stderr. Tests pass their own. */
 export interface LogSink {
   write(line: string): void;
 }
 
+type Method = keyof Logger;
+const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/** Loads of pino under way, each with lines waiting for it: what an exit must wait for (`logsWritten`). */
+const loading = new Set<Promise<void>>();
+
+/** Resolves once every line logged so far has been written (call before exiting, or before writing past the logger). */
+export async function logsWritten(): Promise<void> {
+  await Promise.all(loading);
+}
+
 /**
  * A pino logger writing to stderr (stdout belongs to JSON-RPC). Every line passes through the scrubber, so a
  * secret value that reaches a log call by any path is replaced before it is written. Errors carry their stack
  * traces only at debug and trace.
+ *
+ * pino (a third of the code a client's start evaluates) is loaded at the first line logged at or above the
+ * level, which on a plain start comes after the server is spawned ("server started"), so its start-up cost falls
+ * while the server boots. Lines logged before it is loaded wait, in order and with the time they were logged;
+ * `logsWritten` tells when they are out. (Their objects are serialized when written, a few ms later.)
  */
 export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink }): Logger {
+  const threshold = LEVEL_VALUES[options.level];
+  let real: PinoLogger | undefined;
+  let waiting: Array<{ method: Method; args: unknown[]; time: number }> = [];
+  let load: Promise<void> | undefined;
+  // The time of the line being written: a waiting line keeps the moment it was logged.
+  let replayedTime: number | undefined;
+  const startLoading = (): void => {
+    load = import('pino').then(
+      ({ default: pino }) => {
+        real = createPino(pino, options, () => replayedTime ?? Date.now());
+        for (const { method, args, time } of waiting) {
+          replayedTime = time;
+          call(real, method, args);
+        }
+        replayedTime = undefined;
+        waiting = [];
+      },
+      (error: unknown) => {
+        process.stderr.write(`mcp-keyproxy: the logger could not be loaded (${String(error)}); ${waiting.length} log line(s) lost\n`);
+      },
+    );
+    const done = load.finally(() => loading.delete(done));
+    loading.add(done);
+  };
+  const method =
+    (name: Method): LogFn =>
+    (...args: unknown[]) => {
+      if (real) return call(real, name, args);
+      if (LEVEL_VALUES[name] < threshold) return;
+      waiting.push({ method: name, args, time: Date.now() });
+      if (!load) startLoading();
+    };
+  return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };
+}
+
+function call(logger: PinoLogger, method: Method, args: unknown[]): void {
+  (logger[method] as (...args: unknown[]) => void)(...args);
+}
+
+function createPino(
+  pino: typeof import('pino').default,
+  options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink },
+  now: () => number,
+): PinoLogger {
   // A destination, never a pino transport: the CLI runs from a bundle (scripts/bundle.mjs), which lacks the
   // worker files transports start.
   const sink = options.sink ?? pino.destination({ fd: 2, sync: true });
@@ -25,7 +93,10 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
     if (!withStacks && serialized !== error) dropStacks(serialized);
     return serialized;
   };
-  return pino({ level: options.level, base: { name: 'mcp-keyproxy' }, serializers: { err } }, scrubbingSink);
+  return pino(
+    { level: options.level, base: { name: 'mcp-keyproxy' }, serializers: { err }, timestamp: () => `,"time":${now()}` },
+    scrubbingSink,
+  );
 }
 
 /**
@@ -35,7 +106,10 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
  */
 export async function prettySink(scrubber: Scrubber, options: { colorize: boolean }): Promise<LogSink> {
   // A CommonJS package: its module.exports is `default`, in the bundle as in plain Node (its types say otherwise).
-  const { default: pinoPretty } = (await import('pino-pretty')) as unknown as { default: typeof import('pino-pretty') };
+  const [{ default: pinoPretty }, { default: pino }] = await Promise.all([
+    import('pino-pretty') as unknown as Promise<{ default: typeof import('pino-pretty') }>,
+    import('pino'),
+  ]);
   const prettify = pinoPretty.prettyFactory({ colorize: options.colorize, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' });
   const stderr = pino.destination({ fd: 2, sync: true });
   return { write: (line: string) => stderr.write(scrubber.scrub(prettify(line), 'log')) };

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { KeyproxyError } from '../errors.js';
 import { characterLength, MIN_SCRUB_LENGTH } from '../log/scrubber.js';
 import { readSecretFile, SecretFileError } from './file-source.js';

@@ -15,7 +15,7 @@ import {
   type LoggingLevel,
   type Request,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { JsonRpcErrorCode } from '../wire/json-rpc.js';
 import type { Router } from '../core/router.js';
 import { rpcError, type RpcError } from '../wire/rpc-error.js';

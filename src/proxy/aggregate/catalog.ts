@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { Router } from '../core/router.js';
 import type { ListKind } from '../setup/gated-server.js';
 import { decodeCursor, encodeCursor } from './cursors.js';

@@ -1,5 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { messageKind } from '../../log/scrubber.js';
 import { findsSecretPattern, redactSecretPatternsJson } from '../../log/secret-patterns.js';

@@ -9,7 +9,7 @@ import type {
   ProgressToken,
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { Scrubber } from '../../log/scrubber.js';
 import { keepLineOnlyIfClean } from '../wire/original-line.js';
 import {

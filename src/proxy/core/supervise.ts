@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { Link } from './link.js';
 import type { Router } from './router.js';
 

@@ -1,5 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServerConfig } from '../../config/schema.js';
 import type { OAuthSession } from '../../oauth/session.js';

@@ -7,7 +7,7 @@ import type {
   RequestId,
   ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { PendingCalls } from '../core/pending-calls.js';
 import {
   JsonRpcErrorCode,

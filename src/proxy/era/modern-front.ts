@@ -8,7 +8,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import {
   JsonRpcErrorCode,
   isInitializeRequest,

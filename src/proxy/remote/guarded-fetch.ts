@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { requestSignal } from './signal-fanout.js';
 import { assertUrlAllowed, describeUrl } from '../../config/url-policy.js';
 

@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { openUrl } from '../../browser/open-url.js';
 import type { RemoteServerConfig } from '../../config/schema.js';
 import type { OAuthSession } from '../../oauth/session.js';

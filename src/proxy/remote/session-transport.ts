@@ -1,7 +1,7 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isInitializeRequest, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse } from '../wire/json-rpc.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { authRejectedMessage, failureResponse, streamEndedResponse } from './failure-response.js';
 import { httpStatusOf, isAuthStatus, isSessionGone, isSseFallback } from './http-errors.js';
 import type { RemoteKind, SdkClientTransport } from './inner-transport.js';

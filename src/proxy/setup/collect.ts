@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ServerConfig } from '../../config/schema.js';
 import { characterLength, MIN_STORED_LENGTH } from '../../log/scrubber.js';

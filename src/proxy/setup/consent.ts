@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { ConsentGrant } from '../../consent/grant.js';
 import type { ConsentStore } from '../../consent/store.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { openUrl } from '../../browser/open-url.js';
 import type { OAuthSession } from '../../oauth/session.js';
 import { connectedText, toolText, type SetupCallExtra, type SetupServer } from './setup-server.js';

@@ -120,6 +120,11 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
       'only the aggregate and a gated server answer the client themselves (start-aggregate.ts, gated-proxy.ts, both loaded lazily)',
     ],
     [
+      'pino',
+      (input: string) => /node_modules\/(pino|sonic-boom|safe-stable-stringify)\//.test(input),
+      'src/log/logger.ts loads pino at the first line logged (after the server is spawned): import only its types elsewhere',
+    ],
+    [
       'commander',
       (input: string) => input.includes('node_modules/commander/'),
       'cli/plain-run.ts and cli/serve-run.ts must not import commander: only the wiring in cli/run.ts does',
@@ -174,6 +179,7 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
     // The private_key_jwt signer is in the bundle, in chunks of its own (loaded on a first signed token request).
     const inputs = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs));
     expect(inputs.some((input) => input.includes('node_modules/jose/'))).toBe(true);
+    expect(inputs.some((input) => input.includes('node_modules/pino/'))).toBe(true);
     expect(inputs).toContain('node_modules/@modelcontextprotocol/sdk/dist/esm/client/auth-extensions.js');
   });
 
