@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { lstat, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { packageVersion } from '../version.js';
 import type { LoadedConfig } from './types.js';
@@ -40,13 +41,15 @@ function ownedAndPrivate(info: { uid: number; mode: number; isSymbolicLink(): bo
  * Trusted only when the folder and the entry belong to this user, nobody else can write either, neither is a
  * link, and the entry names the key it was looked up by.
  */
-export async function readValidatedCache(dir: string, file: string, text: string): Promise<LoadedConfig | undefined> {
+export function readValidatedCache(dir: string, file: string, text: string): LoadedConfig | undefined {
+  // Synchronous calls, as for the config itself (load.ts): a start waits for them with nothing else to do.
   try {
     const key = cacheKey(file, text);
     const entry = path.join(dir, `${key}.json`);
-    const [folder, info] = await Promise.all([lstat(dir), lstat(entry)]);
+    const folder = lstatSync(dir);
+    const info = lstatSync(entry);
     if (!folder.isDirectory() || !ownedAndPrivate(folder) || !info.isFile() || !ownedAndPrivate(info)) return undefined;
-    const cached = JSON.parse(await readFile(entry, 'utf8')) as Partial<CacheEntry>;
+    const cached = JSON.parse(readFileSync(entry, 'utf8')) as Partial<CacheEntry>;
     return cached.key === key && cached.config?.path === file ? cached.config : undefined;
   } catch {
     return undefined;

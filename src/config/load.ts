@@ -1,5 +1,4 @@
-import { constants, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { KeyproxyError } from '../errors.js';
@@ -68,14 +67,14 @@ export function trustStoreOf(options: LoadConfigOptions = {}): string {
 /** The working directory's proxy.config.json, when discovery would look at it (no --config, no MCP_KEYPROXY_CONFIG). */
 export async function workingDirectoryConfig(options: LoadConfigOptions = {}): Promise<string | undefined> {
   const candidate = configCandidates(options).find((c) => c.needsTrust);
-  return candidate && (await exists(candidate.path)) ? candidate.path : undefined;
+  return candidate && exists(candidate.path) ? candidate.path : undefined;
 }
 
 /** The project file that applies in `cwd`: `.mcp-keyproxy.json` there or in the nearest parent that has one. */
 export async function findProjectFile(cwd: string): Promise<string | undefined> {
   for (let dir = path.resolve(cwd); ;) {
     const file = path.join(dir, PROJECT_FILE_NAME);
-    if (await exists(file)) return file;
+    if (exists(file)) return file;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -98,9 +97,11 @@ function untrustedFile(file: string, kind: UntrustedFile['kind'], state: Untrust
   };
 }
 
-async function exists(file: string): Promise<boolean> {
+// The config's files are read with synchronous calls: a client's start waits for them and has nothing else to do
+// meanwhile (the keychain read runs on its own thread), and each asynchronous call costs a thread-pool round trip.
+function exists(file: string): boolean {
   try {
-    await stat(file);
+    statSync(file);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -119,8 +120,8 @@ async function locateConfig(options: LoadConfigOptions, untrusted: UntrustedFile
   let skipped: string | undefined;
   let skippedState: UntrustedFile['state'] = 'untrusted';
   for (const candidate of candidates) {
-    if (!(await exists(candidate.path))) continue;
-    const text = await readConfigText(candidate.path);
+    if (!exists(candidate.path)) continue;
+    const text = readConfigText(candidate.path);
     if (!candidate.needsTrust) {
       if (skipped) untrusted.push(untrustedFile(skipped, 'config', skippedState, `using ${candidate.path} instead`));
       return { file: candidate.path, text };
@@ -149,7 +150,7 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
  * before opening (so a device is never opened), and again on the handle, opened without blocking, so nothing can
  * be swapped in between. Reads at most MAX_CONFIG_BYTES.
  */
-async function readConfigText(file: string): Promise<string> {
+function readConfigText(file: string): string {
   const refuse = (why: string, cause?: unknown): KeyproxyError =>
     new KeyproxyError('CONFIG_INVALID', `cannot read config file ${file}: ${why}`, { cause });
   const tooBig = (): KeyproxyError =>
@@ -163,17 +164,22 @@ async function readConfigText(file: string): Promise<string> {
     if (error instanceof KeyproxyError) throw error;
     throw refuse((error as NodeJS.ErrnoException).code ?? 'unknown error', error);
   };
-  check(await stat(file).catch(failed));
-  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. Not defined on Windows.
-  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(failed);
+  let fd: number;
   try {
-    const info = await handle.stat();
+    check(statSync(file));
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. Not defined on Windows.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    return failed(error);
+  }
+  try {
+    const info = fstatSync(fd);
     check(info);
     // The file may grow after the stat: read into a buffer one byte longer than it was, growing up to the limit.
     let buffer = Buffer.allocUnsafe(info.size + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length > MAX_CONFIG_BYTES) throw tooBig();
@@ -185,7 +191,7 @@ async function readConfigText(file: string): Promise<string> {
     }
     return buffer.toString('utf8', 0, length);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -207,7 +213,7 @@ async function validated(options: LoadConfigOptions, file: string, text: string)
     platformStateDir(options.platform ?? process.platform, options.env ?? process.env, options.homedir ?? homedir()),
     'config-cache',
   );
-  const cached = await readValidatedCache(cacheDir, file, text);
+  const cached = readValidatedCache(cacheDir, file, text);
   if (cached) return cached;
   // zod is the heaviest import of the start-up path: it is loaded only when this file's content was not
   // validated before.
@@ -221,7 +227,7 @@ async function validated(options: LoadConfigOptions, file: string, text: string)
 async function withProjectFile(options: LoadConfigOptions, catalog: LoadedConfig, untrusted: UntrustedFile[]): Promise<LoadedConfig> {
   const project = await findProjectFile(options.cwd ?? process.cwd());
   if (!project) return catalog;
-  const text = await readConfigText(project);
+  const text = readConfigText(project);
   const state = trustState(trustStoreOf(options), project, text);
   if (state !== 'trusted') {
     untrusted.push(untrustedFile(project, 'project', state, `only ${catalog.path} applies`));
