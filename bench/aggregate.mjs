@@ -90,7 +90,7 @@ console.log(
 );
 console.log(`slowest of ${SERVERS} direct servers started in parallel: ${fmt(slowest, 0)} ms to its tools listed`);
 console.log(
-  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all, 0)} ms (+${fmt(all - slowest, 0)} ms, ${ratio(all, slowest)}; target ≤ +100 ms)`,
+  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all, 0)} ms (${all >= slowest ? '+' : ''}${fmt(all - slowest, 0)} ms, ${ratio(all, slowest)}; target ≤ +25 ms, issue 17)`,
 );
 console.log(
   `echo p50: single-server proxy ${fmt(single, 3)} ms, aggregate ${fmt(aggregate, 3)} ms (${ratio(aggregate, single)}; target ≤ 1.1×)`,
