@@ -4,7 +4,7 @@ import { KeyproxyError } from '../errors.js';
 import { characterLength, MIN_SCRUB_LENGTH } from '../log/scrubber.js';
 import { readSecretFile, SecretFileError } from './file-source.js';
 import { injectable, opOutcome, runOpInject, runOpRead } from './op-source.js';
-import { runProgram, SOURCE_TIMEOUT_MS } from './run-program.js';
+import { runProgram, SOURCE_TIMEOUT_MS, type ProgramRun } from './run-program.js';
 import { describeSource, sourceError, type SecretSource } from './source.js';
 import { secretText, tail } from './text.js';
 
@@ -101,11 +101,17 @@ export async function readSourcesSettled(
     ...new Set(requests.flatMap(({ source }) => (source.kind === 'op' && injectable(source.reference) ? [source.reference] : []))),
   ];
   const injected = batched.length >= 2 ? injectAll(batched).catch(() => undefined) : undefined;
-  async function injectAll(references: string[]): Promise<Map<string, string> | undefined> {
+  /**
+   * The values of one `op inject`; or, when op did not answer in time or is missing, that run (an `op read` of
+   * each would only wait as long again, or fail the same way); undefined when each is to be read alone (op's own
+   * error: each read then gets its own message).
+   */
+  async function injectAll(references: string[]): Promise<Map<string, string> | { final: ProgramRun } | undefined> {
     const outcome = await runOpInject(references, await envForOp(), timeoutMs);
     if (outcome.kind === 'values') return new Map(references.map((reference, index) => [reference, outcome.values[index]!]));
     const { run } = outcome.kind === 'run' ? outcome : { run: undefined };
-    const stderr = run && (run.kind === 'failed' || run.kind === 'timeout') ? tail(scrub(run.stderr), 2000) : '';
+    if (run?.kind === 'timeout' || run?.kind === 'missing') return { final: run };
+    const stderr = run?.kind === 'failed' ? tail(scrub(run.stderr), 2000) : '';
     const said = run && opOutcome(run, timeoutMs);
     deps.logger?.debug(
       {
@@ -167,12 +173,16 @@ export async function readSourcesSettled(
         break;
       }
       case 'op': {
-        const found = (await injected)?.get(source.reference);
+        const batch = await injected;
+        const found = batch instanceof Map ? batch.get(source.reference) : undefined;
         if (found !== undefined) {
           value = found;
           break;
         }
-        const run = await runOpRead(source.reference, await envForOp(), timeoutMs);
+        const run =
+          batch !== undefined && !(batch instanceof Map) && batched.includes(source.reference)
+            ? batch.final
+            : await runOpRead(source.reference, await envForOp(), timeoutMs);
         const outcome = opOutcome(run, timeoutMs);
         if ('problem' in outcome) {
           if (run.kind === 'failed' || run.kind === 'timeout') fromProgramStderr(run.stderr);

@@ -342,6 +342,20 @@ describe('op:// source (fixture op with the documented contract)', () => {
       }
     });
 
+    it('an inject that does not answer in time fails every reference at once: no op read waits as long again', async () => {
+      const log = path.join(await tempDir(), 'argv.log');
+      const env = withOp({ OP_FIXTURE_ITEMS: vault(), OP_FIXTURE_LOG: log, OP_FIXTURE_DELAY_MS: '5000' });
+      const settled = await readSourcesSettled('srv', asked(), { env, timeoutMs: 500 });
+      for (const [i, result] of settled.entries()) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason.message).toContain(
+          `Secret S${i} of server "srv" comes from ${refs[i]}: op did not answer within 0.5 s`,
+        );
+      }
+      // One wait, not two: a read of each after the inject would wait as long again.
+      expect(await calls(log), 'one inject, no read after it').toEqual([['inject']]);
+    });
+
     it('takes apart only the template it made: markers in order, each once, no nonce in a value', () => {
       const template = injectTemplate(['op://V/a/b', 'op://V/c/d']);
       const filled = (one: string, two: string) => template.text.replace('{{ op://V/a/b }}', one).replace('{{ op://V/c/d }}', two);
