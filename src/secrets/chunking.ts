@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isSecretName, SECRET_NAME_RULE } from '../config/names.js';
 import { KeyproxyError } from '../errors.js';
 import { secretsSetCommand } from './hints.js';
+import { CACHE_ITEM_ACCOUNT } from './store.js';
 
 /** Joins a secret name and a chunk number in a chunk account name: `NAME#1` (`#` never occurs in a secret name). */
 const CHUNK_SEPARATOR = '#';
@@ -38,9 +39,14 @@ export function newGeneration(): string {
   return randomBytes(6).toString('hex');
 }
 
-/** Throws SECRET_INVALID unless `name` is a valid secret name. */
-export function assertSecretName(name: string): void {
-  if (!isSecretName(name)) {
+/** True for an account a store keeps a value under: a secret name, or the source cache's own account. */
+export function isAccountName(name: string): boolean {
+  return isSecretName(name) || name === CACHE_ITEM_ACCOUNT;
+}
+
+/** Throws SECRET_INVALID unless `name` is a valid secret name (or the source cache's own account). */
+export function assertAccountName(name: string): void {
+  if (!isAccountName(name)) {
     throw new KeyproxyError('SECRET_INVALID', `Invalid secret name "${name}": ${SECRET_NAME_RULE}.`);
   }
 }
@@ -54,7 +60,7 @@ function chunkAccount(name: string, generation: string | null, index: number): s
 function chunkOwner(account: string): string | undefined {
   const at = account.lastIndexOf(CHUNK_SEPARATOR);
   const name = account.slice(0, at);
-  return at > 0 && isSecretName(name) && chunkSuffix.test(account.slice(at + 1)) ? name : undefined;
+  return at > 0 && isAccountName(name) && chunkSuffix.test(account.slice(at + 1)) ? name : undefined;
 }
 
 /** The generation of chunk account `account` (null for a v1 chunk), or undefined when it holds no chunk. */
@@ -112,7 +118,7 @@ export function splitForStorage(
   maxUnits: number = MAX_CHUNK_UNITS,
   generation: string = newGeneration(),
 ): StorageItem[] {
-  assertSecretName(name);
+  assertAccountName(name);
   if (maxUnits < 2) throw new RangeError('maxUnits must be at least 2');
   if (!/^[0-9a-f]{12}$/.test(generation)) throw new RangeError('generation must be 12 lowercase hex digits');
   if (value.length <= maxUnits && !value.startsWith(CHUNK_HEADER_PREFIX)) return [{ account: name, value }];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertSecretName,
+  assertAccountName,
   chunkGeneration,
   isChunkAccount,
   isChunkAccountOf,
@@ -14,7 +14,7 @@ import {
 import { napiKeyringBackend, type KeyringBackend, type KeyringEntry } from './keyring-backend.js';
 import { mapKeyringError } from './keyring-errors.js';
 import { claimPrefetchedRead } from './keychain-prefetch.js';
-import { keychainService, type ProbeResult, type SecretStore } from './store.js';
+import { CACHE_ITEM_ACCOUNT, keychainService, type ProbeResult, type SecretStore } from './store.js';
 import { trackKeychainCall } from './calls-in-flight.js';
 import { assertInjectableValue, assertStoredValueUsable } from './value-rules.js';
 import { KEYCHAIN_TIMEOUT_MS, withTimeout } from './with-timeout.js';
@@ -53,7 +53,6 @@ function isVanishedItem(error: unknown): boolean {
   return cause instanceof Error && /UnknownMethod|UnknownObject|Object does not exist/.test(cause.message);
 }
 
-/** The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager) through @napi-rs/keyring. */
 /**
  * True for the library's "Did not receive a reply" (D-Bus NoReply): its own per-call D-Bus timeout (a couple of
  * seconds) ran out, seen when gnome-keyring was slow on a loaded machine. Every call this store makes may be made
@@ -64,6 +63,16 @@ function isNoReply(error: unknown): boolean {
   return error instanceof Error && /Did not receive a reply|Error\.NoReply/.test(error.message);
 }
 
+/**
+ * Throws SECRET_INVALID for an account no secret can have, or a secret's value no server could be given. The source
+ * cache's own account holds JSON of many such values (JSON escapes NUL and lone surrogates), so it has no size limit.
+ */
+function assertStorable(name: string, value: string): void {
+  assertAccountName(name);
+  if (name !== CACHE_ITEM_ACCOUNT) assertInjectableValue(name, value);
+}
+
+/** The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager) through @napi-rs/keyring. */
 export class KeyringStore implements SecretStore {
   readonly backend: string;
   readonly #lib: KeyringBackend;
@@ -114,8 +123,7 @@ export class KeyringStore implements SecretStore {
 
   /** Stores or replaces one secret under its cross-process write lock (see #replace). */
   async set(server: string, name: string, value: string): Promise<void> {
-    assertSecretName(name);
-    assertInjectableValue(name, value);
+    assertStorable(name, value);
     await this.#locked(server, [name], async () => this.#replace(this.#service(server), await this.#findAll(server), name, value));
   }
 
@@ -127,8 +135,7 @@ export class KeyringStore implements SecretStore {
    */
   async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
     for (const [name, value] of values) {
-      assertSecretName(name);
-      assertInjectableValue(name, value);
+      assertStorable(name, value);
     }
     const names = [...values.keys()].sort();
     if (names.length === 0) return;
@@ -180,7 +187,7 @@ export class KeyringStore implements SecretStore {
 
   /** Removes one secret and its chunks (under its write lock); resolves false when it was not there. */
   async delete(server: string, name: string): Promise<boolean> {
-    assertSecretName(name);
+    assertAccountName(name);
     return this.#locked(server, [name], async () => {
       const service = this.#service(server);
       const before = await this.#findAll(server);

@@ -1,5 +1,5 @@
 import type { KeyproxyError } from '../errors.js';
-import { assertSecretName } from './chunking.js';
+import { assertAccountName } from './chunking.js';
 import type { ProbeResult, SecretStore } from './store.js';
 
 /** The SecretStore methods, as named in MemoryStore's failure hook. */
@@ -44,7 +44,7 @@ export class MemoryStore implements SecretStore {
 
   /** Stores or replaces one secret. */
   async set(server: string, name: string, value: string): Promise<void> {
-    assertSecretName(name);
+    assertAccountName(name);
     await this.#enter('set', server, name);
     let secrets = this.#servers.get(server);
     if (!secrets) {

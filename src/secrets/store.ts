@@ -16,6 +16,12 @@ export function cacheService(server: string, profile: string = DEFAULT_PROFILE):
   return profile === DEFAULT_PROFILE ? `mcp-keyproxy-cache/${server}` : `mcp-keyproxy-cache@${profile}/${server}`;
 }
 
+/**
+ * The one account of `cacheService(server)` that holds every cached source value of the server, as JSON (see
+ * SourceCache). No secret name contains ":", so it never meets the per-secret accounts the cache used before.
+ */
+export const CACHE_ITEM_ACCOUNT = ':cached-values';
+
 /** What `SecretStore.probe` found: the backend name and how long the round trip took. */
 export interface ProbeResult {
   backend: string;
