@@ -4,6 +4,7 @@ import { ExitCode, KeyproxyError } from '../errors.js';
 import { logsWritten } from '../log/logger.js';
 import type { Scrubber } from '../log/scrubber.js';
 import { ReportingStore } from '../secrets/reporting-store.js';
+import { cachedValues } from '../sources/cache-format.js';
 import type { SecretStore } from '../secrets/store.js';
 import { writeLine, type CliContext } from './context.js';
 
@@ -40,14 +41,13 @@ export function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext
       if (!store) stores.set(profile, (store = new ReportingStore(ctx.openStore(profile), register)));
       return store;
     },
-    // A cache entry is JSON around the value: the value is what must be scrubbed.
+    // The cache item is JSON around the values: the values are what must be scrubbed.
     ...(openCacheStore && {
       openCacheStore: (profile?: string) => {
         let store = cacheStores.get(profile);
         if (!store) {
-          store = new ReportingStore(openCacheStore(profile), (server, name, text) => {
-            const value = cachedValue(text);
-            if (value !== undefined) register(server, name, value);
+          store = new ReportingStore(openCacheStore(profile), (server, account, text) => {
+            for (const [name, value] of cachedValues(account, text)) register(server, name, value);
           });
           cacheStores.set(profile, store);
         }
@@ -59,16 +59,6 @@ export function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext
       register(label.slice(0, slash), label.slice(slash + 1), value);
     },
   };
-}
-
-/** The value inside a cache entry's JSON, if any. */
-function cachedValue(text: string): string | undefined {
-  try {
-    const value = (JSON.parse(text) as { value?: unknown } | null)?.value;
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -18,16 +18,17 @@ export function secretsClearCommand(ctx: CliContext): Command {
       const profile = commandProfile(ctx, options.profile);
       const store = ctx.openStore(profile);
       const cacheStore = ctx.openCacheStore?.(profile);
+      const cache = cacheStore && new SourceCache(cacheStore);
       const names = await store.list(server);
       // The cache of op:// and command values goes too (a keychain without it is no reason to fail the clear).
-      const cached = cacheStore ? await cacheStore.list(server).catch(() => []) : [];
-      if (names.length === 0 && cached.length === 0) {
+      const cached = cache ? await cache.contents(server).catch(() => ({ names: [], any: false })) : { names: [], any: false };
+      if (names.length === 0 && !cached.any) {
         writeLine(ctx.stdout, `No secrets are stored for ${server}${inProfile(profile)}.`);
         return;
       }
       const what = [
         ...(names.length > 0 ? [`${names.length} secret(s) of ${server}${inProfile(profile)} (${names.join(', ')})`] : []),
-        ...(cached.length > 0 ? [`${cached.length} cached source value(s) (${cached.join(', ')})`] : []),
+        ...(cached.any ? [cachedWhat(cached.names)] : []),
       ].join(' and ');
       if (!options.yes && !(await confirm(ctx, `Delete ${what}? [y/N] `))) {
         writeLine(ctx.stdout, 'Nothing was deleted.');
@@ -37,14 +38,23 @@ export function secretsClearCommand(ctx: CliContext): Command {
       for (const name of names) {
         if (await store.delete(server, name)) audit.secretDeleted(server, name, 'cli');
       }
-      const cleared = cacheStore && cached.length > 0 ? await new SourceCache(cacheStore).clear(server) : [];
+      const cleared = cache && cached.any ? await cache.clear(server) : { names: [], any: false };
       const parts = [
         ...(names.length > 0 ? [`${names.length} secret(s) of ${server}${inProfile(profile)}: ${names.join(', ')}`] : []),
-        ...(cleared.length > 0 ? [`the cached values of ${cleared.join(', ')}`] : []),
+        ...(cleared.names.length > 0
+          ? [`the cached values of ${cleared.names.join(', ')}`]
+          : cleared.any
+            ? ['an unreadable cache of source values']
+            : []),
       ];
       await announceChange(ctx, [server]);
       writeLine(ctx.stdout, `Deleted ${parts.join('; ') || 'nothing'}.`);
     });
+}
+
+/** The cached source values about to be deleted, by secret name (an unreadable cache item names none). */
+function cachedWhat(names: readonly string[]): string {
+  return names.length > 0 ? `${names.length} cached source value(s) (${names.join(', ')})` : 'an unreadable cache of source values';
 }
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {

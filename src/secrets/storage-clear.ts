@@ -28,8 +28,10 @@ export async function clearStoredSecrets(
             any = true;
           }
         }
-        for (const name of (await stores.cacheStore?.list(server)) ?? []) {
-          if (await stores.cacheStore!.delete(server, name)) any = true;
+        if (stores.cacheStore) {
+          // Loaded only here: a start that clears nothing does not need it.
+          const { SourceCache } = await import('../sources/source-cache.js');
+          if ((await new SourceCache(stores.cacheStore).clear(server)).any) any = true;
         }
         if (any) cleared.push(server);
       } catch (error) {

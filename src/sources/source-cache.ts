@@ -1,65 +1,104 @@
-import type { SecretStore } from '../secrets/store.js';
+import { isSecretName } from '../config/names.js';
+import { CACHE_ITEM_ACCOUNT, type SecretStore } from '../secrets/store.js';
+import { entryOf, itemText, parseItem, parseJson, type CacheEntry } from './cache-format.js';
 
-/**
- * One cached source value as kept in the keychain (service `mcp-keyproxy-cache/<server>`, account = the secret
- * name), as JSON. `source` is the `"from"` it was read from, so a changed reference never gets an old value.
- * `error` is the last failed read (scrubbed, never a value), kept for `secrets status`.
- */
-export interface CacheEntry {
-  source: string;
-  value?: string;
-  /** When the value was read (ms since the epoch). */
-  fetchedAt?: number;
-  error?: string;
-  errorAt?: number;
+export type { CacheEntry } from './cache-format.js';
+
+/** What the cache holds (or held) for one server: the secret names of its entries, and whether it holds anything. */
+export interface CacheContents {
+  names: string[];
+  /** True also for an item that cannot be read, which names nothing. */
+  any: boolean;
 }
 
-function parseEntry(text: string): CacheEntry | undefined {
-  try {
-    const parsed = JSON.parse(text) as Partial<CacheEntry> | null;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.source !== 'string') return undefined;
-    const entry: CacheEntry = { source: parsed.source };
-    if (typeof parsed.value === 'string' && typeof parsed.fetchedAt === 'number' && Number.isFinite(parsed.fetchedAt)) {
-      entry.value = parsed.value;
-      entry.fetchedAt = parsed.fetchedAt;
-    }
-    if (typeof parsed.error === 'string') entry.error = parsed.error;
-    if (typeof parsed.errorAt === 'number') entry.errorAt = parsed.errorAt;
-    return entry;
-  } catch {
-    return undefined;
-  }
+/** A server's cache as read: its item's entries (undefined when missing or unreadable) and the entries kept the old way. */
+interface StoredCache {
+  item: Map<string, CacheEntry> | undefined;
+  /** Entries kept as one account per secret (before the item existed), by the account (= secret name). */
+  legacy: Map<string, CacheEntry>;
+  legacyAccounts: string[];
 }
 
 /**
  * The keychain cache of values read from op:// and command sources, over a SecretStore whose service is
- * `mcp-keyproxy-cache/<server>` (so every call has the store's timeout). An entry that cannot be read is treated as
- * absent: its source is read again and the entry replaced.
+ * `mcp-keyproxy-cache/<server>` (so every call has the store's timeout). All entries of a server are ONE keychain
+ * item (account `CACHE_ITEM_ACCOUNT`), so a refresh of N secrets writes one item, not N (gnome-keyring rewrites its
+ * file for each). Entries kept the old way (one account per secret name) are still read where the item has none,
+ * and removed once the item is written. An item or entry that cannot be read is treated as absent: its sources are
+ * read again and it is replaced.
  */
 export class SourceCache {
   constructor(private readonly store: SecretStore) {}
 
-  /** Every readable entry of a server, by secret name. Rejects only when the keychain cannot be reached. */
+  /** Every readable entry of a server, by secret name. Rejects only when the keychain cannot be read. */
   async entries(server: string): Promise<Map<string, CacheEntry>> {
-    const stored = await this.store.getAll(server);
-    const entries = new Map<string, CacheEntry>();
-    for (const [name, text] of stored) {
-      const entry = parseEntry(text);
-      if (entry) entries.set(name, entry);
+    return merged(await this.#read(server));
+  }
+
+  /**
+   * Stores (replaces) entries of one server, by secret name, keeping the entries of its other secrets: reads the
+   * item, merges, writes it back (one write), then removes entries kept the old way. The read and the write are not
+   * one step across processes (the store's write lock covers only the write): two processes writing the same
+   * server's cache at the same moment may lose one's entries, which costs only a read of their sources next time.
+   */
+  async putMany(server: string, entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
+    if (entries.size === 0) return;
+    // A cache that cannot be read (a damaged item, an old entry that cannot be joined) is rewritten from what this
+    // call has: otherwise it could never be repaired.
+    const stored = await this.#read(server).catch(() => undefined);
+    const next = new Map([...(stored ? merged(stored) : []), ...entries]);
+    await this.store.set(server, CACHE_ITEM_ACCOUNT, itemText(next));
+    const legacy = stored?.legacyAccounts ?? (await this.store.list(server).catch(() => [])).filter(isSecretName);
+    // Best effort: an old entry left behind is still shadowed by the item and removed by the next write.
+    for (const account of legacy) await this.store.delete(server, account).catch(() => false);
+  }
+
+  /** What is cached for a server (both forms), without reading a value where it can be helped. */
+  async contents(server: string): Promise<CacheContents> {
+    const { accounts, itemNames } = await this.#accounts(server);
+    const names = new Set([...itemNames, ...accounts.filter((account) => account !== CACHE_ITEM_ACCOUNT)]);
+    return { names: [...names].sort(), any: accounts.length > 0 };
+  }
+
+  /** Removes every entry of a server (its item and entries kept the old way); resolves with what was removed. */
+  async clear(server: string): Promise<CacheContents> {
+    const { accounts, itemNames } = await this.#accounts(server);
+    const names = new Set<string>();
+    let any = false;
+    for (const account of accounts) {
+      if (!(await this.store.delete(server, account))) continue;
+      any = true;
+      for (const name of account === CACHE_ITEM_ACCOUNT ? itemNames : [account]) names.add(name);
     }
-    return entries;
+    return { names: [...names].sort(), any };
   }
 
-  /** Stores (replaces) entries of one server, by secret name, in one go (one search, each entry all-or-nothing). */
-  putMany(server: string, entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
-    return this.store.setMany(server, new Map([...entries].map(([secret, entry]) => [secret, JSON.stringify(entry)])));
+  /** Both forms of a server's cache, from one search of its service. */
+  async #read(server: string): Promise<StoredCache> {
+    const stored = await this.store.getAll(server);
+    const item = stored.has(CACHE_ITEM_ACCOUNT) ? parseItem(stored.get(CACHE_ITEM_ACCOUNT)!) : undefined;
+    const legacy = new Map<string, CacheEntry>();
+    const legacyAccounts: string[] = [];
+    for (const [account, text] of stored) {
+      if (!isSecretName(account)) continue;
+      legacyAccounts.push(account);
+      const entry = entryOf(parseJson(text));
+      if (entry) legacy.set(account, entry);
+    }
+    return { item, legacy, legacyAccounts };
   }
 
-  /** Removes every entry of a server; resolves with the names removed. */
-  async clear(server: string): Promise<string[]> {
-    const names = await this.store.list(server);
-    const removed: string[] = [];
-    for (const name of names) if (await this.store.delete(server, name)) removed.push(name);
-    return removed;
+  /** The cache's accounts of a server (listed, so an unreadable one is still found) and the names its item holds. */
+  async #accounts(server: string): Promise<{ accounts: string[]; itemNames: string[] }> {
+    const accounts = (await this.store.list(server)).filter((account) => account === CACHE_ITEM_ACCOUNT || isSecretName(account));
+    if (!accounts.includes(CACHE_ITEM_ACCOUNT)) return { accounts, itemNames: [] };
+    const text = await this.store.get(server, CACHE_ITEM_ACCOUNT).catch(() => null);
+    const item = text === null ? undefined : parseItem(text);
+    return { accounts, itemNames: [...(item?.keys() ?? [])] };
   }
+}
+
+/** The item's entries over those kept the old way (the item is newer). */
+function merged(stored: StoredCache): Map<string, CacheEntry> {
+  return new Map([...stored.legacy, ...(stored.item ?? [])]);
 }

@@ -5,7 +5,13 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { everythingEnvirons, opFixtureDir, useE2eDir } from '../helpers/e2e-dir.js';
 import { secretToolAccounts, uniqueServer } from '../helpers/keyring.js';
+import { KeyringStore } from '../../src/secrets/keyring-store.js';
+import { CACHE_ITEM_ACCOUNT, cacheService } from '../../src/secrets/store.js';
+import { SourceCache } from '../../src/sources/source-cache.js';
 import { connectThroughProxy, everythingServer, inheritedEnv, runBin, waitFor } from '../helpers/proxy.js';
+
+/** The keychain cache as the proxy keeps it (default profile), to look at and to plant entries kept the old way. */
+const cacheStore = new KeyringStore({ service: (server) => cacheService(server) });
 
 /** This file's own folder and state directory (audit log, change stamp), so it runs beside any other. */
 const dir = useE2eDir('vault-cache', { keyring: true });
@@ -68,8 +74,9 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       expect(refreshed.stdout).toContain(`${server}  DEPLOY_TOKEN  ${ref}  refreshed`);
       expect(`${refreshed.stdout}${refreshed.stderr}`).not.toContain(value);
       expect(await opCalls(log)).toBe(1);
-      // Cached in the keychain under its own service, beside (not among) the server's secrets.
-      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual(['DEPLOY_TOKEN']);
+      // Cached in the keychain under its own service, beside (not among) the server's secrets: one item per server.
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([CACHE_ITEM_ACCOUNT]);
+      expect([...(await new SourceCache(cacheStore).entries(server)).keys()]).toEqual(['DEPLOY_TOKEN']);
       expect(await secretToolAccounts(server)).toEqual([]);
       const [row] = await status(warm, server, agentEnv({}));
       expect(row).toMatchObject({ name: 'DEPLOY_TOKEN', stale: false, lastError: null });
@@ -134,6 +141,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       // No cache at all and 1Password down: the error says what to fix.
       const clear = await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
       expect(clear.code).toBe(0);
+      expect(clear.stdout).toContain('Deleted the cached values of DEPLOY_TOKEN.');
       expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
       const cold = await runBin(['run', server, '--config', warm], { env: down });
       expect(cold.code).toBe(78);
@@ -195,6 +203,51 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       for (const server of [one!, two!]) await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
     }
   }, 120_000);
+
+  it('a cache kept the old way (one item per secret) is still read, then moved into one item by the first write', async () => {
+    const server = uniqueServer('upgrade');
+    const [ref, oldRef] = [`op://Agents/${server}/token`, `op://Agents/${server}/old`];
+    const value = `new-${randomBytes(12).toString('hex')}`;
+    const file = await config(
+      'upgrade',
+      { [server]: everythingServer({}, { DEPLOY_TOKEN: ref, OTHER: oldRef }) },
+      { ttl: '1h', stale: 'warn' },
+    );
+    const readAt = Date.now() - 2 * 3_600_000;
+    // As an older mcp-keyproxy left it: one item per secret, account = the secret name.
+    for (const [name, source] of [
+      ['DEPLOY_TOKEN', ref],
+      ['OTHER', oldRef],
+    ] as const) {
+      await cacheStore.set(server, name, JSON.stringify({ source, value: `old-${name}-value`, fetchedAt: readAt }));
+    }
+    try {
+      const before = await status(file, server, agentEnv({}));
+      expect(before.map((row) => [row.name, row.fetchedAt, row.stale])).toEqual([
+        ['DEPLOY_TOKEN', new Date(readAt).toISOString(), true],
+        ['OTHER', new Date(readAt).toISOString(), true],
+      ]);
+      // OTHER's source is down (1Password has no such item): its old value must survive the move.
+      const vault = { OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture', OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }) };
+      const refreshed = await runBin(['secrets', 'refresh', server, '--config', file], { env: agentEnv(vault) });
+      expect(refreshed.code).toBe(78);
+      expect(refreshed.stdout).toContain(`${server}  DEPLOY_TOKEN  ${ref}  refreshed`);
+      expect(`${refreshed.stdout}${refreshed.stderr}`).not.toContain(value);
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([CACHE_ITEM_ACCOUNT]);
+      const entries = await new SourceCache(cacheStore).entries(server);
+      expect(entries.get('DEPLOY_TOKEN')).toMatchObject({ source: ref, value });
+      expect(entries.get('OTHER')).toMatchObject({ source: oldRef, value: 'old-OTHER-value', fetchedAt: readAt });
+      const after = await status(file, server, agentEnv({}));
+      expect(after.map((row) => [row.name, row.stale])).toEqual([
+        ['DEPLOY_TOKEN', false],
+        ['OTHER', true],
+      ]);
+      expect(after[1]!.lastError).toContain(oldRef);
+    } finally {
+      await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
+    }
+    expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
+  }, 60_000);
 
   it('SECRETS_STORAGE_CLEAR=true deletes the stored secrets of the servers served (audited), then runs as if never stored', async () => {
     const server = uniqueServer('wipe');

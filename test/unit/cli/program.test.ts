@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../../../src/cli/context.js';
 import { runCli } from '../../../src/cli/program.js';
 import { MemoryStore } from '../../../src/secrets/memory-store.js';
+import { CACHE_ITEM_ACCOUNT } from '../../../src/secrets/store.js';
+import { SourceCache } from '../../../src/sources/source-cache.js';
 
 /** Runs the CLI in-process with an in-memory keychain; stdin is a pipe (not a TTY) carrying `input`. */
 async function cli(
   args: string[],
-  options: { input?: string; store?: MemoryStore; cwd?: string; home?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { input?: string; store?: MemoryStore; cacheStore?: MemoryStore; cwd?: string; home?: string; env?: NodeJS.ProcessEnv } = {},
 ) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -34,6 +36,7 @@ async function cli(
     stdout,
     stderr,
     openStore: () => store,
+    ...(options.cacheStore && { openCacheStore: () => options.cacheStore! }),
     openDialog: () => {
       throw new Error('no dialog in CLI tests');
     },
@@ -160,6 +163,21 @@ describe('mcp-keyproxy CLI', () => {
     const cleared = await cli(['secrets', 'clear', 'gh', '--yes'], { store });
     expect(cleared.code).toBe(0);
     expect(await store.list('gh')).toEqual([]);
+  });
+
+  it('secrets clear also deletes the cached source values (one item per server, or kept the old way), named by secret', async () => {
+    const cacheStore = new MemoryStore();
+    const entry = { source: 'op://V/I/g', value: 'cached-value-123', fetchedAt: 2 };
+    await new SourceCache(cacheStore).putMany('gh', new Map([['TOKEN', entry]]));
+    // An entry kept the old way (one item per secret) beside the item.
+    await cacheStore.set('gh', 'OLD', JSON.stringify({ source: 'op://V/I/f', value: 'old-value-123', fetchedAt: 1 }));
+    const cleared = await cli(['secrets', 'clear', 'gh', '--yes'], { cacheStore });
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toContain('Deleted the cached values of OLD, TOKEN.');
+    expect(cleared.stdout).not.toContain(CACHE_ITEM_ACCOUNT);
+    expect(await cacheStore.list('gh')).toEqual([]);
+    const again = await cli(['secrets', 'clear', 'gh', '--yes'], { cacheStore });
+    expect(again.stdout).toContain('No secrets are stored for gh');
   });
 
   it('run without a config says where it looked, with exit code 78', async () => {

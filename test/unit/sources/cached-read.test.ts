@@ -7,7 +7,8 @@ import { MemoryStore } from '../../../src/secrets/memory-store.js';
 import { readWithCache, type CachedReadDeps } from '../../../src/sources/cached-read.js';
 import { cachePolicy } from '../../../src/sources/cache-policy.js';
 import { durationMs } from '../../../src/sources/duration.js';
-import { SourceCache } from '../../../src/sources/source-cache.js';
+import { CACHE_ITEM_ACCOUNT } from '../../../src/secrets/store.js';
+import { SourceCache, type CacheEntry } from '../../../src/sources/source-cache.js';
 import type { SourceRequest } from '../../../src/sources/read-sources.js';
 
 const opDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/op');
@@ -42,6 +43,12 @@ async function world(value = 'vault-value-1') {
   };
 }
 
+/** One secret's entry in the server's cache item, as stored. */
+async function stored(store: MemoryStore, name: string): Promise<unknown> {
+  const item = JSON.parse((await store.get('srv', CACHE_ITEM_ACCOUNT))!) as { entries: Record<string, CacheEntry> };
+  return item.entries[name];
+}
+
 describe('the keychain cache of op:// and command values', () => {
   it('parses durations', () => {
     expect(durationMs('4h')).toBe(4 * 3_600_000);
@@ -57,8 +64,8 @@ describe('the keychain cache of op:// and command values', () => {
     await first.written;
     expect(first.outcomes[0]).toMatchObject({ how: 'read', value: 'vault-value-1' });
     expect(await w.opCalls()).toBe(1);
-    // The value is kept as JSON under the secret's name, with the reference it came from.
-    expect(JSON.parse((await w.store.get('srv', 'TOKEN'))!)).toMatchObject({ source: ref, value: 'vault-value-1' });
+    // The value is kept in the server's item under the secret's name, with the reference it came from.
+    expect(await stored(w.store, 'TOKEN')).toMatchObject({ source: ref, value: 'vault-value-1' });
 
     w.advance(59 * 60_000);
     const second = await readWithCache('srv', [request], cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
@@ -91,7 +98,7 @@ describe('the keychain cache of op:// and command values', () => {
     expect(refused.outcomes[0]!.error?.message).toContain('"stale": "fail"');
     expect(refused.outcomes[0]!.error?.message).not.toContain('vault-value-1');
     // The last error is kept beside the value for `secrets status`.
-    expect(JSON.parse((await w.store.get('srv', 'TOKEN'))!)).toMatchObject({ value: 'vault-value-1', error: expect.stringContaining(ref) });
+    expect(await stored(w.store, 'TOKEN')).toMatchObject({ value: 'vault-value-1', error: expect.stringContaining(ref) });
 
     const empty = await world();
     empty.env.OP_FIXTURE_MODE = 'down';
@@ -102,13 +109,16 @@ describe('the keychain cache of op:// and command values', () => {
 
   it('reads again over an unreadable entry, or one cached for another reference; "ttl": "0" caches nothing', async () => {
     const w = await world();
-    await w.store.set('srv', 'TOKEN', 'not json {');
+    await w.store.set('srv', CACHE_ITEM_ACCOUNT, 'not json {');
     const read = await readWithCache('srv', [request], cachePolicy(undefined), w.deps);
     await read.written;
     expect(read.outcomes[0]!.how).toBe('read');
-    expect(JSON.parse((await w.store.get('srv', 'TOKEN'))!)).toMatchObject({ value: 'vault-value-1' });
+    expect(await stored(w.store, 'TOKEN')).toMatchObject({ value: 'vault-value-1' });
 
-    await w.store.set('srv', 'TOKEN', JSON.stringify({ source: 'op://Other/Item/field', value: 'other-value', fetchedAt: 1_000_000 }));
+    await w.deps.cache!.putMany(
+      'srv',
+      new Map([['TOKEN', { source: 'op://Other/Item/field', value: 'other-value', fetchedAt: 1_000_000 }]]),
+    );
     const other = await readWithCache('srv', [request], cachePolicy(undefined), w.deps);
     expect(other.outcomes[0]).toMatchObject({ how: 'read', value: 'vault-value-1' });
 
@@ -128,7 +138,7 @@ describe('the keychain cache of op:// and command values', () => {
     expect(await w.opCalls()).toBe(2);
   });
 
-  it('several expired references are read by one op inject, a fresh one from the cache, each cached on its own', async () => {
+  it('several expired references are read by one op inject, a fresh one from the cache, all cached in one item', async () => {
     const w = await world();
     const refs = ['op://Agents/Deploy/token', 'op://Agents/Db/password', 'op://Agents/Mail/key'];
     w.env.OP_FIXTURE_ITEMS = JSON.stringify(Object.fromEntries(refs.map((r, i) => [r, `vault-value-${i}`])));
@@ -138,11 +148,13 @@ describe('the keychain cache of op:// and command values', () => {
     expect(first.outcomes.map((o) => [o.how, o.value])).toEqual(refs.map((_, i) => ['read', `vault-value-${i}`]));
     expect(await w.opCalls()).toBe(1);
     for (const [i, ref] of refs.entries()) {
-      expect(JSON.parse((await w.store.get('srv', `S${i}`))!)).toMatchObject({ source: ref, value: `vault-value-${i}` });
+      expect(await stored(w.store, `S${i}`)).toMatchObject({ source: ref, value: `vault-value-${i}` });
     }
+    // One keychain write for the three.
+    expect(w.store.calls.filter((call) => call.startsWith('set '))).toEqual([`set srv/${CACHE_ITEM_ACCOUNT}`]);
     // S1 read again later: fresh; S0 and S2 expired: read together.
     w.advance(30 * 60_000);
-    await w.store.set('srv', 'S1', JSON.stringify({ source: refs[1], value: 'cached-1', fetchedAt: 1_000_000 + 30 * 60_000 }));
+    await w.deps.cache!.putMany('srv', new Map([['S1', { source: refs[1]!, value: 'cached-1', fetchedAt: 1_000_000 + 30 * 60_000 }]]));
     w.advance(31 * 60_000);
     const second = await readWithCache('srv', requests, cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
     expect(second.outcomes.map((o) => [o.how, o.value])).toEqual([
@@ -150,6 +162,10 @@ describe('the keychain cache of op:// and command values', () => {
       ['fresh', 'cached-1'],
       ['read', 'vault-value-2'],
     ]);
+    // The write of the two read again keeps the fresh one it did not touch.
+    await second.written;
+    expect(await stored(w.store, 'S1')).toMatchObject({ value: 'cached-1' });
+    expect(await stored(w.store, 'S2')).toMatchObject({ value: 'vault-value-2', fetchedAt: 1_000_000 + 61 * 60_000 });
     expect((await readFile(path.join(path.dirname(w.env.OP_FIXTURE_LOG!), 'op.log'), 'utf8')).trim().split('\n')).toEqual([
       '["inject"]',
       '["inject"]',
