@@ -7,7 +7,7 @@
 //   the same with "ttl": "0" (no cache writes in the background of the start);
 // - warm: the op:// aggregate with every value cached (target ≤ baseline + 30 ms);
 // - `secrets refresh` of all 20 (target ≤ 1.5 × one read), beside `secrets status` (the same CLI start, no read)
-//   and the same refresh with "ttl": "0" (the reads without the 20 keychain cache writes);
+//   and the same refresh with "ttl": "0" (the reads without the keychain cache: one item per server read and written);
 // - one read: one `op read` of the fixture on its own (its process start and its 300 ms);
 // - the reads alone, no proxy: 20 `op read` all at once and 8 at a time (the bound of the per-reference reads, what
 //   a start did before `op inject` and does when an inject fails), and 5 `op inject` of 4 references at once (what
@@ -189,5 +189,5 @@ console.log(
   `secrets refresh of all 20: ${fmt(m.refresh, 0)} ms (${ratio(m.refresh, m.read)} one read; target ≤ 1.5×); the same CLI start with no read (secrets status): ${fmt(m.status, 0)} ms, so the reads took +${fmt(m.refresh - m.status, 0)} ms (${ratio(m.refresh - m.status, m.read)} one read, ${ratio(m.refresh - m.status, m.bounded)} the bounded reads alone, ${ratio(m.refresh - m.status, m.injects)} the ${SERVERS} injects alone)`,
 );
 console.log(
-  `secrets refresh with "ttl": "0" (the same reads, no keychain cache write): ${fmt(m.uncached, 0)} ms, +${fmt(m.uncached - m.status, 0)} ms over the CLI start (${ratio(m.uncached - m.status, m.read)} one read); so the 20 cache writes cost ${fmt(m.refresh - m.uncached, 0)} ms`,
+  `secrets refresh with "ttl": "0" (the same reads, no keychain cache write): ${fmt(m.uncached, 0)} ms, +${fmt(m.uncached - m.status, 0)} ms over the CLI start (${ratio(m.uncached - m.status, m.read)} one read); so the cache (${SERVERS} items, one per server, read and written) cost ${fmt(m.refresh - m.uncached, 0)} ms`,
 );
