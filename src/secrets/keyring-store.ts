@@ -107,18 +107,7 @@ export class KeyringStore implements SecretStore {
 
   /** Every secret of one server, from a single findCredentials call (more only while another process writes). */
   async getAll(server: string): Promise<Map<string, string>> {
-    return this.#retryRead(async () => {
-      const stored = await this.#findAll(server);
-      const result = new Map<string, string>();
-      for (const [account, value] of stored) {
-        if (isChunkAccount(account)) continue;
-        const joined = await joinFromStorage(account, value, (chunk) => stored.get(chunk) ?? null, { server, profile: this.#profile });
-        if (joined === null) continue;
-        assertStoredValueUsable(server, account, joined, this.#profile);
-        result.set(account, joined);
-      }
-      return result;
-    });
+    return this.#retryRead(async () => this.#joined(server, await this.#findAll(server)));
   }
 
   /** Stores or replaces one secret under its cross-process write lock (see #replace). */
@@ -127,27 +116,30 @@ export class KeyringStore implements SecretStore {
     await this.#locked(server, [name], async () => this.#replace(this.#service(server), await this.#findAll(server), name, value));
   }
 
-  /**
-   * `set` of several secrets of one server under all their write locks (taken in name order, so two writers never
-   * wait on each other) with one search of the server's items instead of one per secret. Each secret is replaced as
-   * `set` replaces it; one that fails keeps its old value, the others are still written, and the first failure is
-   * thrown once all were tried.
-   */
-  async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
-    for (const [name, value] of values) {
+  /** See SecretStore.update: under the secret's write lock, one search gives both what `next` reads and what #replace needs. */
+  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void> {
+    await this.#locked(server, [name], async () => {
+      const [before, stored] = await this.#retryRead(async () => {
+        const found = await this.#findAll(server);
+        return [found, await this.#joined(server, found)] as const;
+      });
+      const value = next(stored);
       assertStorable(name, value);
-    }
-    const names = [...values.keys()].sort();
-    if (names.length === 0) return;
-    await this.#locked(server, names, async () => {
-      const service = this.#service(server);
-      const before = await this.#findAll(server);
-      let failure: unknown;
-      for (const name of names) {
-        await this.#replace(service, before, name, values.get(name)!).catch((error: unknown) => (failure ??= error));
-      }
-      if (failure !== undefined) throw failure;
+      await this.#replace(this.#service(server), before, name, value);
     });
+  }
+
+  /** The secrets in what one search found (`#findAll`), by name, each joined from its chunks. */
+  async #joined(server: string, stored: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const result = new Map<string, string>();
+    for (const [account, value] of stored) {
+      if (isChunkAccount(account)) continue;
+      const joined = await joinFromStorage(account, value, (chunk) => stored.get(chunk) ?? null, { server, profile: this.#profile });
+      if (joined === null) continue;
+      assertStoredValueUsable(server, account, joined, this.#profile);
+      result.set(account, joined);
+    }
+    return result;
   }
 
   /**

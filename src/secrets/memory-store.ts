@@ -53,13 +53,9 @@ export class MemoryStore implements SecretStore {
     }
     secrets.set(name, value);
   }
-  /** `set` of each, in name order; the first failure is thrown once all were tried. */
-  async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
-    let failure: unknown;
-    for (const name of [...values.keys()].sort()) {
-      await this.set(server, name, values.get(name)!).catch((error: unknown) => (failure ??= error));
-    }
-    if (failure !== undefined) throw failure;
+  /** `set` of what `next` makes of `getAll` (in one process nothing comes between them). */
+  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void> {
+    await this.set(server, name, next(await this.getAll(server)));
   }
 
   /** Removes one secret; resolves false when it was not there. */

@@ -59,17 +59,18 @@ export class ReportingStore implements SecretStore {
     }
     this.#onValue(server, name, value);
   }
-  /** The wrapped store's setMany; each value is reported (a failure's message holds none of them). */
-  async setMany(server: string, values: ReadonlyMap<string, string>): Promise<void> {
+  /** The wrapped store's update; the stored values `next` is given and the value it makes are reported, as get and set report theirs. */
+  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void> {
+    let value: string | undefined;
     try {
-      await this.#store.setMany(server, values);
+      await this.#store.update(server, name, (stored) => {
+        for (const [other, text] of stored) this.#onValue(server, other, text);
+        return (value = next(stored));
+      });
     } catch (error) {
-      let scrubbed = error;
-      for (const [name, value] of values) scrubbed = withoutValue(scrubbed, `${server}/${name}`, value);
-      throw scrubbed;
-    } finally {
-      for (const [name, value] of values) this.#onValue(server, name, value);
+      throw value === undefined ? error : withoutValue(error, `${server}/${name}`, value);
     }
+    this.#onValue(server, name, value!);
   }
 
   /** Passes through. */

@@ -42,11 +42,11 @@ export interface SecretStore {
   /** Store or replace one secret. All-or-nothing: a failure leaves the previous value in place. */
   set(server: string, name: string, value: string): Promise<void>;
   /**
-   * Store or replace several secrets of one server, each all-or-nothing as `set`, in fewer keychain round trips where
-   * the backend allows. One that fails keeps its old value; the others are still written; rejects with the first
-   * failure.
+   * Stores or replaces one secret with what `next` makes of every secret the server has stored (by name), with no
+   * other writer of that secret (in any process) between the read and the write, and one search fewer than a
+   * getAll and a set. All-or-nothing as `set`. `next` must not throw.
    */
-  setMany(server: string, values: ReadonlyMap<string, string>): Promise<void>;
+  update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void>;
   /** Remove one secret; resolves false when it was not there. */
   delete(server: string, name: string): Promise<boolean>;
   /** Names of the secrets stored for one server. */

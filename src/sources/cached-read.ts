@@ -49,13 +49,14 @@ export async function readWithCache(
   options: { force?: boolean } = {},
 ): Promise<CachedRead> {
   const cached = policy.ttlMs > 0 && deps.cache !== undefined && requests.some(({ source }) => isCacheable(source));
-  let entries = new Map<string, CacheEntry>();
-  if (cached) {
-    entries = await deps.cache!.entries(server).catch((error: unknown) => {
-      deps.onCacheProblem?.('read', error);
-      return new Map<string, CacheEntry>();
-    });
-  }
+  const cacheRead = cached
+    ? deps.cache!.entries(server).catch((error: unknown) => {
+        deps.onCacheProblem?.('read', error);
+        return new Map<string, CacheEntry>();
+      })
+    : Promise.resolve(new Map<string, CacheEntry>());
+  // A forced read runs every source anyway: the cache (for what changed, and for the stale policy) is read meanwhile.
+  let entries = options.force ? new Map<string, CacheEntry>() : await cacheRead;
   const now = deps.now();
   const entryOf = ({ secret, source }: SourceRequest): CacheEntry | undefined => {
     if (!cached || !isCacheable(source)) return undefined;
@@ -80,6 +81,7 @@ export async function readWithCache(
   }
 
   const settled = await readSourcesSettled(server, toRead, deps);
+  if (options.force) entries = await cacheRead;
   const toCache = new Map<string, CacheEntry>();
   const put = (secret: string, entry: CacheEntry): void => void toCache.set(secret, entry);
   const readAt = deps.now();

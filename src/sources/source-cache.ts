@@ -1,4 +1,5 @@
 import { isSecretName } from '../config/names.js';
+import { KeyproxyError } from '../errors.js';
 import { CACHE_ITEM_ACCOUNT, type SecretStore } from '../secrets/store.js';
 import { entryOf, itemText, parseItem, parseJson, type CacheEntry } from './cache-format.js';
 
@@ -36,19 +37,25 @@ export class SourceCache {
   }
 
   /**
-   * Stores (replaces) entries of one server, by secret name, keeping the entries of its other secrets: reads the
-   * item, merges, writes it back (one write), then removes entries kept the old way. The read and the write are not
-   * one step across processes (the store's write lock covers only the write): two processes writing the same
-   * server's cache at the same moment may lose one's entries, which costs only a read of their sources next time.
+   * Stores (replaces) entries of one server, by secret name, keeping the entries of its other secrets: the item is
+   * read, merged and written under its write lock (`SecretStore.update`: one search, and no other process's write
+   * of the item in between), then the entries kept the old way are removed.
    */
   async putMany(server: string, entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
     if (entries.size === 0) return;
-    // A cache that cannot be read (a damaged item, an old entry that cannot be joined) is rewritten from what this
-    // call has: otherwise it could never be repaired.
-    const stored = await this.#read(server).catch(() => undefined);
-    const next = new Map([...(stored ? merged(stored) : []), ...entries]);
-    await this.store.set(server, CACHE_ITEM_ACCOUNT, itemText(next));
-    const legacy = stored?.legacyAccounts ?? (await this.store.list(server).catch(() => [])).filter(isSecretName);
+    let legacy: string[] | undefined;
+    const write = (stored: ReadonlyMap<string, string>): string => {
+      const cache = storedCache(stored);
+      legacy = cache.legacyAccounts;
+      return itemText(new Map([...merged(cache), ...entries]));
+    };
+    await this.store.update(server, CACHE_ITEM_ACCOUNT, write).catch((error: unknown) => {
+      // A cache that cannot be read (`write` never ran: an old entry that cannot be joined) is rewritten from what
+      // this call has, or it could never be repaired; a keychain that is down, locked or silent is not asked again.
+      if (legacy !== undefined || keychainDown(error)) throw error;
+      return this.store.set(server, CACHE_ITEM_ACCOUNT, itemText(entries));
+    });
+    legacy ??= (await this.store.list(server).catch(() => [])).filter(isSecretName);
     // Best effort: an old entry left behind is still shadowed by the item and removed by the next write.
     for (const account of legacy) await this.store.delete(server, account).catch(() => false);
   }
@@ -75,17 +82,7 @@ export class SourceCache {
 
   /** Both forms of a server's cache, from one search of its service. */
   async #read(server: string): Promise<StoredCache> {
-    const stored = await this.store.getAll(server);
-    const item = stored.has(CACHE_ITEM_ACCOUNT) ? parseItem(stored.get(CACHE_ITEM_ACCOUNT)!) : undefined;
-    const legacy = new Map<string, CacheEntry>();
-    const legacyAccounts: string[] = [];
-    for (const [account, text] of stored) {
-      if (!isSecretName(account)) continue;
-      legacyAccounts.push(account);
-      const entry = entryOf(parseJson(text));
-      if (entry) legacy.set(account, entry);
-    }
-    return { item, legacy, legacyAccounts };
+    return storedCache(await this.store.getAll(server));
   }
 
   /** The cache's accounts of a server (listed, so an unreadable one is still found) and the names its item holds. */
@@ -101,4 +98,22 @@ export class SourceCache {
 /** The item's entries over those kept the old way (the item is newer). */
 function merged(stored: StoredCache): Map<string, CacheEntry> {
   return new Map([...stored.legacy, ...(stored.item ?? [])]);
+}
+
+/** Both forms of a server's cache in what its service holds (by account). */
+function storedCache(stored: ReadonlyMap<string, string>): StoredCache {
+  const item = stored.has(CACHE_ITEM_ACCOUNT) ? parseItem(stored.get(CACHE_ITEM_ACCOUNT)!) : undefined;
+  const legacy = new Map<string, CacheEntry>();
+  const legacyAccounts: string[] = [];
+  for (const [account, text] of stored) {
+    if (!isSecretName(account)) continue;
+    legacyAccounts.push(account);
+    const entry = entryOf(parseJson(text));
+    if (entry) legacy.set(account, entry);
+  }
+  return { item, legacy, legacyAccounts };
+}
+
+function keychainDown(error: unknown): boolean {
+  return error instanceof KeyproxyError && (error.code === 'KEYCHAIN_UNAVAILABLE' || error.code === 'KEYCHAIN_LOCKED');
 }

@@ -185,7 +185,7 @@ describe('KeyringStore generations: a reader sees the old value or the new one, 
     expect(events).toHaveLength(4);
   });
 
-  it('setMany writes under every named lock (name order) with one search; one failing secret keeps its old value, the others land', async () => {
+  it('update reads every secret and writes one under its lock with one search; a failed write keeps the old value', async () => {
     const fake = new FakeKeyring();
     const events: string[] = [];
     const writeLock: SecretWriteLock = async (server, name) => {
@@ -195,39 +195,35 @@ describe('KeyringStore generations: a reader sees the old value or the new one, 
       };
     };
     const store = storeOn(fake, writeLock);
-    await store.set('s', 'B', 'old-b');
+    await store.set('s', 'A', 'a-1');
+    await store.set('s', 'B', long('b', 2500));
     events.length = 0;
     fake.finds = 0;
-    fake.failOn = (op, account) => (op === 'set' && account === 'B' ? napi('boom') : undefined);
-    const values = new Map([
-      ['C', long('c', 2500)],
-      ['A', 'new-a'],
-      ['B', 'new-b'],
+    const before = fake.mutations.length;
+    const seen: Array<Map<string, string>> = [];
+    await store.update('s', 'A', (stored) => {
+      seen.push(new Map(stored));
+      return `${stored.get('A')}+${stored.get('B')!.length}`;
+    });
+    expect(seen).toEqual([
+      new Map([
+        ['A', 'a-1'],
+        ['B', long('b', 2500)],
+      ]),
     ]);
-    const error = await store.setMany('s', values).catch((e: unknown) => e);
+    expect(fake.finds, 'one search gives what next reads and what the write needs').toBe(1);
+    expect(events).toEqual([`lock A at ${before}`, `unlock A at ${fake.mutations.length}`]);
+    expect(await store.get('s', 'A')).toBe(`a-1+${long('b', 2500).length}`);
+
+    // Over a chunked value, the old chunks go as they do with set; a failing write leaves the old value.
+    await store.update('s', 'B', () => 'short-b');
+    expect(fake.accounts('s')).toEqual(['A', 'B']);
+    fake.failOn = (op, account) => (op === 'set' && account === 'B' ? napi('boom') : undefined);
+    const error = await store.update('s', 'B', () => 'new-b').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'KEYCHAIN_FAILED' });
     expect((error as Error).message).not.toContain('new-b');
     fake.failOn = () => undefined;
-    expect(fake.finds).toBe(1);
-    const mutations = fake.mutations.length;
-    expect(events).toEqual([
-      'lock A at 1',
-      'lock B at 1',
-      'lock C at 1',
-      `unlock C at ${mutations}`,
-      `unlock B at ${mutations}`,
-      `unlock A at ${mutations}`,
-    ]);
-    expect(await store.getAll('s')).toEqual(
-      new Map([
-        ['A', 'new-a'],
-        ['B', 'old-b'],
-        ['C', long('c', 2500)],
-      ]),
-    );
-    // Written again over chunked values, the old chunks go as they do with set.
-    await store.setMany('s', new Map([['C', 'short-c']]));
-    expect(fake.accounts('s')).toEqual(['A', 'B', 'C']);
+    expect(await store.get('s', 'B')).toBe('short-b');
   });
 });
 

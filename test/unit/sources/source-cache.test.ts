@@ -104,6 +104,20 @@ describe('SourceCache: one keychain item per server', () => {
     expect(await store.list('srv')).toEqual([CACHE_ITEM_ACCOUNT]);
   });
 
+  it('a keychain that is down or silent when the cache is written is not asked again', async () => {
+    for (const code of ['KEYCHAIN_UNAVAILABLE', 'KEYCHAIN_LOCKED'] as const) {
+      const operations: string[] = [];
+      const store = new MemoryStore({
+        fail: (operation) => {
+          operations.push(operation);
+          return operation === 'getAll' ? new KeyproxyError(code, 'down') : undefined;
+        },
+      });
+      await expect(new SourceCache(store).putMany('srv', entries(1))).rejects.toMatchObject({ code });
+      expect(operations).toEqual(['getAll']);
+    }
+  });
+
   it('clear removes the item and old entries, naming secrets (never the account); an unreadable item is still removed', async () => {
     const store = new MemoryStore({ initial: { srv: { S3: JSON.stringify(entry(3)) } } });
     const cache = new SourceCache(store);
