@@ -11,7 +11,7 @@ import { keychainService } from './store.js';
  * The keychain read of a client's start, begun before the CLI has loaded.
  *
  * `run <server>` must read the server's keychain secrets before it can spawn anything, and that read answers from
- * another thread and another process (the Secret Service). bin/ begins it at its first line (src/prefetch.ts), so
+ * another thread and another process (the Secret Service). bin/ begins it at its first line (src/early.ts), so
  * it runs while the bundle is evaluated and the config read (together about as long as the read itself); the
  * store's first read of that service then takes its answer (`claimPrefetchedRead`) instead of asking again.
  *
