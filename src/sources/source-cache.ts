@@ -88,18 +88,21 @@ export class SourceCache {
     const held = parseProfileItem((await this.#readProfile()).get(CACHE_ITEM_ACCOUNT) ?? '')?.get(server);
     const old = await this.#readOld(server);
     const names = new Set([...(held?.keys() ?? []), ...[...old.accounts.values()].flat()]);
-    return { names: [...names].sort(), any: held !== undefined || old.accounts.size > 0 };
+    return { names: [...names].sort(), any: (held?.size ?? 0) > 0 || old.accounts.size > 0 };
   }
 
-  /** Removes every entry of a server (from the profile's item, and where kept before); resolves with what was removed. */
+  /**
+   * Removes every entry of a server (from the profile's item, and where kept before); resolves with what was removed.
+   * The item keeps the server with no entries: it is then known to have no old cache to look for.
+   */
   async clear(server: string): Promise<CacheContents> {
     const names = new Set<string>();
     let any = false;
-    if (parseProfileItem((await this.store.getAll(CACHE_PROFILE_SERVER)).get(CACHE_ITEM_ACCOUNT) ?? '')?.has(server)) {
+    if ((parseProfileItem((await this.store.getAll(CACHE_PROFILE_SERVER)).get(CACHE_ITEM_ACCOUNT) ?? '')?.get(server)?.size ?? 0) > 0) {
       await this.store.update(CACHE_PROFILE_SERVER, CACHE_ITEM_ACCOUNT, (stored) => {
         const servers = parseProfileItem(stored.get(CACHE_ITEM_ACCOUNT) ?? '') ?? new Map<string, Map<string, CacheEntry>>();
         for (const name of servers.get(server)?.keys() ?? []) names.add(name);
-        servers.delete(server);
+        servers.set(server, new Map());
         return profileItemText(servers);
       });
       any = true;

@@ -172,6 +172,10 @@ describe('SourceCache: one keychain item for every server of a profile', () => {
     expect(await store.list('srv')).toEqual([]);
     expect(await new SourceCache(store).entries('srv')).toEqual(new Map());
     expect(await new SourceCache(store).entries('other')).toEqual(entries(7));
+    // The item still knows the server (with nothing cached): a start does not look for an old cache again.
+    store.calls.length = 0;
+    expect(await new SourceCache(store).entries('srv')).toEqual(new Map());
+    expect(store.calls.filter((call) => call.startsWith('getAll'))).toHaveLength(1);
     expect(await cache.clear('srv')).toEqual({ names: [], any: false });
     expect(await cache.contents('srv')).toEqual({ names: [], any: false });
   });
