@@ -47,7 +47,7 @@ export function scrubbedContext(ctx: CliContext, scrubber: Scrubber): CliContext
         let store = cacheStores.get(profile);
         if (!store) {
           store = new ReportingStore(openCacheStore(profile), (server, account, text) => {
-            for (const [owner, name, value] of cachedValues(server, account, text)) register(owner, name, value);
+            for (const [name, value] of cachedValues(account, text)) register(server, name, value);
           });
           cacheStores.set(profile, store);
         }

@@ -9,22 +9,16 @@ export function keychainService(server: string, profile: string = DEFAULT_PROFIL
 }
 
 /**
- * Keychain service of the cache of values read from op:// and command sources (the profile's own, as for
- * `keychainService`): `mcp-keyproxy-cache[@profile]` for the one item of every server (`CACHE_PROFILE_SERVER`),
- * `mcp-keyproxy-cache[@profile]/<server>` where a server's cache was kept before that item existed.
+ * Keychain service under which the cached values of one server's op:// and command sources are kept (the profile's
+ * own, as for `keychainService`).
  */
 export function cacheService(server: string, profile: string = DEFAULT_PROFILE): string {
-  const base = profile === DEFAULT_PROFILE ? 'mcp-keyproxy-cache' : `mcp-keyproxy-cache@${profile}`;
-  return server === CACHE_PROFILE_SERVER ? base : `${base}/${server}`;
+  return profile === DEFAULT_PROFILE ? `mcp-keyproxy-cache/${server}` : `mcp-keyproxy-cache@${profile}/${server}`;
 }
 
-/** The `server` a cache store is given for the profile's one cache item: no server is named "". */
-export const CACHE_PROFILE_SERVER = '';
-
 /**
- * The account that holds cached source values as JSON (see SourceCache): of every server, in the profile's service;
- * of one server, in that server's (before). No secret name contains ":", so it never meets the per-secret accounts
- * the cache used before either.
+ * The one account of `cacheService(server)` that holds every cached source value of the server, as JSON (see
+ * SourceCache). No secret name contains ":", so it never meets the per-secret accounts the cache used before.
  */
 export const CACHE_ITEM_ACCOUNT = ':cached-values';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { everythingEnvirons, opFixtureDir, useE2eDir } from '../helpers/e2e-dir.js';
 import { secretToolAccounts, uniqueServer } from '../helpers/keyring.js';
 import { KeyringStore } from '../../src/secrets/keyring-store.js';
-import { CACHE_ITEM_ACCOUNT, CACHE_PROFILE_SERVER, cacheService } from '../../src/secrets/store.js';
+import { CACHE_ITEM_ACCOUNT, cacheService } from '../../src/secrets/store.js';
 import { SourceCache } from '../../src/sources/source-cache.js';
 import { connectThroughProxy, everythingServer, inheritedEnv, runBin, waitFor } from '../helpers/proxy.js';
 
@@ -74,10 +74,8 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       expect(refreshed.stdout).toContain(`${server}  DEPLOY_TOKEN  ${ref}  refreshed`);
       expect(`${refreshed.stdout}${refreshed.stderr}`).not.toContain(value);
       expect(await opCalls(log)).toBe(1);
-      // Cached in the keychain under its own service, beside (not among) the server's secrets: one item for every
-      // server of the profile (other files' tests write it at the same time).
-      expect(await secretToolAccounts('', cacheService(CACHE_PROFILE_SERVER))).toEqual([CACHE_ITEM_ACCOUNT]);
-      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
+      // Cached in the keychain under its own service, beside (not among) the server's secrets: one item per server.
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([CACHE_ITEM_ACCOUNT]);
       expect([...(await new SourceCache(cacheStore).entries(server)).keys()]).toEqual(['DEPLOY_TOKEN']);
       expect(await secretToolAccounts(server)).toEqual([]);
       const [row] = await status(warm, server, agentEnv({}));
@@ -144,7 +142,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       const clear = await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
       expect(clear.code).toBe(0);
       expect(clear.stdout).toContain('Deleted the cached values of DEPLOY_TOKEN.');
-      expect(await new SourceCache(cacheStore).entries(server)).toEqual(new Map());
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
       const cold = await runBin(['run', server, '--config', warm], { env: down });
       expect(cold.code).toBe(78);
       expect(cold.stdout).toBe('');
@@ -206,7 +204,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
     }
   }, 120_000);
 
-  it('a cache kept the old way (one item per secret) is still read, then moved into the profile item by the first write', async () => {
+  it('a cache kept the old way (one item per secret) is still read, then moved into one item by the first write', async () => {
     const server = uniqueServer('upgrade');
     const [ref, oldRef] = [`op://Agents/${server}/token`, `op://Agents/${server}/old`];
     const value = `new-${randomBytes(12).toString('hex')}`;
@@ -235,7 +233,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       expect(refreshed.code).toBe(78);
       expect(refreshed.stdout).toContain(`${server}  DEPLOY_TOKEN  ${ref}  refreshed`);
       expect(`${refreshed.stdout}${refreshed.stderr}`).not.toContain(value);
-      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
+      expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([CACHE_ITEM_ACCOUNT]);
       const entries = await new SourceCache(cacheStore).entries(server);
       expect(entries.get('DEPLOY_TOKEN')).toMatchObject({ source: ref, value });
       expect(entries.get('OTHER')).toMatchObject({ source: oldRef, value: 'old-OTHER-value', fetchedAt: readAt });
@@ -248,7 +246,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
     } finally {
       await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
     }
-    expect(await new SourceCache(cacheStore).entries(server)).toEqual(new Map());
+    expect(await secretToolAccounts(server, `mcp-keyproxy-cache/${server}`)).toEqual([]);
   }, 60_000);
 
   it('SECRETS_STORAGE_CLEAR=true deletes the stored secrets of the servers served (audited), then runs as if never stored', async () => {

@@ -7,7 +7,7 @@ import { MemoryStore } from '../../../src/secrets/memory-store.js';
 import { readWithCache, type CachedReadDeps } from '../../../src/sources/cached-read.js';
 import { cachePolicy } from '../../../src/sources/cache-policy.js';
 import { durationMs } from '../../../src/sources/duration.js';
-import { CACHE_ITEM_ACCOUNT, CACHE_PROFILE_SERVER } from '../../../src/secrets/store.js';
+import { CACHE_ITEM_ACCOUNT } from '../../../src/secrets/store.js';
 import { SourceCache, type CacheEntry } from '../../../src/sources/source-cache.js';
 import type { SourceRequest } from '../../../src/sources/read-sources.js';
 
@@ -43,12 +43,10 @@ async function world(value = 'vault-value-1') {
   };
 }
 
-/** One secret's entry of server srv in the profile's cache item, as stored. */
+/** One secret's entry in the server's cache item, as stored. */
 async function stored(store: MemoryStore, name: string): Promise<unknown> {
-  const item = JSON.parse((await store.get(CACHE_PROFILE_SERVER, CACHE_ITEM_ACCOUNT))!) as {
-    servers: Record<string, Record<string, CacheEntry>>;
-  };
-  return item.servers.srv?.[name];
+  const item = JSON.parse((await store.get('srv', CACHE_ITEM_ACCOUNT))!) as { entries: Record<string, CacheEntry> };
+  return item.entries[name];
 }
 
 describe('the keychain cache of op:// and command values', () => {
@@ -153,7 +151,7 @@ describe('the keychain cache of op:// and command values', () => {
       expect(await stored(w.store, `S${i}`)).toMatchObject({ source: ref, value: `vault-value-${i}` });
     }
     // One keychain write for the three.
-    expect(w.store.calls.filter((call) => call.startsWith('set '))).toEqual([`set ${CACHE_PROFILE_SERVER}/${CACHE_ITEM_ACCOUNT}`]);
+    expect(w.store.calls.filter((call) => call.startsWith('set '))).toEqual([`set srv/${CACHE_ITEM_ACCOUNT}`]);
     // S1 read again later: fresh; S0 and S2 expired: read together.
     w.advance(30 * 60_000);
     await w.deps.cache!.putMany('srv', new Map([['S1', { source: refs[1]!, value: 'cached-1', fetchedAt: 1_000_000 + 30 * 60_000 }]]));
