@@ -44,6 +44,8 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
   let load: Promise<void> | undefined;
   // The time of the line being written: a waiting line keeps the moment it was logged.
   let replayedTime: number | undefined;
+  // pino could not be loaded (a broken install): lines are dropped rather than kept for ever.
+  let lost = false;
   const startLoading = (): void => {
     load = import('pino').then(
       ({ default: pino }) => {
@@ -56,7 +58,9 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
         waiting = [];
       },
       (error: unknown) => {
-        process.stderr.write(`mcp-keyproxy: the logger could not be loaded (${String(error)}); ${waiting.length} log line(s) lost\n`);
+        process.stderr.write(`mcp-keyproxy: the logger could not be loaded (${String(error)}); no log lines are written\n`);
+        waiting = [];
+        lost = true;
       },
     );
     const done = load.finally(() => loading.delete(done));
@@ -66,7 +70,7 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
     (name: Method): LogFn =>
     (...args: unknown[]) => {
       if (real) return call(real, name, args);
-      if (LEVEL_VALUES[name] < threshold) return;
+      if (lost || LEVEL_VALUES[name] < threshold) return;
       waiting.push({ method: name, args, time: Date.now() });
       if (!load) startLoading();
     };
