@@ -117,13 +117,13 @@ export class KeyringStore implements SecretStore {
   }
 
   /** See SecretStore.update: under the secret's write lock, one search gives both what `next` reads and what #replace needs. */
-  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void> {
+  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string | Promise<string>): Promise<void> {
     await this.#locked(server, [name], async () => {
       const [before, stored] = await this.#retryRead(async () => {
         const found = await this.#findAll(server);
         return [found, await this.#joined(server, found)] as const;
       });
-      const value = next(stored);
+      const value = await next(stored);
       assertStorable(name, value);
       await this.#replace(this.#service(server), before, name, value);
     });

@@ -54,8 +54,8 @@ export class MemoryStore implements SecretStore {
     secrets.set(name, value);
   }
   /** `set` of what `next` makes of `getAll` (in one process nothing comes between them). */
-  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void> {
-    await this.set(server, name, next(await this.getAll(server)));
+  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string | Promise<string>): Promise<void> {
+    await this.set(server, name, await next(await this.getAll(server)));
   }
 
   /** Removes one secret; resolves false when it was not there. */

@@ -60,12 +60,12 @@ export class ReportingStore implements SecretStore {
     this.#onValue(server, name, value);
   }
   /** The wrapped store's update; the stored values `next` is given and the value it makes are reported, as get and set report theirs. */
-  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void> {
+  async update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string | Promise<string>): Promise<void> {
     let value: string | undefined;
     try {
-      await this.#store.update(server, name, (stored) => {
+      await this.#store.update(server, name, async (stored) => {
         for (const [other, text] of stored) this.#onValue(server, other, text);
-        return (value = next(stored));
+        return (value = await next(stored));
       });
     } catch (error) {
       throw value === undefined ? error : withoutValue(error, `${server}/${name}`, value);

@@ -44,9 +44,10 @@ export interface SecretStore {
   /**
    * Stores or replaces one secret with what `next` makes of every secret the server has stored (by name), with no
    * other writer of that secret (in any process) between the read and the write, and one search fewer than a
-   * getAll and a set. All-or-nothing as `set`. `next` must not throw.
+   * getAll and a set. All-or-nothing as `set`. `next` may take its time (the lock is held meanwhile, so another
+   * writer of that secret waits); it must not throw.
    */
-  update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string): Promise<void>;
+  update(server: string, name: string, next: (stored: ReadonlyMap<string, string>) => string | Promise<string>): Promise<void>;
   /** Remove one secret; resolves false when it was not there. */
   delete(server: string, name: string): Promise<boolean>;
   /** Names of the secrets stored for one server. */

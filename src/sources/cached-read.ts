@@ -80,40 +80,55 @@ export async function readWithCache(
     }
   }
 
-  const settled = await readSourcesSettled(server, toRead, deps);
-  if (options.force) entries = await cacheRead;
+  // A forced read (secrets refresh) waits for its cache write: the item's lock is taken and the item read while the
+  // sources run, so that only the write is left once they answer.
+  let handOver: ((entries: ReadonlyMap<string, CacheEntry>) => void) | undefined;
+  const earlyWrite =
+    options.force && cached
+      ? deps
+          .cache!.putMany(server, new Promise<ReadonlyMap<string, CacheEntry>>((resolve) => (handOver = resolve)))
+          .catch((error: unknown) => deps.onCacheProblem?.('write', error))
+      : undefined;
   const toCache = new Map<string, CacheEntry>();
-  const put = (secret: string, entry: CacheEntry): void => void toCache.set(secret, entry);
-  const readAt = deps.now();
-  toRead.forEach((request, index) => {
-    const result = settled[index]!;
-    const cacheable = cached && isCacheable(request.source);
-    const source = describeSource(request.source);
-    if (result.status === 'fulfilled') {
-      const before = entryOf(request)?.value;
-      outcomes.set(request.secret, { ...request, how: 'read', value: result.value, fetchedAt: readAt, changed: before !== result.value });
-      if (cacheable) put(request.secret, { source, value: result.value, fetchedAt: readAt });
-      return;
-    }
-    const error = asSourceError(result.reason);
-    const entry = entryOf(request);
-    if (cacheable) put(request.secret, { ...(entry ?? { source }), error: error.message, errorAt: readAt });
-    if (entry?.value === undefined || entry.fetchedAt === undefined) {
-      const note = cacheable ? ' Nothing is cached for it yet: once its source answers, its value is cached.' : '';
-      outcomes.set(request.secret, { ...request, how: 'failed', error: withNote(error, note) });
-    } else if (policy.stale === 'fail') {
-      const note = ` A value read ${formatDuration(readAt - entry.fetchedAt)} ago is cached, but "cache": {"stale": "fail"} refuses an expired value; fix the source, or set "stale": "warn".`;
-      outcomes.set(request.secret, { ...request, how: 'failed', error: withNote(error, note), fetchedAt: entry.fetchedAt });
-    } else {
-      outcomes.set(request.secret, { ...request, how: 'stale', value: entry.value, fetchedAt: entry.fetchedAt, error });
-    }
-  });
+  try {
+    const settled = await readSourcesSettled(server, toRead, deps);
+    if (options.force) entries = await cacheRead;
+    const put = (secret: string, entry: CacheEntry): void => void toCache.set(secret, entry);
+    const readAt = deps.now();
+    toRead.forEach((request, index) => {
+      const result = settled[index]!;
+      const cacheable = cached && isCacheable(request.source);
+      const source = describeSource(request.source);
+      if (result.status === 'fulfilled') {
+        const before = entryOf(request)?.value;
+        outcomes.set(request.secret, { ...request, how: 'read', value: result.value, fetchedAt: readAt, changed: before !== result.value });
+        if (cacheable) put(request.secret, { source, value: result.value, fetchedAt: readAt });
+        return;
+      }
+      const error = asSourceError(result.reason);
+      const entry = entryOf(request);
+      if (cacheable) put(request.secret, { ...(entry ?? { source }), error: error.message, errorAt: readAt });
+      if (entry?.value === undefined || entry.fetchedAt === undefined) {
+        const note = cacheable ? ' Nothing is cached for it yet: once its source answers, its value is cached.' : '';
+        outcomes.set(request.secret, { ...request, how: 'failed', error: withNote(error, note) });
+      } else if (policy.stale === 'fail') {
+        const note = ` A value read ${formatDuration(readAt - entry.fetchedAt)} ago is cached, but "cache": {"stale": "fail"} refuses an expired value; fix the source, or set "stale": "warn".`;
+        outcomes.set(request.secret, { ...request, how: 'failed', error: withNote(error, note), fetchedAt: entry.fetchedAt });
+      } else {
+        outcomes.set(request.secret, { ...request, how: 'stale', value: entry.value, fetchedAt: entry.fetchedAt, error });
+      }
+    });
+  } finally {
+    // Whatever happened, the early write gets what there is (and lets go of the item's lock).
+    handOver?.(toCache);
+  }
   return {
     outcomes: requests.map((request) => outcomes.get(request.secret)!),
     written:
-      toCache.size === 0
+      earlyWrite ??
+      (toCache.size === 0
         ? Promise.resolve()
-        : deps.cache!.putMany(server, toCache).catch((error: unknown) => deps.onCacheProblem?.('write', error)),
+        : deps.cache!.putMany(server, toCache).catch((error: unknown) => deps.onCacheProblem?.('write', error))),
   };
 }
 

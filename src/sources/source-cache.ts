@@ -39,21 +39,23 @@ export class SourceCache {
   /**
    * Stores (replaces) entries of one server, by secret name, keeping the entries of its other secrets: the item is
    * read, merged and written under its write lock (`SecretStore.update`: one search, and no other process's write
-   * of the item in between), then the entries kept the old way are removed.
+   * of the item in between), then the entries kept the old way are removed. `entries` may still be coming (a
+   * refresh whose sources are being read): the lock is taken and the item read meanwhile, so only the write is left
+   * once they are there; another writer of the item waits for it.
    */
-  async putMany(server: string, entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
-    if (entries.size === 0) return;
+  async putMany(server: string, entries: ReadonlyMap<string, CacheEntry> | Promise<ReadonlyMap<string, CacheEntry>>): Promise<void> {
+    if (entries instanceof Map && entries.size === 0) return;
     let legacy: string[] | undefined;
-    const write = (stored: ReadonlyMap<string, string>): string => {
+    const write = async (stored: ReadonlyMap<string, string>): Promise<string> => {
       const cache = storedCache(stored);
       legacy = cache.legacyAccounts;
-      return itemText(new Map([...merged(cache), ...entries]));
+      return itemText(new Map([...merged(cache), ...(await entries)]));
     };
-    await this.store.update(server, CACHE_ITEM_ACCOUNT, write).catch((error: unknown) => {
+    await this.store.update(server, CACHE_ITEM_ACCOUNT, write).catch(async (error: unknown) => {
       // A cache that cannot be read (`write` never ran: an old entry that cannot be joined) is rewritten from what
       // this call has, or it could never be repaired; a keychain that is down, locked or silent is not asked again.
       if (legacy !== undefined || keychainDown(error)) throw error;
-      return this.store.set(server, CACHE_ITEM_ACCOUNT, itemText(entries));
+      return this.store.set(server, CACHE_ITEM_ACCOUNT, itemText(await entries));
     });
     legacy ??= (await this.store.list(server).catch(() => [])).filter(isSecretName);
     // Best effort: an old entry left behind is still shadowed by the item and removed by the next write.

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,29 @@ describe('the keychain cache of op:// and command values', () => {
     const forced = await readWithCache('srv', [request], cachePolicy(undefined), w.deps, { force: true });
     expect(forced.outcomes[0]!.how).toBe('read');
     expect(await w.opCalls()).toBe(2);
+  });
+
+  it('`force` reads the cache item (under its lock) while the sources run, so only the write is left when they answer', async () => {
+    const w = await world();
+    const barrier = path.join(await mkdtemp(path.join(tmpdir(), 'keyproxy-barrier-')), 'go');
+    dirs.push(path.dirname(barrier));
+    // A command source that answers only once the test lets it.
+    const slow: SourceRequest = {
+      secret: 'SLOW',
+      source: { kind: 'command', argv: ['sh', '-c', `while [ ! -e '${barrier}' ]; do sleep 0.02; done; printf slow-value-123`] },
+    };
+    const reading = readWithCache('srv', [slow], cachePolicy(undefined), w.deps, { force: true });
+    // Bounded poll: the item is read (twice: for the outcomes, and under the lock for the write) before the source answers.
+    for (let i = 0; i < 500 && w.store.calls.filter((call) => call === 'getAll srv').length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(w.store.calls).toEqual(['getAll srv', 'getAll srv']);
+    await writeFile(barrier, '');
+    const read = await reading;
+    await read.written;
+    expect(read.outcomes[0]).toMatchObject({ how: 'read', value: 'slow-value-123' });
+    expect(w.store.calls).toEqual(['getAll srv', 'getAll srv', `set srv/${CACHE_ITEM_ACCOUNT}`]);
+    expect(await stored(w.store, 'SLOW')).toMatchObject({ value: 'slow-value-123' });
   });
 
   it('several expired references are read by one op inject, a fresh one from the cache, all cached in one item', async () => {
