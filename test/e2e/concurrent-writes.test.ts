@@ -35,7 +35,8 @@ async function setAtOnce(values: string[]): Promise<Array<{ code: number | null;
     const child = spawn(process.execPath, [binPath, 'secrets', 'set', server, 'BIG', '--config', config], {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
-    const state = { stderr: '', exit: new Promise<number | null>((resolve) => child.once('exit', resolve)) };
+    // 'close', not 'exit': its last stderr line may still be on its way when it has exited.
+    const state = { stderr: '', exit: new Promise<number | null>((resolve) => child.once('close', resolve)) };
     child.stderr.on('data', (chunk: Buffer) => (state.stderr += chunk.toString()));
     return { child, state };
   });

@@ -117,7 +117,8 @@ describe('a url-only entry logs in on the server 401 challenge', () => {
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // 'close', not 'exit': the last lines on its stdout and stderr may still be on their way when it has exited.
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       const opens = (await e2e.browserOpens()).length;
       child.stdin.write(
         `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'headless-e2e', version: '1' } } })}\n`,

@@ -209,7 +209,8 @@ describe('run: lifecycle', () => {
     let stderr = '';
     proxy.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     proxy.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => proxy.once('exit', resolve));
+    // 'close', not 'exit': the last lines on its stdout and stderr may still be on their way when it has exited.
+    const exited = new Promise<number | null>((resolve) => proxy.once('close', resolve));
     proxy.stdin.write(
       `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`,
     );
