@@ -1,6 +1,7 @@
 import type { LogFn, Logger as PinoLogger } from 'pino';
 import type { Scrubber } from './scrubber.js';
 import type { LogLevel } from './levels.js';
+import { afterStartup } from '../timing/startup-trace.js';
 import { showsStacks } from './stacks.js';
 
 /** What the code logs with: pino's methods at the levels it uses (a pino logger is one). */
@@ -19,23 +20,27 @@ export interface LogSink {
 type Method = keyof Logger;
 const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
-/** Loads of pino under way, each with lines waiting for it: what an exit must wait for (`logsWritten`). */
-const loading = new Set<Promise<void>>();
+/** How each logger with lines waiting writes them (loading pino now): what an exit must wait for (`logsWritten`). */
+const writers = new Set<() => Promise<void>>();
 
 /** Resolves once every line logged so far has been written (call before exiting, or before writing past the logger). */
 export async function logsWritten(): Promise<void> {
-  await Promise.all(loading);
+  await Promise.all([...writers].map((write) => write()));
 }
+
+/** Lines below this level wait for the end of start-up (or this long at most) before pino is loaded for them. */
+const INFO_WAIT_MS = 1000;
 
 /**
  * A pino logger writing to stderr (stdout belongs to JSON-RPC). Every line passes through the scrubber, so a
  * secret value that reaches a log call by any path is replaced before it is written. Errors carry their stack
  * traces only at debug and trace.
  *
- * pino (a third of the code a client's start evaluates) is loaded at the first line logged at or above the
- * level, which on a plain start comes after the server is spawned ("server started"), so its start-up cost falls
- * while the server boots. Lines logged before it is loaded wait, in order and with the time they were logged;
- * `logsWritten` tells when they are out. (Their objects are serialized when written, a few ms later.)
+ * pino (a third of the code a client's start evaluates) is not loaded before a line is logged at or above the
+ * level: at once for a warning or an error, and for an info or debug line (on a plain start, "server started", right
+ * after the spawn) only once start-up has ended (the proxy's first answer; at most INFO_WAIT_MS), so that loading it
+ * does not hold up the client's first messages. Lines logged before it is loaded wait, in order and with the time
+ * they were logged; `logsWritten` writes them at once. (Their objects are serialized when written.)
  */
 export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sink?: LogSink }): Logger {
   const threshold = LEVEL_VALUES[options.level];
@@ -46,8 +51,9 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
   let replayedTime: number | undefined;
   // pino could not be loaded (a broken install): lines are dropped rather than kept for ever.
   let lost = false;
-  const startLoading = (): void => {
-    load = import('pino').then(
+  const write = (): Promise<void> => (load ??= startLoading());
+  const startLoading = (): Promise<void> =>
+    import('pino').then(
       ({ default: pino }) => {
         real = createPino(pino, options, () => replayedTime ?? Date.now());
         for (const { method, args, time } of waiting) {
@@ -56,23 +62,29 @@ export function createLogger(options: { level: LogLevel; scrubber: Scrubber; sin
         }
         replayedTime = undefined;
         waiting = [];
+        writers.delete(write);
       },
       (error: unknown) => {
         process.stderr.write(`mcp-keyproxy: the logger could not be loaded (${String(error)}); no log lines are written\n`);
         waiting = [];
         lost = true;
+        writers.delete(write);
       },
     );
-    const done = load.finally(() => loading.delete(done));
-    loading.add(done);
-  };
+  let scheduled = false;
   const method =
     (name: Method): LogFn =>
     (...args: unknown[]) => {
       if (real) return call(real, name, args);
       if (lost || LEVEL_VALUES[name] < threshold) return;
       waiting.push({ method: name, args, time: Date.now() });
-      if (!load) startLoading();
+      writers.add(write);
+      if (LEVEL_VALUES[name] >= LEVEL_VALUES.warn) void write();
+      else if (!scheduled) {
+        scheduled = true;
+        afterStartup(() => void write());
+        setTimeout(() => void write(), INFO_WAIT_MS).unref();
+      }
     };
   return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };
 }

@@ -4,11 +4,14 @@ import { needsLogin } from './downstream/oauth-gate.js';
 import type { ServeDeps, ServeOptions } from './downstream/deps.js';
 import { startDownstream } from './downstream/start.js';
 import { superviseRouter, type RunningProxy } from './core/supervise.js';
-import { markStartup } from '../timing/startup-trace.js';
+import { afterStartup, markStartup } from '../timing/startup-trace.js';
 import type { Router } from './core/router.js';
 import type { LoginSwitch } from './setup/login-switch.js';
 import { isLocalServer } from '../config/types.js';
 import { oauthDiscoverable } from '../oauth/discovered.js';
+
+/** How long a proxy whose server died before it answered anything waits for the client's first request. */
+const DIED_AT_START_GRACE_MS = 2000;
 
 /**
  * Serves one server. When its secrets are present and no consent is needed (or an "Allow always" covers them) it
@@ -94,7 +97,10 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
       if (!served.isCurrent(link)) return;
       const reason = served.current()?.endReason() ?? 'connection closed';
       deps.logger.error({ server: link.name, reason }, `server "${link.name}" ended unexpectedly (${reason}); stopping the proxy`);
-      stop(1);
+      // A server that dies at start-up may do so before the client's first request has been read: that request is
+      // answered with the reason (ServedServer.route) before the proxy stops, or the proxy stops after a grace.
+      afterStartup(() => setImmediate(() => stop(1)));
+      setTimeout(() => stop(1), DIED_AT_START_GRACE_MS).unref();
     },
   });
 }

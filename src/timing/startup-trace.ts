@@ -35,8 +35,25 @@ export function markStartup(stage: StartupStage, at?: number): void {
   marks[stage] = at ?? performance.now();
 }
 
+/** What waits for the end of start-up (`afterStartup`); undefined once it has ended. */
+let waiting: Array<() => void> | undefined = [];
+
+/**
+ * Runs `work` once start-up has ended (the first byte sent to the client), at once if it has: for what can wait
+ * and would otherwise slow the proxy's first answer (loading pino for an info line, for instance).
+ */
+export function afterStartup(work: () => void): void {
+  if (waiting) waiting.push(work);
+  else work();
+}
+
 /** Records the first byte sent to the client and prints the trace (once): start-up ends there. */
 export function startupFinished(): void {
+  if (waiting) {
+    const work = waiting;
+    waiting = undefined;
+    for (const run of work) run();
+  }
   if (!enabled || printed) return;
   printed = true;
   markStartup('firstByteOut');

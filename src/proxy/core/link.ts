@@ -78,5 +78,7 @@ export class Link {
     readonly transport: Transport,
     /** Attached after the client's `initialize`: the handshake already sent it `notifications/initialized`. */
     readonly replayed = false,
+    /** Why the server ended (its exit and last output), once it has. */
+    readonly describeEnd: () => string | undefined = () => undefined,
   ) {}
 }

@@ -46,6 +46,14 @@ export interface RouterOptions {
   guard?: MessageGuard;
 }
 
+/** How long a request that could not be sent waits for its server's end to answer it with the reason. */
+const SEND_FAILURE_GRACE_MS = 1000;
+
+/** The error for a request that a server ended before answering, with why it ended when known. */
+export function stoppedBeforeAnswering(server: string, reason: string | undefined): string {
+  return `Server "${server}" stopped before answering${reason ? ` (${reason})` : ''}.`;
+}
+
 /**
  * The routing core: moves JSON-RPC messages between the client (front transport) and downstream links without
  * re-implementing MCP. Requests, results, errors and notifications pass unchanged, except that ids are mapped
@@ -56,7 +64,9 @@ export class Router {
   /** Set when the front or the router itself closes. */
   onclose?: () => void;
   /** Called when a downstream link closes (after its in-flight requests were answered with errors). */
-  onlinkclose?: (link: Link) => void;
+  private onlinkclose?: (link: Link) => void;
+  /** Links that ended before anyone supervised them (a server that dies at start-up): see `superviseLinks`. */
+  private readonly unsupervised: Link[] = [];
 
   private readonly links = new Map<string, Link>();
   private readonly serverRequests = new ServerRequests();
@@ -88,12 +98,18 @@ export class Router {
    * for the errors that answer its requests in flight when it does.
    */
   attach(name: string, transport: Transport, describeEnd?: () => string | undefined): Link {
-    const link = new Link(name, transport, this.initializeRequest !== undefined);
+    const link = new Link(name, transport, this.initializeRequest !== undefined, describeEnd);
     this.links.set(name, link);
     transport.onmessage = (message) => this.fromDownstream(link, message);
     transport.onerror = (error) => this.options.logger.warn({ server: name, err: error }, 'downstream error');
-    transport.onclose = () => this.detach(link, describeEnd?.());
+    transport.onclose = () => this.detach(link, link.describeEnd());
     return link;
+  }
+
+  /** Hands every downstream link that ends on to `onclose`, first those that ended before this call. */
+  superviseLinks(onclose: (link: Link) => void): void {
+    this.onlinkclose = onclose;
+    for (const link of this.unsupervised.splice(0)) onclose(link);
   }
 
   /** The attached link of that name, if any. */
@@ -201,10 +217,14 @@ export class Router {
     const id = link.requests.reserve(preferred, request.id);
     link.transport.send(id === request.id ? request : { ...request, id }).catch((error: unknown) => {
       // Only a request gets an answer when forwarding fails: the client is waiting for one. A notification or
-      // response that cannot be delivered is logged and dropped, as the receiving side is gone.
-      link.requests.take(id);
+      // response that cannot be delivered is logged and dropped, as the receiving side is gone. A server that has
+      // just ended (one that dies at start-up) is about to be detached, which answers the request with the reason;
+      // otherwise it is answered here after a moment.
       this.options.logger.warn({ server: link.name, err: error }, 'could not forward request');
-      this.replyError(request.id, JsonRpcErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`);
+      setTimeout(() => {
+        if (link.requests.take(id) === undefined) return;
+        this.replyError(request.id, JsonRpcErrorCode.ConnectionClosed, `Server "${link.name}" is not reachable.`);
+      }, SEND_FAILURE_GRACE_MS).unref();
     });
   }
 
@@ -275,11 +295,12 @@ export class Router {
   private detach(link: Link, reason: string | undefined): void {
     if (this.links.get(link.name) !== link) return;
     this.links.delete(link.name);
-    const message = `Server "${link.name}" stopped before answering${reason ? ` (${reason})` : ''}.`;
+    const message = stoppedBeforeAnswering(link.name, reason);
     for (const entry of link.requests.drain()) if (entry !== PROXY_CALL) this.replyError(entry, JsonRpcErrorCode.ConnectionClosed, message);
     link.calls.rejectAll(rpcError(JsonRpcErrorCode.ConnectionClosed, message));
     this.serverRequests.removeLink(link);
-    this.onlinkclose?.(link);
+    if (this.onlinkclose) this.onlinkclose(link);
+    else this.unsupervised.push(link);
   }
 
   private sendToLink(link: Link, message: JSONRPCMessage): void {

@@ -43,9 +43,10 @@ export async function superviseRouter(
     return stopping;
   };
   router.onclose = () => void stop(0);
-  router.onlinkclose = (link) => {
-    if (!stopping) onLinkClose(link, (exitCode) => void stop(exitCode));
-  };
   await router.start();
+  // A server that ended before now (one that dies at start-up) is handed over too: the proxy must not wait for ever.
+  router.superviseLinks((link) => {
+    if (!stopping) onLinkClose(link, (exitCode) => void stop(exitCode));
+  });
   return { finished, stop: () => stop(0) };
 }

@@ -1,7 +1,7 @@
 import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { HeldRequests } from '../core/held-requests.js';
 import type { Link } from '../core/link.js';
-import { HELD, type Router } from '../core/router.js';
+import { HELD, stoppedBeforeAnswering, type Router } from '../core/router.js';
 import { missingSecretsError, type CredentialPlan } from '../downstream/credential-plan.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
 import type { Downstream } from '../downstream/downstream.js';
@@ -74,7 +74,14 @@ export class ServedServer implements Recheckable {
   /** Where a client request goes: the server when it is up, held while it restarts, answered with the reason when down. */
   route(request: JSONRPCRequest, links: ReadonlyMap<string, Link>): Link | typeof HELD | undefined {
     if (request.method === 'logging/setLevel') this.logLevel = request.params;
-    if (this.state === 'ready') return links.get(this.name);
+    if (this.state === 'ready') {
+      const link = links.get(this.name);
+      if (link) return link;
+      // It ended before this request reached it (a server that dies at start-up): the reason, as for one in flight.
+      const reason = this.running ? endReasonOf(this.running)() : undefined;
+      this.router?.answerError(request.id, JsonRpcErrorCode.ConnectionClosed, stoppedBeforeAnswering(this.name, reason));
+      return HELD;
+    }
     if (this.state === 'restarting') {
       this.held.hold(request);
       return HELD;

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, logsWritten } from '../../../src/log/logger.js';
 import { Scrubber, type ScrubHit } from '../../../src/log/scrubber.js';
+import { startupFinished } from '../../../src/timing/startup-trace.js';
 
 describe('createLogger', () => {
   it('scrubs every line and reports hits as "log"', async () => {
@@ -74,5 +75,20 @@ describe('createLogger', () => {
     logger.error('not shown');
     await logsWritten();
     expect(out).toEqual([]);
+  });
+
+  it('loads pino for an info line only once start-up has ended (the first answer), a warning at once', async () => {
+    const out: string[] = [];
+    const logger = createLogger({ level: 'info', scrubber: new Scrubber(), sink: { write: (line) => out.push(line) } });
+    logger.info('server started');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(out, 'an info line waits for the end of start-up').toEqual([]);
+    startupFinished();
+    await vi.waitFor(() => expect(out).toHaveLength(1), { timeout: 5000 });
+    expect(JSON.parse(out[0]!)).toMatchObject({ msg: 'server started', level: 30 });
+
+    const warned: string[] = [];
+    createLogger({ level: 'info', scrubber: new Scrubber(), sink: { write: (line) => warned.push(line) } }).warn('at once');
+    await vi.waitFor(() => expect(warned).toHaveLength(1), { timeout: 5000 });
   });
 });

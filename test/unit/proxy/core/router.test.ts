@@ -225,3 +225,21 @@ describe('Router over stdio lines', () => {
     ]);
   });
 });
+
+describe('Router: a server that ends before it is supervised', () => {
+  it('is handed to superviseLinks when it is set (a server that dies at start-up must stop the proxy, not hang it)', async () => {
+    const { downstreams, router, settle } = await setup(['early']);
+    await downstreams.early!.close();
+    await settle();
+    const ended: string[] = [];
+    router.superviseLinks((link) => ended.push(link.name));
+    expect(ended).toEqual(['early']);
+    // From then on, a link that ends is handed over as it ends.
+    const [proxySide, serverSide] = InMemoryTransport.createLinkedPair();
+    router.attach('late', proxySide);
+    await serverSide.start();
+    await serverSide.close();
+    await settle();
+    expect(ended).toEqual(['early', 'late']);
+  });
+});
