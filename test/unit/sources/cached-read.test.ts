@@ -145,7 +145,11 @@ describe('the keychain cache of op:// and command values', () => {
     // A command source that answers only once the test lets it.
     const slow: SourceRequest = {
       secret: 'SLOW',
-      source: { kind: 'command', argv: ['sh', '-c', `while [ ! -e '${barrier}' ]; do sleep 0.02; done; printf slow-value-123`], firstLine: false },
+      source: {
+        kind: 'command',
+        argv: ['sh', '-c', `while [ ! -e '${barrier}' ]; do sleep 0.02; done; printf slow-value-123`],
+        firstLine: false,
+      },
     };
     const reading = readWithCache('srv', [slow], cachePolicy(undefined), w.deps, { force: true });
     // Bounded poll: the item is read (twice: for the outcomes, and under the lock for the write) before the source answers.
