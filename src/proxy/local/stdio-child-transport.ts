@@ -24,8 +24,26 @@ export class StdioChildTransport implements Transport {
     (error) => this.onerror?.(error),
   );
   private started = false;
+  /** Stdout read before `start` (a child that writes and ends before then). */
+  private readonly early: Buffer[] = [];
 
-  constructor(private readonly spawned: SpawnedChild) {}
+  /**
+   * Reads the child's stdout and stderr from now on: a child that writes and ends before `start` (one that dies at
+   * start-up, while the proxy loads its router) would otherwise take its last words with it, since Node drops a
+   * pipe's unread data once the child has closed. Stdout is handed on from `start`; stderr lines go to `onstderr`,
+   * which the launcher sets right away.
+   */
+  constructor(private readonly spawned: SpawnedChild) {
+    const child = spawned.process;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      markStartup('childFirstByte');
+      if (this.started) this.reader.push(chunk);
+      else this.early.push(chunk);
+    });
+    if (child.stderr) {
+      createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => this.onstderr?.(line));
+    }
+  }
 
   /** How the child ended, once it has. */
   get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
@@ -37,16 +55,9 @@ export class StdioChildTransport implements Transport {
   async start(): Promise<void> {
     if (this.started) throw new Error('StdioChildTransport already started');
     this.started = true;
-    const child = this.spawned.process;
+    for (const chunk of this.early.splice(0)) this.reader.push(chunk);
     void this.spawned.closed.then(() => this.onclose?.());
-    child.stdout?.on('data', (chunk: Buffer) => {
-      markStartup('childFirstByte');
-      this.reader.push(chunk);
-    });
-    child.stdin?.on('error', (error) => this.onerror?.(error));
-    if (child.stderr) {
-      createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => this.onstderr?.(line));
-    }
+    this.spawned.process.stdin?.on('error', (error) => this.onerror?.(error));
   }
 
   send(message: JSONRPCMessage): Promise<void> {
