@@ -102,7 +102,7 @@ export class Router {
     this.links.set(name, link);
     transport.onmessage = (message) => this.fromDownstream(link, message);
     transport.onerror = (error) => this.options.logger.warn({ server: name, err: error }, 'downstream error');
-    transport.onclose = () => this.detach(link, link.describeEnd());
+    transport.onclose = () => this.detach(link);
     return link;
   }
 
@@ -292,10 +292,10 @@ export class Router {
     }
   }
 
-  private detach(link: Link, reason: string | undefined): void {
+  private detach(link: Link): void {
     if (this.links.get(link.name) !== link) return;
     this.links.delete(link.name);
-    const message = stoppedBeforeAnswering(link.name, reason);
+    const message = stoppedBeforeAnswering(link.name, link.describeEnd());
     for (const entry of link.requests.drain()) if (entry !== PROXY_CALL) this.replyError(entry, JsonRpcErrorCode.ConnectionClosed, message);
     link.calls.rejectAll(rpcError(JsonRpcErrorCode.ConnectionClosed, message));
     this.serverRequests.removeLink(link);
