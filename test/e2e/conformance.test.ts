@@ -14,6 +14,11 @@ import { startListening, type HttpServerProcess } from '../helpers/remote.js';
  * speaks only Streamable HTTP, so each path is reached through test/fixtures/stdio-http-front.mjs, which runs
  * `mcp-keyproxy run <server>` as a stdio server; that front has no DNS-rebinding checks, so that one scenario fails
  * through any stdio bridge (it tests the front, not the proxy).
+ *
+ * The baseline run (no proxy) talks to a fixture started with --await-get-stream: the runner's own client opens its
+ * GET stream without waiting for it, so on a busy machine its tool call can reach a strict server first and the
+ * server's question is lost (seen in CI: tools-call-sampling). The proxy paths use the strict fixture, which loses
+ * such a question, so they show the proxy opens the stream before it forwards a call.
  */
 
 const fixturePath = join(repoRoot, 'test/fixtures/conformance-server.mjs');
@@ -33,6 +38,7 @@ const servers: HttpServerProcess[] = [];
 let config: string;
 let stateDir: string;
 let direct: HttpServerProcess;
+let baseline: HttpServerProcess;
 
 /** Scenario name → passed, from the runner's summary lines ("✓ name: 1 passed, 0 failed"). */
 type Outcome = Map<string, boolean>;
@@ -78,7 +84,7 @@ async function throughProxy(server: string): Promise<string> {
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-conformance-state-'));
-  direct = await start([fixturePath, 'http']);
+  [direct, baseline] = await Promise.all([start([fixturePath, 'http']), start([fixturePath, 'http', '--await-get-stream'])]);
   config = await writeConfig({
     [remote]: { url: `${direct.origin}/mcp`, transport: 'http', confirm: false },
     [local]: { command: process.execPath, args: [fixturePath, 'stdio'], confirm: false },
@@ -95,7 +101,7 @@ describe('MCP conformance server suite', () => {
   it(
     'the fixture passes every scenario without a proxy',
     async () => {
-      const run = await runSuite(`${direct.origin}/mcp`);
+      const run = await runSuite(`${baseline.origin}/mcp`);
       expect(failed(run.outcome), run.output).toEqual([]);
       expect(run.outcome.size).toBe(SCENARIOS);
     },
