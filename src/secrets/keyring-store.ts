@@ -43,6 +43,8 @@ export const PROBE_SERVICE = 'mcp-keyproxy-probe';
 /** How many times a read is tried when a write in another process replaced the chunks it was reading. */
 const READ_ATTEMPTS = 4;
 const READ_RETRY_MS = 25;
+/** Tries of a call the library reports as NoReply: it reports it after 2 s, so three fit in the 5 s timeout. */
+const NO_REPLY_TRIES = 3;
 
 /**
  * True when a keychain call failed because an item it had found was deleted before it could be read: the Secret
@@ -57,7 +59,7 @@ function isVanishedItem(error: unknown): boolean {
  * True for the library's "Did not receive a reply" (D-Bus NoReply): its own per-call D-Bus timeout (a couple of
  * seconds) ran out, seen when gnome-keyring was slow on a loaded machine. Every call this store makes may be made
  * again (a write replaces the same item, a delete of a missing item is no error, reads change nothing), so such a
- * call is made once more, still within the store's timeout.
+ * call is made again, up to {@link NO_REPLY_TRIES} tries in all, while the store's own timeout has not given up on it.
  */
 function isNoReply(error: unknown): boolean {
   return error instanceof Error && /Did not receive a reply|Error\.NoReply/.test(error.message);
@@ -235,13 +237,16 @@ export class KeyringStore implements SecretStore {
    * call that does not answer in time is ended (its connection broken), so it holds no thread and no value.
    */
   async #call<T>(run: () => Promise<T>, redact: readonly string[] = []): Promise<T> {
+    let abandoned = false;
+    const attempt = (tries: number): Promise<T> =>
+      Promise.resolve()
+        .then(run)
+        .catch((error: unknown) => (isNoReply(error) && tries < NO_REPLY_TRIES && !abandoned ? attempt(tries + 1) : Promise.reject(error)));
     try {
-      const call = trackKeychainCall(
-        Promise.resolve()
-          .then(run)
-          .catch((error: unknown) => (isNoReply(error) ? run() : Promise.reject(error))),
-      );
-      return await withTimeout(call, this.#timeoutMs, () => this.#lib.abandon?.());
+      return await withTimeout(trackKeychainCall(attempt(1)), this.#timeoutMs, () => {
+        abandoned = true;
+        this.#lib.abandon?.();
+      });
     } catch (error) {
       throw mapKeyringError(error, redact);
     }

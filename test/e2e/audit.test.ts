@@ -60,7 +60,7 @@ describe('audit log of the secrets commands (built bin, real keychain)', () => {
     const fixture = await startRemoteFixture({ token });
     const config = await writeConfig({ [remote]: remoteServerEntry(`${fixture.origin}/mcp`) });
     try {
-      expect((await runBin(['secrets', 'set', remote, 'api_key', '--config', config], { input: token, env })).code).toBe(0);
+      expect(await runBin(['secrets', 'set', remote, 'api_key', '--config', config], { input: token, env })).toMatchObject({ code: 0 });
       const doctor = await runBin(['doctor', '--config', config], { env });
       expect(doctor.stdout).toMatch(/OK +.*answered .* and accepted its credentials/);
       expect(doctor.stdout + doctor.stderr).not.toContain(token);

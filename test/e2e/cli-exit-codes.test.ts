@@ -29,7 +29,7 @@ describe('exit codes', () => {
     const name = server();
     const result = await runBin(['secrets', 'set', '--new-server', name, 'TOKEN'], { input: 'a-long-enough-value\n' });
     expect([result.code, result.stderr]).toEqual([0, '']);
-    expect((await runBin(['secrets', 'delete', name, 'TOKEN'])).code).toBe(0);
+    expect(await runBin(['secrets', 'delete', name, 'TOKEN'])).toMatchObject({ code: 0 });
   });
 
   it('1: the command ran and failed (a doctor check)', async () => {

@@ -331,7 +331,7 @@ describe('aggregate: a member that fails at start-up again and again', () => {
           confirm: false,
         },
       });
-      expect((await runBin(['secrets', 'set', bad, 'API_TOKEN', '--config', config], { input: token })).code).toBe(0);
+      expect(await runBin(['secrets', 'set', bad, 'API_TOKEN', '--config', config], { input: token })).toMatchObject({ code: 0 });
       const proxy = await connectThroughProxy({ config, env: { MCP_KEYPROXY_STATE_DIR: stateDir } });
       try {
         type Status = { name: string; state: string; detail?: string };

@@ -61,7 +61,7 @@ beforeAll(async () => {
       inherit_env: ['JAVA_HOME'],
     },
   });
-  expect((await runBin(['secrets', 'set', server, 'API_TOKEN', '--config', config], { input: VALUE })).code).toBe(0);
+  expect(await runBin(['secrets', 'set', server, 'API_TOKEN', '--config', config], { input: VALUE })).toMatchObject({ code: 0 });
 });
 
 afterAll(async () => {

@@ -40,7 +40,7 @@ beforeAll(async () => {
     [server]: everythingServer({ API_TOKEN: '${secret:API_TOKEN}' }, { API_TOKEN: {} }),
     [`${server}-plain`]: everythingServer({}),
   });
-  expect((await runBin(['secrets', 'set', server, 'API_TOKEN', '--config', config], { input: token })).code).toBe(0);
+  expect(await runBin(['secrets', 'set', server, 'API_TOKEN', '--config', config], { input: token })).toMatchObject({ code: 0 });
 });
 
 afterAll(async () => {

@@ -47,7 +47,7 @@ beforeAll(async () => {
     [stored]: everythingServer({ API_TOKEN: '${secret:API_TOKEN}' }, { API_TOKEN: { label: 'API token' } }),
     [fresh]: { ...everythingServer({ API_TOKEN: '${secret:API_TOKEN}' }, { API_TOKEN: { label: 'API token' } }), confirm: true },
   });
-  expect((await runBin(['secrets', 'set', stored, 'API_TOKEN', '--config', config], { input: storedValue })).code).toBe(0);
+  expect(await runBin(['secrets', 'set', stored, 'API_TOKEN', '--config', config], { input: storedValue })).toMatchObject({ code: 0 });
   xvfb = await startXvfb();
   // gcr-prompter, which draws gnome-keyring's prompt, is started by D-Bus with the activation environment.
   await setActivationEnv('DISPLAY', xvfb.display);

@@ -19,7 +19,9 @@ beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'keyproxy-profiles-state-'));
   env = { MCP_KEYPROXY_STATE_DIR: stateDir };
   const childEnv = { ...process.env, ...env };
-  expect((await runBin(['secrets', 'set', server, 'TOKEN', '--config', config], { input: values.default, env: childEnv })).code).toBe(0);
+  expect(await runBin(['secrets', 'set', server, 'TOKEN', '--config', config], { input: values.default, env: childEnv })).toMatchObject({
+    code: 0,
+  });
   const work = await runBin(['secrets', 'set', server, 'TOKEN', '--config', config, '--profile', 'work'], {
     input: values.work,
     env: childEnv,
@@ -79,7 +81,7 @@ describe('credential profiles through the built proxy and the real keychain', ()
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'TOKEN', stored: true, profile: 'work' })]);
     const other = await runBin(['secrets', 'list', server, '--json', '--config', config, '--profile', 'staging'], { env: childEnv });
     expect(JSON.parse(other.stdout)).toEqual([expect.objectContaining({ name: 'TOKEN', stored: false })]);
-    expect((await runBin(['secrets', 'delete', server, 'TOKEN', '--profile', 'work'], { env: childEnv })).code).toBe(0);
+    expect(await runBin(['secrets', 'delete', server, 'TOKEN', '--profile', 'work'], { env: childEnv })).toMatchObject({ code: 0 });
     expect(await secretToolAccounts(server, `mcp-keyproxy@work/${server}`)).toEqual([]);
     expect(await secretToolAccounts(server)).toEqual(['TOKEN']);
   });

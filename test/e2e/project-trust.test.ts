@@ -126,7 +126,7 @@ describe('files found in the working directory take effect only once trusted', (
     const listed = await runBin(['servers', '--json'], { env, cwd: sub });
     expect(JSON.parse(listed.stdout)).toMatchObject({ project: null, untrusted: [{ path: file, kind: 'project', state: 'untrusted' }] });
 
-    expect((await runBin(['trust'], { env, cwd: sub })).code).toBe(0);
+    expect(await runBin(['trust'], { env, cwd: sub })).toMatchObject({ code: 0 });
     const applied = await status();
     expect(applied.status).not.toContain('not trusted');
     expect(applied.status).toContain(`${extra} (local)`);

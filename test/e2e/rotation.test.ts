@@ -29,7 +29,7 @@ describe('rotation in a running proxy', () => {
     const fresh = `new-${randomBytes(12).toString('hex')}`;
     const file = join(dir.path, 'rot.json');
     await writeFile(file, JSON.stringify({ servers: { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) } }));
-    expect((await runBin(['secrets', 'set', server, 'API_KEY'], { input: `${old}\n`, env })).code).toBe(0);
+    expect(await runBin(['secrets', 'set', server, 'API_KEY'], { input: `${old}\n`, env })).toMatchObject({ code: 0 });
     let listChanged = 0;
     const { client, proxyPid, stderr } = await connectThroughProxy({
       config: file,

@@ -253,7 +253,7 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
     const server = uniqueServer('wipe');
     const file = await config('wipe', { [server]: everythingServer({ API_KEY: '${secret:API_KEY}' }, { API_KEY: {} }) });
     const env = agentEnv({});
-    expect((await runBin(['secrets', 'set', server, 'API_KEY'], { input: 'wipe-me-1234567890\n', env })).code).toBe(0);
+    expect(await runBin(['secrets', 'set', server, 'API_KEY'], { input: 'wipe-me-1234567890\n', env })).toMatchObject({ code: 0 });
     expect(await secretToolAccounts(server)).toEqual(['API_KEY']);
     const run = await runBin(['run', server, '--config', file], { env: { ...env, SECRETS_STORAGE_CLEAR: 'true' } });
     expect(run.code).toBe(78);
