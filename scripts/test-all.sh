@@ -16,6 +16,11 @@ npm run lint
 
 mkdir -p test-artifacts
 status=0
+# Every temporary file and folder of the run (configs, state folders, keyring sandboxes) goes under one folder that
+# is removed at the end, so a test that does not clean up after itself leaves nothing on the machine.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mcp-keyproxy-tests.XXXXXX")
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
 # Each time the test keyring daemon had to be started again is logged here (scripts/with-keyring.sh).
 export MCP_KEYPROXY_KEYRING_LOG="$PWD/test-artifacts/keyring-daemon.log"
 rm -f "$MCP_KEYPROXY_KEYRING_LOG"

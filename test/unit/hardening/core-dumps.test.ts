@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,9 +36,14 @@ describe('disableCoreDumps', () => {
   });
 
   it('never throws and never creates the file where there is no /proc', () => {
-    const missing = join(mkdtempSync(join(tmpdir(), 'core-dumps-')), 'coredump_filter');
-    expect(() => disableCoreDumps('linux', missing)).not.toThrow();
-    expect(existsSync(missing)).toBe(false);
-    expect(() => disableCoreDumps('linux', tmpdir())).not.toThrow(); // a directory: EISDIR
+    const dir = mkdtempSync(join(tmpdir(), 'core-dumps-'));
+    try {
+      const missing = join(dir, 'coredump_filter');
+      expect(() => disableCoreDumps('linux', missing)).not.toThrow();
+      expect(existsSync(missing)).toBe(false);
+      expect(() => disableCoreDumps('linux', dir)).not.toThrow(); // a directory: EISDIR
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
