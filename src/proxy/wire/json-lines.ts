@@ -63,12 +63,13 @@ export class JsonLineReader {
 
   private read(bytes: Buffer): void {
     const text = bytes.toString('utf8', 0, bytes.length - (bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? 2 : 1));
-    if (text.trim() === '') return;
     let message: JSONRPCMessage;
     try {
       message = toJSONRPCMessage(JSON.parse(text));
       rememberLine(message, text, bytes);
     } catch (error) {
+      // A blank line does not parse either: it is only looked for here, off the path of every message.
+      if (text.trim() === '') return;
       // JSON.parse quotes the text around a syntax error: only the kind of fault is reported, never the line.
       this.onerror(
         error instanceof InvalidFrameError ? error : new InvalidFrameError(JsonRpcErrorCode.ParseError, 'the line is not valid JSON'),
