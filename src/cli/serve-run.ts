@@ -14,7 +14,8 @@ import { patternGuard } from '../proxy/core/pattern-guard.js';
 import { enterProxyChain } from '../proxy/core/proxy-chain.js';
 import { systemClock } from '../proxy/core/clock.js';
 import { launchDownstream } from '../proxy/launch.js';
-import type { ServeDeps } from '../proxy/downstream/deps.js';
+import type { ServeDeps, ServeOptions } from '../proxy/downstream/deps.js';
+import { HeldWrites } from '../proxy/downstream/held-writes.js';
 import { serveServer } from '../proxy/serve.js';
 import { StdioFrontTransport } from '../proxy/wire/stdio-front-transport.js';
 import { markStartup } from '../timing/startup-trace.js';
@@ -73,11 +74,13 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
     onError: (error) => logger.warn({ err: error }, 'the audit log cannot be written'),
   });
   scrubber.onhit = (hit) => audit.scrubHit(hit.server, hit.name, hit.where, hit.count);
+  const cacheWrites = new HeldWrites();
   const deps: ServeDeps = {
     audit,
     consent: fileConsentStore(defaultConsentPath(ctx.env)),
     store: ctx.openStore(profile),
     cacheStore: ctx.openCacheStore?.(profile),
+    cacheWrites,
     logger,
     scrubber,
     dialog: ctx.openDialog(profile),
@@ -104,6 +107,20 @@ export async function run(ctx: CliContext, serverName: string | undefined, optio
   if (storageClearRequested(ctx.env)) {
     await clearAtStart(serverName === undefined ? servers!.map(([name]) => name) : [serverName], deps, ctx.env);
   }
+  // What the start read from its sources is cached even when the proxy stops, or fails, right after it.
+  return serveUntilStopped(ctx, serverName, servers, config, deps, common).finally(() => cacheWrites.flush());
+}
+
+/** Serves the one server or the aggregate until the proxy stops; resolves with its exit code. */
+async function serveUntilStopped(
+  ctx: CliContext,
+  serverName: string | undefined,
+  servers: Array<[string, ServerConfig]> | undefined,
+  config: LoadedConfig,
+  deps: ServeDeps,
+  common: Omit<ServeOptions, 'serverName' | 'server'>,
+): Promise<number> {
+  const { logger, audit } = deps;
   const proxy =
     serverName === undefined
       ? await (

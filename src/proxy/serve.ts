@@ -24,6 +24,8 @@ export async function serveServer(options: ServeOptions, deps: ServeDeps): Promi
   // The keychain answers from another thread: a remote server's transport (the heaviest code the proxy runs) is
   // loaded meanwhile.
   markStartup('keychainStart');
+  // The start's source-cache writes wait until the server has answered the client (its first byte out).
+  afterStartup(() => deps.cacheWrites?.open());
   // What the reads of its sources found, for the secret watch loaded once the server runs (background refresh).
   const heard: Array<Parameters<NonNullable<ServeDeps['sourceReads']>>> = [];
   const reading: ServeDeps = {

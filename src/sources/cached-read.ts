@@ -27,6 +27,8 @@ export interface CachedReadDeps extends SourceDeps {
   now: () => number;
   /** The cache could not be read or written (the keychain is down): said at debug level, never fatal. */
   onCacheProblem?: (what: string, error: unknown) => void;
+  /** Runs the cache write of a read that is not forced, perhaps later (a proxy's start: HeldWrites); default: at once. */
+  holdWrite?: (write: () => Promise<void>) => Promise<void>;
 }
 
 /** The outcomes of one read, and the cache writes it started (awaited by `secrets refresh`, not by a start). */
@@ -90,6 +92,7 @@ export async function readWithCache(
           .catch((error: unknown) => deps.onCacheProblem?.('write', error))
       : undefined;
   const toCache = new Map<string, CacheEntry>();
+  const write = (): Promise<void> => deps.cache!.putMany(server, toCache).catch((error: unknown) => deps.onCacheProblem?.('write', error));
   try {
     const settled = await readSourcesSettled(server, toRead, deps);
     if (options.force) entries = await cacheRead;
@@ -124,11 +127,7 @@ export async function readWithCache(
   }
   return {
     outcomes: requests.map((request) => outcomes.get(request.secret)!),
-    written:
-      earlyWrite ??
-      (toCache.size === 0
-        ? Promise.resolve()
-        : deps.cache!.putMany(server, toCache).catch((error: unknown) => deps.onCacheProblem?.('write', error))),
+    written: earlyWrite ?? (toCache.size === 0 ? Promise.resolve() : deps.holdWrite ? deps.holdWrite(write) : write()),
   };
 }
 

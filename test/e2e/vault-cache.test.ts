@@ -8,7 +8,7 @@ import { secretToolAccounts, uniqueServer } from '../helpers/keyring.js';
 import { KeyringStore } from '../../src/secrets/keyring-store.js';
 import { CACHE_ITEM_ACCOUNT, cacheService } from '../../src/secrets/store.js';
 import { SourceCache } from '../../src/sources/source-cache.js';
-import { connectThroughProxy, everythingServer, inheritedEnv, runBin, waitFor } from '../helpers/proxy.js';
+import { connectThroughProxy, everythingServer, inheritedEnv, isAlive, runBin, waitFor } from '../helpers/proxy.js';
 
 /** The keychain cache as the proxy keeps it (default profile), to look at and to plant entries kept the old way. */
 const cacheStore = new KeyringStore({ service: (server) => cacheService(server) });
@@ -152,6 +152,36 @@ describe('a headless agent with 1Password behind the keychain cache', () => {
       await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
     }
   }, 120_000);
+
+  it('a start caches what it read even when the client leaves before the servers are up: the next start runs no op', async () => {
+    const server = uniqueServer('leave');
+    const ref = `op://Agents/${server}/token`;
+    const value = `v-${randomBytes(12).toString('hex')}`;
+    const log = join(dir.path, 'op-leave.log');
+    const vault = { OP_SERVICE_ACCOUNT_TOKEN: 'ops_fixture', OP_FIXTURE_ITEMS: JSON.stringify({ [ref]: value }), OP_FIXTURE_LOG: log };
+    const file = await config('leave', { [server]: everythingServer({}, { DEPLOY_TOKEN: ref }) }, { ttl: '1h', stale: 'warn' });
+    try {
+      // The aggregate answers initialize itself once the values are read; its cache write waits for the servers to be
+      // up, and the client is gone before then: the proxy writes it as it stops.
+      const proxy = await connectThroughProxy({ config: file, env: agentEnv(vault) });
+      await proxy.client.close();
+      expect(await waitFor(async () => !(await isAlive(proxy.proxyPid)), 15_000)).toBe(true);
+      expect(await opCalls(log)).toBe(1);
+      expect([...(await new SourceCache(cacheStore).entries(server)).keys()]).toEqual(['DEPLOY_TOKEN']);
+
+      const down = await connectThroughProxy({ config: file, env: agentEnv({ ...vault, OP_FIXTURE_MODE: 'down' }) });
+      try {
+        expect(JSON.stringify((await down.client.callTool({ name: `${server}__get-env`, arguments: {} })).content)).toContain(
+          `[REDACTED:${server}/DEPLOY_TOKEN]`,
+        );
+        expect(await opCalls(log)).toBe(1);
+      } finally {
+        await down.client.close();
+      }
+    } finally {
+      await runBin(['secrets', 'clear', server, '--yes'], { env: agentEnv({}) });
+    }
+  }, 60_000);
 
   it("an aggregate start reads each server's op:// references with one op inject, secrets refresh too; a bad one is named alone", async () => {
     const [one, two] = [uniqueServer('inj'), uniqueServer('inj')];

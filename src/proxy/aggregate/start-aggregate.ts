@@ -64,7 +64,8 @@ export async function startAggregate(
       members.set(name, member);
     }
   });
-  for (const launch of launches) void launch();
+  // The start's source-cache writes wait until every member has started (or failed to).
+  void Promise.allSettled(launches.map((launch) => launch())).then(() => deps.cacheWrites?.open());
 
   const filters = new Map(options.servers.map(([name, server]) => [name, toolPredicate(server.tools)]));
   const toolAllowed = (server: string, tool: string): boolean => filters.get(server)?.(tool) ?? false;

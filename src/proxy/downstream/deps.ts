@@ -12,6 +12,7 @@ import type { CachePolicy } from '../../sources/cache-policy.js';
 import type { Clock } from '../core/clock.js';
 import type { MessageGuard } from '../core/pattern-guard.js';
 import type { DownstreamLauncher } from './downstream.js';
+import type { HeldWrites } from './held-writes.js';
 
 /** What serving one server needs to know. */
 export interface ServeOptions {
@@ -63,6 +64,8 @@ export interface ServeDeps {
   sourceEnv?: NodeJS.ProcessEnv;
   /** The keychain cache of op:// and command values (service mcp-keyproxy-cache/<server>); absent: nothing is cached. */
   cacheStore?: SecretStore;
+  /** Holds the cache writes of the start's source reads until the servers have started; absent: written at once. */
+  cacheWrites?: HeldWrites;
   /** Hears what each read of a server's sourced secrets found (status, background refresh); never logs a value. */
   sourceReads?: (server: string, outcomes: readonly SecretOutcome[], policy: CachePolicy) => void;
   /** Hears whether a start of `server` asked the keychain, so the next start can begin that read early (keychain-prefetch.ts). */

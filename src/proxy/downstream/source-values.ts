@@ -9,7 +9,10 @@ import { opTokenFrom } from '../../sources/op-token.js';
 import { cachePolicy } from '../../sources/cache-policy.js';
 
 /** What reading a server's sourced secrets needs from the serve dependencies. */
-export type SourceValueDeps = Pick<ServeDeps, 'store' | 'audit' | 'logger' | 'scrubber' | 'sourceEnv' | 'cacheStore' | 'sourceReads'> &
+export type SourceValueDeps = Pick<
+  ServeDeps,
+  'store' | 'audit' | 'logger' | 'scrubber' | 'sourceEnv' | 'cacheStore' | 'cacheWrites' | 'sourceReads'
+> &
   Partial<Pick<ServeDeps, 'clock'>>;
 
 /**
@@ -48,6 +51,7 @@ export async function readSourceValues(
         deps.audit.secretRead(OP_TOKEN_ENTRY.server, [OP_TOKEN_ENTRY.name], 'keychain');
       }),
       cache: deps.cacheStore && new SourceCache(deps.cacheStore),
+      holdWrite: deps.cacheWrites && ((write) => deps.cacheWrites!.run(write)),
       now: () => deps.clock?.now() ?? Date.now(),
       onCacheProblem: (what, error) =>
         deps.logger.debug(

@@ -58,6 +58,23 @@ describe('the keychain cache of op:// and command values', () => {
     expect(cachePolicy(undefined)).toEqual({ ttlMs: 4 * 3_600_000, stale: 'warn' });
   });
 
+  it('hands the write of a start to holdWrite: nothing is cached until it runs the write', async () => {
+    const w = await world();
+    let held: (() => Promise<void>) | undefined;
+    const read = await readWithCache('srv', [request], cachePolicy({ ttl: '1h', stale: 'warn' }), {
+      ...w.deps,
+      holdWrite: (write) => {
+        held = write;
+        return Promise.resolve();
+      },
+    });
+    expect(read.outcomes[0]).toMatchObject({ how: 'read', value: 'vault-value-1' });
+    await read.written;
+    expect(await w.store.get('srv', CACHE_ITEM_ACCOUNT)).toBeNull();
+    await held!();
+    expect(await stored(w.store, 'TOKEN')).toMatchObject({ source: ref, value: 'vault-value-1' });
+  });
+
   it('uses a fresh entry without running op, and reads an expired one again', async () => {
     const w = await world();
     const first = await readWithCache('srv', [request], cachePolicy({ ttl: '1h', stale: 'warn' }), w.deps);
