@@ -20,6 +20,8 @@ status=0
 # is removed at the end, so a test that does not clean up after itself leaves nothing on the machine.
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mcp-keyproxy-tests.XXXXXX")
 trap 'rm -rf "$run_tmp"' EXIT
+# Others may pass through (not list it): a test runs a copy of the dialog as nobody from a folder in it.
+chmod 711 "$run_tmp"
 export TMPDIR="$run_tmp"
 # Each time the test keyring daemon had to be started again is logged here (scripts/with-keyring.sh).
 export MCP_KEYPROXY_KEYRING_LOG="$PWD/test-artifacts/keyring-daemon.log"
