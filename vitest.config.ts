@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * e2e files that cannot share the machine with others: they lock or replace the test keyring, drive dialogs through the
- * display's one keyboard focus (xdotool, XTest typing in test/helpers/atspi-driver.py), or count windows on the whole
- * display. They run one at a time, after the rest. Groups run in order: unit, then the independent e2e files two at a
+ * e2e files that cannot share the machine with others: they lock, replace or hammer the test keyring (migrate killed
+ * after each of its steps), drive dialogs through the display's one keyboard focus (xdotool, XTest typing in
+ * test/helpers/atspi-driver.py), or count windows on the whole display. They run one at a time, after the rest. Groups run in order: unit, then the independent e2e files two at a
  * time (their waits are mostly on real processes), then these.
  */
 const serialE2e = [
@@ -18,6 +18,7 @@ const serialE2e = [
   'test/e2e/inline-dialog.test.ts',
   'test/e2e/keyring-store.test.ts',
   'test/e2e/locked-keychain.test.ts',
+  'test/e2e/migrate-sigkill.test.ts',
   'test/e2e/native-dialog.test.ts',
   'test/e2e/zenity-geometry.test.ts',
 ];

@@ -1,131 +1,24 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { parse as parseToml } from 'smol-toml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CODEX_BASE_ENV, SDK_BASE_ENV } from '../../src/clients/catalog.js';
-import { requireKeyringSession, secretToolSearch } from '../helpers/keyring.js';
-import { binPath, descendantsOf, everythingEntry, inheritedEnv, procText, runBin, waitFor } from '../helpers/proxy.js';
-import { startRemoteFixture, type HttpServerProcess } from '../helpers/remote.js';
+import {
+  cli,
+  expectParseable,
+  keychainHolds,
+  machine,
+  proxyConfigPath,
+  read,
+  useRemoteFixture,
+  type Machine,
+} from '../helpers/migrate-machine.js';
+import { binPath, descendantsOf, everythingEntry, procText } from '../helpers/proxy.js';
 
-/** A fresh HOME holding real-shaped files of six clients, each with a key pasted in; a project folder as cwd. */
-interface Machine {
-  home: string;
-  project: string;
-  env: NodeJS.ProcessEnv;
-  keys: Record<string, string>;
-  files: Record<string, string>;
-}
-
-let fixture: HttpServerProcess;
-const fixtureToken = `lin_api_${randomBytes(16).toString('hex')}`;
-
-async function machine(): Promise<Machine> {
-  const home = await mkdtemp(join(tmpdir(), 'mcp-keyproxy-home-'));
-  const project = join(home, 'work', 'project');
-  const tag = randomBytes(4).toString('hex');
-  const keys = {
-    github: `ghp_${randomBytes(18).toString('hex')}`,
-    openai: `sk-proj-${randomBytes(18).toString('hex')}`,
-    search: `BSA${randomBytes(18).toString('hex')}`,
-    slack: `xoxb-${randomBytes(18).toString('hex')}`,
-    stripe: `sk_test_${randomBytes(18).toString('hex')}`,
-    notion: `secret_${randomBytes(18).toString('hex')}`,
-    linear: fixtureToken,
-  };
-  const node = process.execPath;
-  const ev = JSON.stringify(everythingEntry);
-  const files: Record<string, string> = {
-    '.config/Claude/claude_desktop_config.json': `{
-  "globalShortcut": "Ctrl+Space",
-  "mcpServers": {
-    "github-${tag}": { "command": "${node}", "args": [${ev}, "stdio"], "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "${keys.github}", "LOG_LEVEL": "debug" } },
-    "plain": { "command": "npx", "args": ["-y", "some-server"] },
-    "argkey": { "command": "npx", "args": ["-y", "tool", "--api-key", "ghp_${'b'.repeat(36)}"] }
-  }
-}
-`,
-    '.config/Code/User/mcp.json': `{
-  // My MCP servers (VS Code keeps this comment)
-  "inputs": [{ "type": "promptString", "id": "pat", "description": "PAT", "password": true }],
-  "servers": {
-    "openai-${tag}": {
-      "type": "stdio", // local server
-      "command": "${node}",
-      "args": [${ev}, "stdio"],
-      "env": { "OPENAI_API_KEY": "${keys.openai}" },
-    },
-    "withinput": { "type": "stdio", "command": "node", "env": { "TOKEN": "\${input:pat}" } },
-  },
-}
-`,
-    '.codex/config.toml': `# Codex settings, kept by migrate
-model = "gpt-5"
-
-# the search server
-[mcp_servers.search-${tag}]
-command = "${node}"
-args = [${ev}, "stdio"]
-startup_timeout_sec = 20
-
-[mcp_servers.search-${tag}.env]
-BRAVE_API_KEY = "${keys.search}"
-
-# profiles below
-[profiles.fast]
-model = "gpt-5-mini"
-`,
-    '.cursor/mcp.json': `{ "mcpServers": { "linear-${tag}": { "url": "${fixture.origin}/mcp", "headers": { "Authorization": "Bearer ${keys.linear}" } } } }\n`,
-    '.claude.json': `{
-  "numStartups": 12,
-  "mcpServers": { "slack-${tag}": { "type": "stdio", "command": "${node}", "args": [${ev}, "stdio"], "env": { "SLACK_BOT_TOKEN": "${keys.slack}" } } },
-  "projects": { "${project}": { "allowedTools": [], "mcpServers": { "notion-${tag}": { "type": "stdio", "command": "${node}", "args": [${ev}, "stdio"], "env": { "NOTION_TOKEN": "${keys.notion}" } } } } }
-}
-`,
-    'work/project/.mcp.json': `{ "mcpServers": { "stripe-${tag}": { "command": "${node}", "args": [${ev}, "stdio"], "env": { "STRIPE_SECRET_KEY": "${keys.stripe}" } } } }\n`,
-  };
-  for (const [file, text] of Object.entries(files)) {
-    await mkdir(dirname(join(home, file)), { recursive: true });
-    await writeFile(join(home, file), text);
-  }
-  const env: NodeJS.ProcessEnv = { ...inheritedEnv(), HOME: home };
-  for (const name of [
-    'XDG_CONFIG_HOME',
-    'XDG_STATE_HOME',
-    'MCP_KEYPROXY_CONFIG',
-    'MCP_KEYPROXY_STATE_DIR',
-    'CODEX_HOME',
-    'CLAUDE_CONFIG_DIR',
-  ])
-    delete env[name];
-  return { home, project, env, keys, files };
-}
-
-const cli = (m: Machine, args: string[], extra: NodeJS.ProcessEnv = {}) => runBin(args, { env: { ...m.env, ...extra }, cwd: m.project });
-const read = (m: Machine, file: string) => readFile(join(m.home, file), 'utf8');
-const proxyConfigPath = (m: Machine) => join(m.home, '.config/mcp-keyproxy/proxy.config.json');
-
-async function keychainHolds(value: string, server: string): Promise<boolean> {
-  return (await secretToolSearch(server)).includes(`secret = ${value}\n`);
-}
-
-/** Every client file still parses (JSONC or TOML). */
-async function expectParseable(m: Machine): Promise<void> {
-  for (const file of Object.keys(m.files)) {
-    const text = await read(m, file);
-    if (file.endsWith('.toml')) expect(() => parseToml(text)).not.toThrow();
-    else {
-      const errors: unknown[] = [];
-      parseJsonc(text, errors as never, { allowTrailingComma: true });
-      expect(errors).toEqual([]);
-    }
-  }
-}
+const linear = useRemoteFixture();
 
 /** Launches an entry as its client would: its command, args and environment rules; returns the child's env and what the client saw. */
 async function launchAsClient(
@@ -155,15 +48,6 @@ async function launchAsClient(
   }
   return { client, pid: transport.pid ?? -1, stderr: () => stderr };
 }
-
-beforeAll(async () => {
-  requireKeyringSession();
-  fixture = await startRemoteFixture({ token: fixtureToken });
-});
-
-afterAll(async () => {
-  await fixture.stop();
-});
 
 describe('migrate, dry run', () => {
   it('changes no byte and prints no key', async () => {
@@ -279,14 +163,14 @@ describe('migrate, then launch each entry as its client does, then undo', () => 
       }
       // Cursor's remote entry became a stdio entry; the proxy reaches the Streamable HTTP server with the header.
       const [, remote] = pickEntry(cursor.mcpServers, 'linear-');
-      const before = fixture.events.length;
+      const before = linear.fixture.events.length;
       const { client: mcp } = await launchAsClient(m, remote, 'full');
       try {
         expect(JSON.stringify((await mcp.callTool({ name: 'echo', arguments: { message: 'hi' } })).content)).toContain('echo: hi');
       } finally {
         await mcp.close();
       }
-      const requests = fixture.events.slice(before).filter((event) => event.event === 'request');
+      const requests = linear.fixture.events.slice(before).filter((event) => event.event === 'request');
       expect(requests.length).toBeGreaterThan(0);
       expect(requests.every((event) => event.auth === 'ok')).toBe(true);
     } finally {
@@ -364,41 +248,4 @@ describe('clients', () => {
     const desktop = found.find((f) => f.client === 'claude-desktop');
     expect(desktop?.entries.find((e) => e.name === 'argkey')).toEqual({ name: 'argkey', status: 'plaintext-keys', keys: ['args[3]'] });
   });
-});
-
-describe('SIGKILL at every step of migrate', () => {
-  it('leaves every file parseable and every key in its file or in the keychain, and a second run finishes the job', async () => {
-    let step = 1;
-    for (; step < 40; step++) {
-      const m = await machine();
-      const child = spawn(process.execPath, [binPath, 'migrate', '--yes'], {
-        env: { ...m.env, MCP_KEYPROXY_TEST_PAUSE_AT_STEP: String(step) },
-        cwd: m.project,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      await waitFor(() => stderr.includes('paused after step') || child.exitCode !== null, 20_000);
-      const paused = stderr.includes('paused after step');
-      child.kill('SIGKILL');
-      await waitFor(() => child.exitCode !== null || child.signalCode !== null, 5000);
-      await expectParseable(m);
-      const files = (await Promise.all(Object.keys(m.files).map((file) => read(m, file)))).join('\n');
-      for (const [name, key] of Object.entries(m.keys)) {
-        if (files.includes(key)) continue;
-        const service = (/"?((?:github|openai|search|slack|stripe|linear|notion)-[0-9a-f]{8})/.exec(files.slice(0)) ?? [])[1]?.replace(
-          /^[a-z]+/,
-          name,
-        );
-        expect(await keychainHolds(key, service as string), `step ${step}: ${name}`).toBe(true);
-      }
-      const again = await cli(m, ['migrate', '--yes']);
-      expect(again.code, `step ${step}: ${again.stderr}`).toBe(0);
-      const after = (await Promise.all(Object.keys(m.files).map((file) => read(m, file)))).join('\n');
-      for (const key of Object.values(m.keys)) expect(after, `step ${step}`).not.toContain(key);
-      if (!paused) break;
-    }
-    // Seven keys, the record, the proxy config, and a backup and a write for each of six files.
-    expect(step).toBeGreaterThanOrEqual(21);
-  }, 600_000);
 });
