@@ -157,8 +157,11 @@ export async function unlockLoginCollection(): Promise<void> {
       }
     }
   }
-  // Started as scripts/with-keyring.sh starts it: it reads the password on stdin, unlocks "login" and daemonises.
-  const child = spawn('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // Started as scripts/with-keyring.sh starts it (nice -10 where allowed): it reads the password on stdin, unlocks
+  // "login" and daemonises.
+  const child = spawn('nice', ['-n', '-10', 'gnome-keyring-daemon', '--unlock', '--components=secrets'], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   child.stdin.end(TEST_KEYRING_PASSWORD);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`gnome-keyring-daemon --unlock exited with ${String(code)}`);
