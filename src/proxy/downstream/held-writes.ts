@@ -14,19 +14,13 @@ const FLUSH_MS = 6000;
  * leaves its cache behind.
  */
 export class HeldWrites {
-  #held: Array<() => void> | undefined = [];
+  #open!: () => void;
+  readonly #opened = new Promise<void>((resolve) => (this.#open = resolve));
   readonly #pending = new Set<Promise<void>>();
 
-  /** Runs `write` now if the gate is open, else once it opens; resolves when it is done (it never rejects). */
+  /** Runs `write` once the gate is open (at once if it is); resolves when it is done (it never rejects). */
   run(write: () => Promise<void>): Promise<void> {
-    const done = new Promise<void>((resolve) => {
-      const go = (): void =>
-        void write()
-          .catch(() => undefined)
-          .finally(resolve);
-      if (this.#held) this.#held.push(go);
-      else go();
-    });
+    const done = this.#opened.then(write).catch(() => undefined);
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
     return done;
@@ -34,9 +28,7 @@ export class HeldWrites {
 
   /** Lets every held write go, and every later one run at once. */
   open(): void {
-    const held = this.#held;
-    this.#held = undefined;
-    for (const go of held ?? []) go();
+    this.#open();
   }
 
   /** Opens the gate and waits for every write under way, for at most `ms` milliseconds. */
