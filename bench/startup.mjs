@@ -155,6 +155,13 @@ for (const [name, traced] of Object.entries(traces)) {
   console.log(`  ${'(first line of bin/ → child spawned)'.padEnd(48)} ${fmt(median(ours), 1).padStart(7)}`);
   const boot = traced.map((t) => t.nodeBootstrapComplete);
   console.log(`  ${'(Node: bootstrap complete at)'.padEnd(48)} ${fmt(median(boot), 1).padStart(7)}`);
+  // Node 20's code cache for the chunks (src/timing/compile-cache.ts): which came from it in the last start.
+  const cache = traced.at(-1).codeCache;
+  console.log(
+    cache
+      ? `  compiled-code cache, last start: ${cache.reused.length} chunks reused, ${cache.compiled.length} compiled (${cache.compiled.join(' ') || 'none'})`
+      : '  compiled-code cache: not reported (Node ≥ 22.1 uses its own, or the build predates it)',
+  );
 }
 
 // The per-message path and memory.

@@ -3,7 +3,7 @@ import { resolveProfile } from './config/profile.js';
 import { disableCoreDumps } from './hardening/core-dumps.js';
 import { beginKeychainPrefetch } from './secrets/keychain-prefetch.js';
 import { enableCompileCache } from './timing/compile-cache.js';
-import { markStartup } from './timing/startup-trace.js';
+import { markStartup, traceCodeCache } from './timing/startup-trace.js';
 
 /**
  * What bin/ runs before it loads the CLI (src/index.ts, whose bundle chunk takes about 20 ms to evaluate): a small
@@ -12,8 +12,9 @@ import { markStartup } from './timing/startup-trace.js';
 export function beforeMain(argv: readonly string[], env: NodeJS.ProcessEnv): void {
   // Before any secret is in memory: a crash must not write one into a core file.
   disableCoreDumps();
-  // Node ≥ 22.1 compiles the chunks loaded from here on once, not at every start (nothing on Node 20).
-  enableCompileCache(env);
+  // The chunks loaded from here on are compiled once, not at every start.
+  const compileCache = enableCompileCache(env);
+  if (compileCache?.kind === 'chunks') traceCodeCache(compileCache.use);
   // A client's start (`run <server>`) reads the server's keychain secrets while the CLI loads.
   const plain = plainRunArgs(argv);
   if (plain) prefetchFor(plain.serverName, plain.options.profile, env);

@@ -1,3 +1,5 @@
+import type { CodeCacheUse } from './code-cache.js';
+
 /**
  * Where start-up time goes, recorded only when `MCP_KEYPROXY_TRACE_STARTUP=1`: each stage's first moment (ms since
  * the process began, as `performance.now()` counts), printed as one JSON line on stderr once the first byte has gone
@@ -25,6 +27,14 @@ export type StartupStage =
 const enabled = process.env.MCP_KEYPROXY_TRACE_STARTUP === '1';
 const marks: Partial<Record<StartupStage, number>> = {};
 let printed = false;
+
+/** What the compiled-code cache did (compile-cache.ts), printed with the trace: its lists as of the first byte out. */
+let codeCache: CodeCacheUse | undefined;
+
+/** Has the trace say which chunks came from the compiled-code cache and which were compiled. */
+export function traceCodeCache(use: CodeCacheUse): void {
+  if (enabled) codeCache = use;
+}
 
 /** True when start-up is being traced (a caller may skip building what it would only trace). */
 export const tracingStartup = enabled;
@@ -60,6 +70,6 @@ export function startupFinished(): void {
   // The global is perf_hooks' performance (not imported: loading perf_hooks would cost every start); its type here
   // lacks nodeTiming.
   const { bootstrapComplete, environment } = (performance as unknown as typeof import('node:perf_hooks').performance).nodeTiming;
-  const line = { startupTrace: { ...marks, nodeEnvironment: environment, nodeBootstrapComplete: bootstrapComplete } };
+  const line = { startupTrace: { ...marks, nodeEnvironment: environment, nodeBootstrapComplete: bootstrapComplete, codeCache } };
   process.stderr.write(`${JSON.stringify(line)}\n`);
 }

@@ -9,7 +9,12 @@ import { StdioChildTransport } from './stdio-child-transport.js';
 export const launchLocal: Launcher<LocalServerConfig> = async ({ serverName, server, plan, parentEnv, logger, audit, profile }) => {
   const spawned = await spawnChild({ ...resolveServerCommand(server, parentEnv), env: childEnvironment(server, plan, parentEnv, profile) });
   logger.info(
-    { server: serverName, pid: spawned.process.pid, secrets: [...plan.values.keys()], sinceProcessStartMs: Math.round(performance.now()) },
+    {
+      server: serverName,
+      pid: spawned.process.pid,
+      secrets: [...plan.values.keys()],
+      sinceProcessStartMs: Math.round(process.uptime() * 1000),
+    },
     'server started',
   );
   if (plan.values.size > 0) audit.injection(serverName, [...plan.values.keys()], 'env');

@@ -4,6 +4,7 @@
 // path loads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url);
@@ -34,7 +35,7 @@ const isZod = (input: string) => /(^|\/)node_modules\/zod\//.test(input);
 
 /** The output chunk that holds an input module. */
 function chunkHolding(meta: Metafile, input: string): string {
-  const chunk = Object.keys(meta.outputs).find((output) => output.endsWith('.js') && input in meta.outputs[output]!.inputs);
+  const chunk = Object.keys(meta.outputs).find((output) => output.endsWith('.cjs') && input in meta.outputs[output]!.inputs);
   if (chunk === undefined) {
     throw new Error(`no chunk in ${metafilePath} holds ${input}: the build is stale or the module moved (run \`npm run build\`)`);
   }
@@ -55,17 +56,17 @@ function staticallyReachable(meta: Metafile, starts: string[]): Map<string, stri
   return chains;
 }
 
-/** The chunks bin/mcp-keyproxy.js imports: what every command loads first. */
+/** The chunks bin/mcp-keyproxy.js requires: what every command loads first. */
 function binEntryChunks(): string[] {
   const bin = readFileSync(new URL('bin/mcp-keyproxy.js', root), 'utf8');
-  return [...bin.matchAll(/import\(\s*['"]\.\.\/(dist\/bundle\/[^'"]+)['"]\s*\)/g)].map((match) => match[1]!);
+  return [...bin.matchAll(/require\(\s*['"]\.\.\/(dist\/bundle\/[^'"]+)['"]\s*\)/g)].map((match) => match[1]!);
 }
 
 /** The chunks the stdio path loads first: the bin's, and those of the server, its launcher and the router. */
 function stdioPathStarts(meta: Metafile): string[] {
   const entries = binEntryChunks();
-  expect(entries.length, 'bin/mcp-keyproxy.js imports no chunk of dist/bundle/').toBeGreaterThan(0);
-  for (const entry of entries) expect(Object.keys(meta.outputs), `${entry} (imported by the bin) is not in the build`).toContain(entry);
+  expect(entries.length, 'bin/mcp-keyproxy.js requires no chunk of dist/bundle/').toBeGreaterThan(0);
+  for (const entry of entries) expect(Object.keys(meta.outputs), `${entry} (required by the bin) is not in the build`).toContain(entry);
   return [
     ...entries,
     // The fast path of run <server> (src/index.ts imports it; listed so a move to import() stays covered).
@@ -146,22 +147,22 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
     // them by who else imports them.
     const meta = readMetafile();
     const entries = binEntryChunks();
-    expect(entries).toEqual(['dist/bundle/early.js', 'dist/bundle/index.js']);
-    expect(chunkHolding(meta, bundleInput('src/secrets/keychain-prefetch.ts'))).toBe('dist/bundle/early.js');
-    expect(chunkHolding(meta, bundleInput('src/cli/plain-run.ts'))).toBe('dist/bundle/index.js');
+    expect(entries).toEqual(['dist/bundle/early.cjs', 'dist/bundle/index.cjs']);
+    expect(chunkHolding(meta, bundleInput('src/secrets/keychain-prefetch.ts'))).toBe('dist/bundle/early.cjs');
+    expect(chunkHolding(meta, bundleInput('src/cli/plain-run.ts'))).toBe('dist/bundle/index.cjs');
     const loaded = [...staticallyReachable(meta, entries).keys()];
     expect(loaded.length, `the bin loads ${loaded.join(', ')}`).toBeLessThanOrEqual(3);
     // The early chunk runs before the keychain read can begin: our own small modules only (no pino, no SDK).
-    const early = Object.keys(meta.outputs['dist/bundle/early.js']!.inputs);
+    const early = Object.keys(meta.outputs['dist/bundle/early.cjs']!.inputs);
     expect(early).toContain(bundleInput('src/early.ts'));
     expect(early.filter((input) => !input.startsWith('dist/'))).toEqual([]);
   });
 
   it('loads neither worker_threads nor assert at start (pino and sonic-boom get stand-ins in scripts/bundle.mjs)', () => {
-    // In a child process: what Node loaded once the bundle the bin imports is evaluated.
-    const script = `await import(${JSON.stringify(new URL('dist/bundle/index.js', root).href)});
+    // In a child process: what Node loaded once the bundle the bin requires is evaluated.
+    const script = `require(${JSON.stringify(fileURLToPath(new URL('dist/bundle/index.cjs', root)))});
       console.log(JSON.stringify(process.moduleLoadList.filter((name) => name.startsWith('NativeModule '))));`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(child.status, child.stderr).toBe(0);
     const loaded = JSON.parse(child.stdout) as string[];
     expect(loaded, 'the start path loads no Node module: the check is looking at the wrong thing').toContain('NativeModule child_process');

@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 
 /** What `npm pack` would put in the tarball (needs `npm run build` first, as CI runs it). */
 function packedFiles(): string[] {
-  if (!existsSync(join(root, 'dist/bundle/index.js'))) {
+  if (!existsSync(join(root, 'dist/bundle/index.cjs'))) {
     throw new Error('dist/bundle is missing: run `npm run build` first (plain `npm test` does not build; `npm run test:all` does).');
   }
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
@@ -31,7 +31,10 @@ describe('the npm package', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'bin/mcp-keyproxy.js',
-        'dist/bundle/index.js',
+        // Makes the bin CommonJS, as the chunks it requires are (scripts/bundle.mjs).
+        'bin/package.json',
+        'dist/bundle/early.cjs',
+        'dist/bundle/index.cjs',
         'LICENSE',
         'schema/proxy.config.schema.json',
         'scripts/build-dialog.sh',
