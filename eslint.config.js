@@ -21,7 +21,13 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    files: ['bench/**/*.{js,mjs}', 'bin/**/*.js', 'scripts/**/*.{js,mjs}', 'test/**/*.mjs'],
+    files: ['bench/**/*.{js,mjs}', 'scripts/**/*.{js,mjs}', 'test/**/*.mjs'],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // CommonJS: the bin (bin/package.json) and fixtures preloaded with node --require.
+    files: ['bin/**/*.js', 'test/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

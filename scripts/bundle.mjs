@@ -7,6 +7,7 @@
 // cache the compiled code of a script, not of an ES module (src/timing/compile-cache.ts).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { rolldown } from 'rolldown';
 
@@ -41,7 +42,7 @@ const noTransports = {
 // worker_threads' isMainThread only to set up an asynchronous destination (src/log/logger.ts writes synchronously,
 // and the CLI never runs in a worker thread), sonic-boom asserts with assert once when an fd is bad. Compiling those
 // built-ins' internals costs every start about 10 ms of CPU; they get stand-ins. assert is still the real one when
-// called (a non-literal require, which the bundler leaves to the banner's require at run time).
+// called (a non-literal require, which the bundler leaves to the chunk's own require at run time).
 const lightBuiltins = {
   name: 'light-builtins',
   resolveId(source, importer) {
@@ -53,6 +54,25 @@ const lightBuiltins = {
     if (id === '\0main-thread') return 'module.exports = { isMainThread: true };';
     if (id === '\0lazy-assert') return "const name = 'node:assert'; module.exports = (...args) => require(name)(...args);";
     return undefined;
+  },
+};
+
+// Node built-ins our own modules import for calls that a start makes late or not at all (hashes and random ids,
+// reading a server's stderr by lines, promise timers, async file calls): each is loaded at its first use rather than
+// when its chunk is evaluated, as a CommonJS chunk would (compiling crypto's internals alone costs a start about
+// 3.5 ms of CPU). Each export is a getter of the real module's, so a function, a class or a constant is itself.
+const lazyBuiltinNames = ['node:crypto', 'node:readline', 'node:timers/promises', 'node:fs/promises'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  resolveId: (source, importer) =>
+    lazyBuiltinNames.includes(source) && importer?.startsWith(`${process.cwd()}/dist/`) ? `\0lazy:${source}` : undefined,
+  load(id) {
+    if (!id.startsWith('\0lazy:')) return undefined;
+    const name = id.slice('\0lazy:'.length);
+    const keys = Object.keys(createRequire(import.meta.url)(name));
+    // A non-literal require: the bundler leaves it to the chunk's own require, at the first use.
+    return `const name = ${JSON.stringify(name)}; let loaded; const builtin = () => (loaded ??= require(name));
+for (const key of ${JSON.stringify(keys)}) Object.defineProperty(exports, key, { enumerable: true, get: () => builtin()[key] });`;
   },
 };
 
@@ -108,7 +128,7 @@ const bundle = await rolldown({
   transform: {
     define: { __MCP_KEYPROXY_BUILD__: JSON.stringify(buildId.digest('hex').slice(0, 16)) },
   },
-  plugins: [noTransports, lightBuiltins, tscMaps, entryChunks],
+  plugins: [noTransports, lightBuiltins, lazyBuiltins, tscMaps, entryChunks],
   logLevel: 'warn',
 });
 const { output } = await bundle.write({

@@ -56,7 +56,7 @@ describe('validated config cache', () => {
     expect(await entries()).toHaveLength(1);
   });
 
-  it('ignores an entry found under another key (a copied or renamed file) and a symbolic link', async () => {
+  it('ignores an entry validated from another text (a copied or renamed file, or a name two configs share) and a symbolic link', async () => {
     const { file, load, entries, cacheDir } = await setup({ a: { command: 'node' } });
     await load();
     const [entryA] = await entries();

@@ -1,13 +1,14 @@
-// The compiled-code cache of the built proxy (src/timing/compile-cache.ts), through `run <server>` as a client
-// starts it: on Node 20, the first start compiles the bundle's chunks and leaves their code in the state directory
-// when it exits, the next start runs them from it; never from a folder that others can write.
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+// What a start of the built proxy does before its server runs, through `run <server>` as a client starts it: the
+// compiled-code cache (src/timing/compile-cache.ts: on Node 20, the first start compiles the bundle's chunks and
+// leaves their code in the state directory when it exits, the next start runs them from it; never from a folder
+// that others can write), and which Node modules it has loaded by the time it spawns the server.
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as nodeModule from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectThroughProxy, everythingServer, isAlive, waitFor, writeConfig } from '../helpers/proxy.js';
+import { connectThroughProxy, everythingServer, isAlive, repoRoot, waitFor, writeConfig } from '../helpers/proxy.js';
 
 const hasNodeCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const server = 'compile-cache-e2e';
@@ -22,12 +23,15 @@ interface CodeCacheUse {
   compiled: string[];
 }
 
-/** Starts the proxy with `stateDir`, calls a tool, closes, and waits for it to exit: what its trace said of the cache. */
-async function start(stateDir: string): Promise<CodeCacheUse | undefined> {
+/**
+ * Starts the proxy with `stateDir` (and `env`), calls a tool, closes, and waits for it to exit: what its trace said
+ * of the cache.
+ */
+async function start(stateDir: string, env: Record<string, string> = {}): Promise<CodeCacheUse | undefined> {
   const { client, proxyPid, stderr } = await connectThroughProxy({
     config,
     server,
-    env: { MCP_KEYPROXY_STATE_DIR: stateDir, MCP_KEYPROXY_TRACE_STARTUP: '1' },
+    env: { MCP_KEYPROXY_STATE_DIR: stateDir, MCP_KEYPROXY_TRACE_STARTUP: '1', ...env },
   });
   try {
     const result = await client.callTool({ name: 'echo', arguments: { message: 'cached' } });
@@ -83,5 +87,26 @@ describe('the compiled-code cache of the built proxy', () => {
     expect(await start(state)).toBeUndefined();
     expect(readdirSync(join(state, 'compile-cache'))).toEqual([]);
     expect(existsSync(join(state, 'compile-cache'))).toBe(true);
+  }, 60_000);
+
+  it('has loaded no Node module for what a start calls late or never (hashes, promise timers, stderr by lines) when it spawns the server', async () => {
+    // scripts/bundle.mjs makes them load at their first use; the validated-config cache names its entries without crypto.
+    const state = await mkdtemp(join(tmpdir(), 'keyproxy-start-path-'));
+    const file = join(state, 'modules-at-spawn.json');
+    const env = { NODE_OPTIONS: `--require ${join(repoRoot, 'test/fixtures/modules-at-spawn.cjs')}`, MODULES_AT_SPAWN_FILE: file };
+    // The first start validates the config and writes it to the validated-config cache (fs/promises) while it goes
+    // on; the second is served from that cache, as most starts are.
+    for (const [which, unwanted] of [
+      ['first start', /^(crypto|readline|timers\/promises)$/],
+      ['second start', /^(crypto|readline|timers\/promises|fs\/promises)$/],
+    ] as const) {
+      await start(state, env);
+      const loaded = JSON.parse(readFileSync(file, 'utf8')) as string[];
+      expect(loaded, 'the check is looking at the wrong moment').toContain('child_process');
+      expect(
+        loaded.filter((name) => unwanted.test(name)),
+        which,
+      ).toEqual([]);
+    }
   }, 60_000);
 });
