@@ -13,6 +13,11 @@ interface OriginalLine {
   bytes: Buffer;
 }
 
+/** Holds a message's line until a check refuses it: the message is frozen, the slot is not. */
+interface LineSlot {
+  line: OriginalLine | undefined;
+}
+
 /** Something a line must not carry; `active` is false while there is nothing to look for (e.g. no secret yet). */
 export interface LineCheck {
   readonly active: boolean;
@@ -20,7 +25,16 @@ export interface LineCheck {
   finds(text: string): boolean;
 }
 
-const lines = new WeakMap<object, OriginalLine>();
+/**
+ * Where a message keeps its line: a property of its own that is not enumerable, so that no copy (`{ ...message }`,
+ * `Object.assign`), serialisation or walk takes it along. A copy is a new message, which has no line. (A WeakMap did
+ * the same, but setting one entry per message cost more than the rest of reading a small message.)
+ */
+const LINE = Symbol('original line');
+
+function slotOf(message: JSONRPCMessage): LineSlot | undefined {
+  return (message as { [LINE]?: LineSlot })[LINE];
+}
 
 /**
  * How deeply a message may nest objects and arrays. Scrubbing and serialising recurse once per level: a frame of
@@ -35,13 +49,14 @@ export const MAX_JSON_DEPTH = 1000;
  * `MAX_JSON_DEPTH`.
  */
 export function rememberLine(message: JSONRPCMessage, text: string, bytes: Buffer): void {
+  // Before the freeze: a frozen object takes no new property.
+  Object.defineProperty(message, LINE, { value: { line: { text, bytes } } satisfies LineSlot });
   deepFreeze(message, 1);
-  lines.set(message, { text, bytes });
 }
 
 /** One line of newline-delimited JSON-RPC: the original line when it may be reused, else the message serialised. */
 export function encodeLine(message: JSONRPCMessage): Buffer | string {
-  return lines.get(message)?.bytes ?? `${JSON.stringify(message)}\n`;
+  return slotOf(message)?.line?.bytes ?? `${JSON.stringify(message)}\n`;
 }
 
 /**
@@ -53,12 +68,13 @@ export function encodeLine(message: JSONRPCMessage): Buffer | string {
  * checks look for either: the router then sends it without walking it.
  */
 export function keepLineOnlyIfClean(message: JSONRPCMessage, checks: readonly (LineCheck | undefined)[]): boolean {
-  const line = lines.get(message);
-  if (!line) return false;
+  const slot = slotOf(message);
+  const line = slot?.line;
+  if (!slot || !line) return false;
   if (!checks.some((check) => check?.active)) return true;
   const { text } = line;
   if (text.includes('\\u') || text.includes('\\/') || checks.some((check) => check?.active && check.finds(text))) {
-    lines.delete(message);
+    slot.line = undefined;
     return false;
   }
   return true;
@@ -66,7 +82,7 @@ export function keepLineOnlyIfClean(message: JSONRPCMessage, checks: readonly (L
 
 /** True when `message` will go out as its original line (for tests and benchmarks). */
 export function hasOriginalLine(message: JSONRPCMessage): boolean {
-  return lines.has(message);
+  return slotOf(message)?.line !== undefined;
 }
 
 function deepFreeze(value: unknown, depth: number): void {
