@@ -3,7 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { stopChild, type SpawnedChild } from './child-process.js';
 import { JsonLineReader } from '../wire/json-lines.js';
-import { encodeLine } from '../wire/original-line.js';
+import { writeLine } from '../wire/original-line.js';
 import { markStartup } from '../../timing/startup-trace.js';
 
 /**
@@ -64,7 +64,7 @@ export class StdioChildTransport implements Transport {
     const stdin = this.spawned.process.stdin;
     if (!stdin || !stdin.writable) return Promise.reject(new Error('downstream is not running'));
     return new Promise((resolve, reject) => {
-      stdin.write(encodeLine(message), (error) => (error ? reject(error) : resolve()));
+      writeLine(stdin, message, (error) => (error ? reject(error) : resolve()));
     });
   }
 

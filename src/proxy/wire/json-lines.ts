@@ -10,9 +10,10 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Splits a byte stream into newline-delimited JSON-RPC messages. The pieces of a line are only joined once its
- * end has arrived (one copy, however many chunks a large message comes in). A line that is not JSON-RPC (a
- * server printing logs to stdout, a client's malformed frame) is reported with `onerror` as an `InvalidFrameError`,
- * which the client side answers, and skipped; blank lines are skipped silently.
+ * end has arrived, and only to decode its text: the message keeps the pieces, which go out as they came (see
+ * `writeLine`), so the joined copy of a large message is freed as soon as it is decoded. A line that is not
+ * JSON-RPC (a server printing logs to stdout, a client's malformed frame) is reported with `onerror` as an
+ * `InvalidFrameError`, which the client side answers, and skipped; blank lines are skipped silently.
  */
 export class JsonLineReader {
   private pieces: Buffer[] = [];
@@ -34,10 +35,10 @@ export class JsonLineReader {
         this.skipping = false;
         continue;
       }
-      const line = this.pieces.length === 0 ? piece : Buffer.concat([...this.pieces, piece]);
+      const line = this.pieces.length === 0 ? piece : [...this.pieces, piece];
       this.pieces = [];
       this.pendingBytes = 0;
-      this.read(line);
+      this.read(textOf(Buffer.isBuffer(line) ? line : Buffer.concat(line)), line);
     }
     if (start < chunk.length && !this.skipping) this.keep(chunk.subarray(start));
   }
@@ -61,8 +62,8 @@ export class JsonLineReader {
     this.onerror(new InvalidFrameError(JsonRpcErrorCode.InvalidRequest, dropped, dropped));
   }
 
-  private read(bytes: Buffer): void {
-    const text = bytes.toString('utf8', 0, bytes.length - (bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? 2 : 1));
+  /** `text`: the line without its line ending; `bytes`: the line as it came, line ending included. */
+  private read(text: string, bytes: Buffer | readonly Buffer[]): void {
     let message: JSONRPCMessage;
     try {
       message = toJSONRPCMessage(JSON.parse(text));
@@ -78,4 +79,9 @@ export class JsonLineReader {
     }
     this.onmessage(message);
   }
+}
+
+/** The text of a line without its line ending (`\n` or `\r\n`). */
+function textOf(bytes: Buffer): string {
+  return bytes.toString('utf8', 0, bytes.length - (bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? 2 : 1));
 }

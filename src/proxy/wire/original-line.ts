@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidFrameError, JsonRpcErrorCode } from './json-rpc.js';
 
@@ -10,8 +11,11 @@ import { InvalidFrameError, JsonRpcErrorCode } from './json-rpc.js';
 /** The line a message was read from: its text (for checks) and its bytes, newline included. */
 interface OriginalLine {
   text: string;
-  bytes: Buffer;
+  bytes: LineBytes;
 }
+
+/** The bytes of a line: one buffer, or the pieces a long line came in (never joined: see `writeLine`). */
+export type LineBytes = Buffer | readonly Buffer[];
 
 /** Holds a message's line until a check refuses it: the message is frozen, the slot is not. */
 interface LineSlot {
@@ -48,15 +52,30 @@ export const MAX_JSON_DEPTH = 1000;
  * visits every value anyway, so it also refuses (with an `InvalidFrameError`) a message nested deeper than
  * `MAX_JSON_DEPTH`.
  */
-export function rememberLine(message: JSONRPCMessage, text: string, bytes: Buffer): void {
+export function rememberLine(message: JSONRPCMessage, text: string, bytes: LineBytes): void {
   // Before the freeze: a frozen object takes no new property.
   Object.defineProperty(message, LINE, { value: { line: { text, bytes } } satisfies LineSlot });
   deepFreeze(message, 1);
 }
 
 /** One line of newline-delimited JSON-RPC: the original line when it may be reused, else the message serialised. */
-export function encodeLine(message: JSONRPCMessage): Buffer | string {
+export function encodeLine(message: JSONRPCMessage): LineBytes | string {
   return slotOf(message)?.line?.bytes ?? `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Writes `message` to `stream` as one line (see `encodeLine`); `done` is called once it is written. A line that
+ * came in pieces goes out as those pieces, corked into one write: joining them would copy a large message once
+ * more. Returns what the stream's last `write` returned (false: wait for 'drain').
+ */
+export function writeLine(stream: Writable, message: JSONRPCMessage, done?: (error?: Error | null) => void): boolean {
+  const line = encodeLine(message);
+  if (typeof line === 'string' || Buffer.isBuffer(line)) return stream.write(line, done);
+  stream.cork();
+  let room = true;
+  for (const [index, piece] of line.entries()) room = stream.write(piece, index === line.length - 1 ? done : undefined);
+  stream.uncork();
+  return room;
 }
 
 /**

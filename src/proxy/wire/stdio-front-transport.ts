@@ -1,7 +1,8 @@
+import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { JsonLineReader } from './json-lines.js';
-import { encodeLine } from './original-line.js';
+import { writeLine } from './original-line.js';
 import { markStartup, startupFinished } from '../../timing/startup-trace.js';
 
 /**
@@ -31,8 +32,8 @@ export class StdioFrontTransport implements Transport {
   private closed = false;
 
   constructor(
-    private readonly input: NodeJS.ReadableStream,
-    private readonly output: NodeJS.WritableStream,
+    private readonly input: Readable,
+    private readonly output: Writable,
   ) {}
 
   async start(): Promise<void> {
@@ -47,7 +48,7 @@ export class StdioFrontTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     startupFinished();
     return new Promise((resolve) => {
-      if (this.output.write(encodeLine(message))) resolve();
+      if (writeLine(this.output, message)) resolve();
       else this.output.once('drain', resolve);
     });
   }

@@ -1,7 +1,8 @@
+import { PassThrough } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { JsonLineReader, MAX_LINE_BYTES } from '../../../../src/proxy/wire/json-lines.js';
-import { encodeLine, hasOriginalLine, keepLineOnlyIfClean } from '../../../../src/proxy/wire/original-line.js';
+import { encodeLine, hasOriginalLine, keepLineOnlyIfClean, writeLine } from '../../../../src/proxy/wire/original-line.js';
 
 function reader() {
   const messages: JSONRPCMessage[] = [];
@@ -28,16 +29,23 @@ describe('JsonLineReader', () => {
     expect(errors).toEqual([]);
   });
 
-  it('keeps the exact bytes of each line, newline included, for the message read from it', () => {
+  it('keeps the exact bytes of each line, newline included, for the message read from it', async () => {
     const { lines, messages } = reader();
     const line = '{ "id" : 2, "jsonrpc":"2.0",  "result": {"é": "ü"} }\n';
     lines.push(Buffer.from(line.slice(0, 10)));
     lines.push(Buffer.from(line.slice(10)));
     const [message] = messages;
     expect(hasOriginalLine(message!)).toBe(true);
-    expect(encodeLine(message!).toString()).toBe(line);
+    // Kept as the two pieces it came in, and written as them.
+    expect(encodeLine(message!)).toEqual([Buffer.from(line.slice(0, 10)), Buffer.from(line.slice(10))]);
+    const output = new PassThrough();
+    let written = false;
+    writeLine(output, message!, () => (written = true));
+    expect(String(output.read())).toBe(line);
     keepLineOnlyIfClean(message!, [{ active: true, finds: () => true }]);
     expect(encodeLine(message!)).toBe(`${JSON.stringify(message)}\n`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toBe(true);
   });
 
   it('serialises a message that was not read from a line', () => {
