@@ -57,7 +57,7 @@ function loadLibrary(): typeof NapiKeyring {
       });
     }
     try {
-      loaded = createRequire(import.meta.url)('@napi-rs/keyring') as typeof NapiKeyring;
+      loaded = createRequire(import.meta.filename)('@napi-rs/keyring') as typeof NapiKeyring;
     } catch (error) {
       throw new KeyproxyError(
         'KEYCHAIN_UNAVAILABLE',

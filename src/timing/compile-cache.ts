@@ -2,7 +2,6 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BUILD_FOLDER_PREFIX, cacheChunkCode, type CodeCacheUse } from './code-cache.js';
 import { platformStateDir } from '../config/paths.js';
 
@@ -31,7 +30,7 @@ export interface CompileCacheRuntime {
 const thisRuntime: CompileCacheRuntime = {
   enable: (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache,
   build: typeof __MCP_KEYPROXY_BUILD__ === 'string' ? __MCP_KEYPROXY_BUILD__ : undefined,
-  chunkDir: path.dirname(fileURLToPath(import.meta.url)),
+  chunkDir: import.meta.dirname,
   sourceMaps: process.sourceMapsEnabled,
 };
 
