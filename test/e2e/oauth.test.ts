@@ -200,7 +200,7 @@ describe('inside MCP: connect_<server> logs in, the tools arrive with list_chang
       expect((await proxy.client.listTools()).tools.map((tool) => tool.name)).toEqual([`connect_${server}`]);
       const started = performance.now();
       const result = await proxy.client.callTool({ name: `connect_${server}`, arguments: {} });
-      expect(result.isError).toBeFalsy();
+      expect(result.isError, text(result)).toBeFalsy();
       expect(text(result)).toContain(`${fixture.origin}/authorize?`);
       expect(await waitFor(() => proxy.listChanged() > 0, 20_000)).toBe(true);
       expect(await waitFor(async () => (await proxy.client.listTools()).tools.some((tool) => tool.name === 'echo'), 20_000)).toBe(true);
