@@ -65,6 +65,7 @@ function readIfPresent(file: string): Buffer | undefined {
 /**
  * Writes each script's compiled code (synchronously: the process is exiting), each file through a temporary name
  * and a rename, so a crash leaves a whole file or none; V8 refuses a file whose length or version does not match.
+ * Not files/atomic-write.ts: an exit handler cannot wait for it, and its library would load at every start.
  * Then removes the folders of other builds beside this one.
  */
 function writeCodeCache(cacheDir: string, fresh: ReadonlyArray<{ file: string; script: Script }>): void {

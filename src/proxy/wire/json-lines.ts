@@ -1,6 +1,6 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidFrameError, JsonRpcErrorCode, toJSONRPCMessage } from './json-rpc.js';
-import { rememberLine } from './original-line.js';
+import { rememberLine, type LineBytes } from './original-line.js';
 
 /**
  * A line longer than this is dropped with an error: one message must not exhaust the proxy's memory. (The SDK's
@@ -35,7 +35,7 @@ export class JsonLineReader {
         this.skipping = false;
         continue;
       }
-      const line = this.pieces.length === 0 ? piece : [...this.pieces, piece];
+      const line: LineBytes = this.pieces.length === 0 ? piece : [...this.pieces, piece];
       this.pieces = [];
       this.pendingBytes = 0;
       this.read(textOf(Buffer.isBuffer(line) ? line : Buffer.concat(line)), line);
@@ -63,7 +63,7 @@ export class JsonLineReader {
   }
 
   /** `text`: the line without its line ending; `bytes`: the line as it came, line ending included. */
-  private read(text: string, bytes: Buffer | readonly Buffer[]): void {
+  private read(text: string, bytes: LineBytes): void {
     let message: JSONRPCMessage;
     try {
       message = toJSONRPCMessage(JSON.parse(text));
