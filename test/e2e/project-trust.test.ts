@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { untilReady } from '../helpers/aggregate-client.js';
 import { requireKeyringSession, uniqueServer } from '../helpers/keyring.js';
 import { binPath, everythingServer, inheritedEnv, runBin } from '../helpers/proxy.js';
 
@@ -106,9 +107,11 @@ describe('files found in the working directory take effect only once trusted', (
       file,
       JSON.stringify({ servers: { [server]: { env: { PROJECT_MODE: 'on' } }, [extra]: everythingServer({ PROJECT_SERVER: 'yes' }) } }),
     );
-    const status = async (): Promise<{ status: string; tools: string[]; env: string }> => {
+    /** The aggregate answers before slow members are up, so this waits (bounded) for the servers it expects. */
+    const status = async (expected: string[] = [server]): Promise<{ status: string; tools: string[]; env: string }> => {
       const { client } = await connectIn(sub);
       try {
+        await untilReady(client, expected);
         const text = textOf(await client.callTool({ name: 'keyproxy__status', arguments: {} }));
         const tools = (await client.listTools()).tools.map((tool) => tool.name);
         const seen = textOf(await client.callTool({ name: `${server}__get-env`, arguments: {} }));
@@ -127,7 +130,7 @@ describe('files found in the working directory take effect only once trusted', (
     expect(JSON.parse(listed.stdout)).toMatchObject({ project: null, untrusted: [{ path: file, kind: 'project', state: 'untrusted' }] });
 
     expect(await runBin(['trust'], { env, cwd: sub })).toMatchObject({ code: 0 });
-    const applied = await status();
+    const applied = await status([server, extra]);
     expect(applied.status).not.toContain('not trusted');
     expect(applied.status).toContain(`${extra} (local)`);
     expect(applied.tools).toContain(`${extra}__get-env`);
