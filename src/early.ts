@@ -17,7 +17,7 @@ export function beforeMain(argv: readonly string[], env: NodeJS.ProcessEnv): voi
   if (compileCache?.kind === 'chunks') traceCodeCache(compileCache.use);
   // A client's start (`run <server>`) reads the server's keychain secrets while the CLI loads.
   const plain = plainRunArgs(argv);
-  if (plain) prefetchFor(plain.serverName, plain.options.profile, env);
+  if (plain?.serverName !== undefined) prefetchFor(plain.serverName, plain.options.profile, env);
   markStartup('earlyDone');
 }
 

@@ -5,7 +5,7 @@ import { runServer } from './serve-run.js';
 import { reportFailure, scrubbedContext } from './scrubbed-context.js';
 
 /**
- * Runs `run <server>` without loading commander or the other commands, when `argv` has the plain shape (see
+ * Runs `run [server]` without loading commander or the other commands, when `argv` has the plain shape (see
  * `plainRunArgs`): what every client start does. Resolves with the exit code, or undefined when `argv` is for
  * commander (`runCli`). Runs in the same scrubbed context and reports errors the same way as `runCli`.
  */

@@ -40,10 +40,10 @@ export interface RunOptions extends InlineOptions {
   profile?: string;
 }
 
-/** `run <server>` with its options parsed already: the bin's fast path (plain-run.ts), which loads no commander. */
+/** `run [server]` with its options parsed already: the bin's fast path (plain-run.ts), which loads no commander. */
 export function runServer(
   ctx: CliContext,
-  serverName: string,
+  serverName: string | undefined,
   options: Pick<RunOptions, 'config' | 'headless' | 'logLevel' | 'collect' | 'profile'>,
 ): Promise<number> {
   return run(ctx, serverName, options, []);

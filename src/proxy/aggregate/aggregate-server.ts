@@ -20,6 +20,7 @@ import { JsonRpcErrorCode } from '../wire/json-rpc.js';
 import type { Router } from '../core/router.js';
 import { rpcError, type RpcError } from '../wire/rpc-error.js';
 import { PROXY_CAPABILITIES } from '../setup/setup-server.js';
+import { lazySchemaValidator } from '../setup/schema-validator.js';
 import type { Catalog } from './catalog.js';
 import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
@@ -63,6 +64,7 @@ export class AggregateServer {
       {
         capabilities: PROXY_CAPABILITIES,
         instructions: `mcp-keyproxy serves the MCP servers ${names.join(', ')} behind one connection. Their tools and prompts are named <server>${options.names.separator}<name>; ${this.statusName} shows which servers are ready.`,
+        jsonSchemaValidator: lazySchemaValidator(),
       },
     );
     const { catalog } = options;

@@ -1,5 +1,6 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { lazySchemaValidator } from './schema-validator.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
@@ -69,6 +70,7 @@ export class SetupServer {
       {
         capabilities: PROXY_CAPABILITIES,
         instructions: options.instructions,
+        jsonSchemaValidator: lazySchemaValidator(),
       },
     );
     this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.tools.map((entry) => entry.tool) }));

@@ -43,9 +43,16 @@ describe('the fast path of run <server> (no commander)', () => {
     expect(plainRunArgs(argv('run', 'github', '--collect', 'browser'))).toEqual({ serverName: 'github', options: { collect: 'browser' } });
   });
 
-  it('leaves everything else to commander: help, the aggregate, inline servers, unknown options, bad levels', () => {
+  it('takes the aggregate too: run with no server name and the same options', () => {
+    expect(plainRunArgs(argv('run'))).toEqual({ serverName: undefined, options: {} });
+    expect(plainRunArgs(argv('run', '--config', 'a.json', '--log-level', 'warn'))).toEqual({
+      serverName: undefined,
+      options: { config: 'a.json', logLevel: 'warn' },
+    });
+  });
+
+  it('leaves everything else to commander: help, --only, inline servers, unknown options, bad levels', () => {
     for (const args of [
-      ['run'],
       ['run', '--help'],
       ['run', 'github', '--help'],
       ['run', '--only', 'a,b'],
@@ -55,6 +62,8 @@ describe('the fast path of run <server> (no commander)', () => {
       ['run', 'github', '--collect', 'carrier-pigeon'],
       ['run', 'github', 'extra'],
       ['run', 'github', '--config'],
+      ['run', '--log-level', 'loud'],
+      ['run', '-x'],
       ['secrets', 'list'],
       ['--version'],
     ]) {
@@ -69,6 +78,7 @@ describe('the fast path of run <server> (no commander)', () => {
     for (const args of [
       ['run', 'gitlab', '--config', config],
       ['run', 'github', '--config', join(dir, 'missing.json')],
+      ['run', '--config', join(dir, 'missing.json')],
     ]) {
       const fast = await context();
       const fastCode = await runPlain(argv(...args), fast.ctx, new Scrubber());
