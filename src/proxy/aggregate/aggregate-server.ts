@@ -1,30 +1,17 @@
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  ReadResourceRequestSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-  type LoggingLevel,
-  type Request,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../log/logger.js';
 import { JsonRpcErrorCode } from '../wire/json-rpc.js';
 import type { Router } from '../core/router.js';
 import { rpcError, type RpcError } from '../wire/rpc-error.js';
-import { PROXY_CAPABILITIES } from '../setup/setup-server.js';
-import { lazySchemaValidator } from '../setup/schema-validator.js';
-import type { Catalog } from './catalog.js';
+import { LocalEndpoint, stringParam, type Params } from '../wire/local-endpoint.js';
+import { PROXY_CAPABILITIES } from '../wire/proxy-capabilities.js';
+import type { Catalog, ListMethod } from './catalog.js';
 import type { Member } from './member.js';
 import type { PrefixedNames } from './names.js';
 import { OWN_PREFIX, STATUS_TOOL, statusResult, statusTool } from './status-tool.js';
+
+/** The levels of `logging/setLevel`. */
+const LEVELS: readonly string[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
 /** What the aggregate's own server works with. */
 export interface AggregateServerOptions {
@@ -44,78 +31,61 @@ export interface AggregateServerOptions {
 /**
  * The client-facing MCP server of the aggregate: answers `initialize` at once with the union of what servers may
  * bring (tools, prompts and resources with `listChanged`, subscriptions, logging, completions), answers `ping`, the
- * merged lists, `logging/setLevel` (sent to every server) and the status tool. A real SDK `Server` behind an
- * in-memory transport, attached to the router like any downstream. It also gets the requests the router could not
- * forward (unknown or filtered names) and answers them with an error, or — for a resource the client never listed —
- * finds the owner and relays the request.
+ * merged lists, `logging/setLevel` (sent to every server) and the status tool. A `LocalEndpoint` attached to the
+ * router like any downstream. It also gets the requests the router could not forward (unknown or filtered names)
+ * and answers them with an error, or — for a resource the client never listed — finds the owner and relays the
+ * request.
  */
 export class AggregateServer {
-  readonly server: Server;
-  /** The router side of the in-memory pair. */
-  readonly transport: InMemoryTransport;
+  /** What the router attaches. */
+  readonly transport: LocalEndpoint;
   private level: LoggingLevel | undefined;
 
   constructor(private readonly options: AggregateServerOptions) {
-    const [routerSide, serverSide] = InMemoryTransport.createLinkedPair();
-    this.transport = routerSide;
     const names = [...options.members.keys()];
-    this.server = new Server(
-      { name: 'mcp-keyproxy', version: options.version },
-      {
-        capabilities: PROXY_CAPABILITIES,
-        instructions: `mcp-keyproxy serves the MCP servers ${names.join(', ')} behind one connection. Their tools and prompts are named <server>${options.names.separator}<name>; ${this.statusName} shows which servers are ready.`,
-        jsonSchemaValidator: lazySchemaValidator(),
-      },
-    );
+    const endpoint = new LocalEndpoint({
+      serverInfo: { name: 'mcp-keyproxy', version: options.version },
+      capabilities: PROXY_CAPABILITIES,
+      instructions: `mcp-keyproxy serves the MCP servers ${names.join(', ')} behind one connection. Their tools and prompts are named <server>${options.names.separator}<name>; ${this.statusName} shows which servers are ready.`,
+    });
+    this.transport = endpoint;
     const { catalog } = options;
-    this.server.setRequestHandler(ListToolsRequestSchema, async (request) => {
-      const { items, nextCursor } = await catalog.list('tools/list', request.params?.cursor);
-      const tools = request.params?.cursor === undefined ? [...items, statusTool(this.statusName)] : items;
-      return { tools: tools as never, ...(nextCursor && { nextCursor }) };
-    });
-    this.server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
-      const { items, nextCursor } = await catalog.list('prompts/list', request.params?.cursor);
-      return { prompts: items as never, ...(nextCursor && { nextCursor }) };
-    });
-    this.server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
-      const { items, nextCursor } = await catalog.list('resources/list', request.params?.cursor);
-      return { resources: items as never, ...(nextCursor && { nextCursor }) };
-    });
-    this.server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
-      const { items, nextCursor } = await catalog.list('resources/templates/list', request.params?.cursor);
-      return { resourceTemplates: items as never, ...(nextCursor && { nextCursor }) };
-    });
-    this.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
-      this.level = request.params.level;
+    const list = (method: ListMethod, key: string, own: (cursor: string | undefined) => unknown[] = () => []) =>
+      endpoint.handle(method, async (params) => {
+        const cursor = params.cursor === undefined ? undefined : stringParam(params, 'cursor', method);
+        const { items, nextCursor } = await catalog.list(method, cursor);
+        return { [key]: [...items, ...own(cursor)], ...(nextCursor && { nextCursor }) };
+      });
+    list('tools/list', 'tools', (cursor) => (cursor === undefined ? [statusTool(this.statusName)] : []));
+    list('prompts/list', 'prompts');
+    list('resources/list', 'resources');
+    list('resources/templates/list', 'resourceTemplates');
+    endpoint.handle('logging/setLevel', async (params) => {
+      const level = stringParam(params, 'level', 'logging/setLevel');
+      if (!LEVELS.includes(level)) throw rpcError(JsonRpcErrorCode.InvalidParams, `logging/setLevel: unknown level "${level}".`);
+      this.level = level as LoggingLevel;
       await Promise.all([...options.members.values()].map((member) => this.sendLevel(member)));
       return {};
     });
-    this.server.setRequestHandler(CallToolRequestSchema, (request, { signal }) => {
-      if (request.params.name === this.statusName) return statusResult(options.members.values(), options.notices, options.secretNote);
-      return this.afterStart(request, signal, 'tool', request.params.name) as never;
+    endpoint.handle('tools/call', (params, signal) => {
+      const name = stringParam(params, 'name', 'tools/call');
+      if (name === this.statusName) return statusResult(options.members.values(), options.notices, options.secretNote);
+      return this.afterStart('tools/call', params, signal, 'tool', name);
     });
-    this.server.setRequestHandler(
-      GetPromptRequestSchema,
-      (request, { signal }) => this.afterStart(request, signal, 'prompt', request.params.name) as never,
+    endpoint.handle('prompts/get', (params, signal) =>
+      this.afterStart('prompts/get', params, signal, 'prompt', stringParam(params, 'name', 'prompts/get')),
     );
-    this.server.setRequestHandler(
-      ReadResourceRequestSchema,
-      (request, { signal }) => this.relay(request, signal, request.params.uri) as never,
-    );
-    this.server.setRequestHandler(
-      SubscribeRequestSchema,
-      (request, { signal }) => this.relay(request, signal, request.params.uri) as never,
-    );
-    this.server.setRequestHandler(
-      UnsubscribeRequestSchema,
-      (request, { signal }) => this.relay(request, signal, request.params.uri) as never,
-    );
-    this.server.setRequestHandler(CompleteRequestSchema, (request, { signal }) => {
-      const { ref } = request.params;
-      if (ref.type === 'ref/prompt') return this.afterStart(request, signal, 'prompt', ref.name) as never;
-      return this.relay(request, signal, ref.uri) as never;
+    for (const method of ['resources/read', 'resources/subscribe', 'resources/unsubscribe']) {
+      endpoint.handle(method, (params, signal) => this.relay(method, params, signal, stringParam(params, 'uri', method)));
+    }
+    endpoint.handle('completion/complete', (params, signal) => {
+      const ref = (params.ref ?? {}) as Params;
+      if (ref.type === 'ref/prompt')
+        return this.afterStart('completion/complete', params, signal, 'prompt', stringParam(ref, 'name', 'completion/complete ref'));
+      if (ref.type === 'ref/resource')
+        return this.relay('completion/complete', params, signal, stringParam(ref, 'uri', 'completion/complete ref'));
+      throw rpcError(JsonRpcErrorCode.InvalidParams, 'completion/complete: params.ref.type must be "ref/prompt" or "ref/resource".');
     });
-    void this.server.connect(serverSide);
   }
 
   /** The status tool's name, e.g. `keyproxy__status`. */
@@ -137,7 +107,13 @@ export class AggregateServer {
    * A call or prompt for a server still starting waits for its start (rather than failing because the client was
    * quick), then is relayed there with the prefix stripped; filtered and unknown names are errors.
    */
-  private async afterStart(request: Request, signal: AbortSignal, what: 'tool' | 'prompt', name: string): Promise<Record<string, unknown>> {
+  private async afterStart(
+    method: string,
+    params: Params,
+    signal: AbortSignal,
+    what: 'tool' | 'prompt',
+    name: string,
+  ): Promise<Record<string, unknown>> {
     const parsed = this.options.names.parse(name);
     const member = parsed && this.options.members.get(parsed.server);
     if (!parsed || !member || (what === 'tool' && !this.options.toolAllowed(parsed.server, parsed.name)))
@@ -146,22 +122,21 @@ export class AggregateServer {
     const target = member.target();
     const link = target && !target.setup ? this.options.router.link(target.link) : undefined;
     if (!link) throw this.unavailable(what, name);
-    const params = request.params ?? {};
     const rewritten =
-      request.method === 'completion/complete'
+      method === 'completion/complete'
         ? { ...params, ref: { ...(params.ref as object), name: parsed.name } }
         : { ...params, name: parsed.name };
-    return this.options.router.request(link, request.method, rewritten, relayed(signal));
+    return this.options.router.request(link, method, rewritten, relayed(signal));
   }
 
   /** Finds the server of a resource the client did not list first, and relays the request there. */
-  private async relay(request: Request, signal: AbortSignal, uri: string): Promise<Record<string, unknown>> {
+  private async relay(method: string, params: Params, signal: AbortSignal, uri: string): Promise<Record<string, unknown>> {
     const owner = await this.options.catalog.resourceOwner(uri);
     const member = owner === undefined ? undefined : this.options.members.get(owner);
     const target = member?.target();
     const link = target && !target.setup ? this.options.router.link(target.link) : undefined;
     if (!link) throw this.unavailable('resource', uri);
-    return this.options.router.request(link, request.method, request.params ?? {}, relayed(signal));
+    return this.options.router.request(link, method, params, relayed(signal));
   }
 
   private unavailable(what: 'tool' | 'prompt' | 'resource', name: string): RpcError {

@@ -105,7 +105,7 @@ export class DirectMember implements Member {
           );
           this.host.changed(this);
         } else {
-          this.host.loginNeeded(this);
+          await this.host.loginNeeded(this);
         }
         return;
       }

@@ -23,9 +23,10 @@ export interface MemberHost {
   changed(member: Member, restarted?: boolean): void;
   /**
    * The member's server answered with an OAuth challenge (no `auth` in its config, no credential of its own): it is
-   * served from now on as a configured OAuth server without a login, behind `connect_<server>`.
+   * served from now on as a configured OAuth server without a login, behind `connect_<server>`. Resolves once the
+   * replacement is in place.
    */
-  loginNeeded(member: Member): void;
+  loginNeeded(member: Member): Promise<void>;
 }
 
 /** The link that serves a member now; `setup` when it is the proxy's own setup server (names are not prefixed). */

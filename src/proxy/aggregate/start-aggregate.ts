@@ -9,7 +9,7 @@ import { PROXY_LINK } from '../core/link.js';
 import { ModernClientFront } from '../era/modern-front.js';
 import type { AggregateOptions } from './options.js';
 import { Catalog } from './catalog.js';
-import { GatedMember } from './gated-member.js';
+import type { GatedMember } from './gated-member.js';
 import { DirectMember } from './direct-member.js';
 import type { Member, MemberHost, MemberStart } from './member.js';
 import { PrefixedNames } from './names.js';
@@ -26,6 +26,9 @@ export async function startAggregate(
   watch?: SecretWatch,
 ): Promise<RunningProxy> {
   const memberOptions = (serverName: string, server: ServerConfig): ServeOptions => ({ ...options, serverName, server });
+  // The setup server behind a gated member (and with it the MCP SDK's Server and zod) loads only when one is needed.
+  const gatedMember = async (): Promise<typeof GatedMember> => (await import('./gated-member.js')).GatedMember;
+  const Gated = starts.some((start) => start.kind === 'gated') ? await gatedMember() : undefined;
 
   let resolveInitialize!: (request: InitializeRequest) => void;
   const host: MemberHost & { router: Router } = {
@@ -37,9 +40,9 @@ export async function startAggregate(
       for (const list of stale) host.router.notifyClient(`notifications/${list}/list_changed`);
       void aggregate.sendLevel(member);
     },
-    loginNeeded: (member) => {
+    loginNeeded: async (member) => {
       // The same gate as a configured OAuth server without a login: it replaces the member under its name.
-      const gated = new GatedMember(member.options, deps, host, 'needs-login');
+      const gated = new (await gatedMember())(member.options, deps, host, 'needs-login');
       members.set(member.name, gated);
       deps.logger.info({ server: member.name }, `server "${member.name}" asks for an OAuth login: offering connect_${member.name}`);
       void gated.start();
@@ -50,7 +53,7 @@ export async function startAggregate(
   options.servers.forEach(([name, server], index) => {
     const start = starts[index]!;
     if (start.kind === 'gated') {
-      const member = new GatedMember(
+      const member = new Gated!(
         memberOptions(name, server),
         deps,
         host,

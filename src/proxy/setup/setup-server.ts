@@ -1,6 +1,5 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { lazySchemaValidator } from './schema-validator.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
@@ -13,11 +12,12 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type CallToolResult,
-  type ServerCapabilities,
   type ServerNotification,
   type ServerRequest,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { PROXY_CAPABILITIES } from '../wire/proxy-capabilities.js';
+import { lazySchemaValidator } from './schema-validator.js';
 
 /** The context a setup tool runs in: progress token, cancellation signal, and a way to notify the client. */
 export type SetupCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -37,18 +37,6 @@ export function toolText(message: string, isError = false): CallToolResult {
 export function connectedText(serverName: string, tools: readonly string[]): string {
   return `Connected to ${serverName}. Its ${tools.length} tools are now available${tools.length > 0 ? `: ${tools.join(', ')}` : ''}.`;
 }
-
-/**
- * What the proxy declares when it answers `initialize` itself: every capability a downstream may bring, each list
- * with `listChanged`, so servers that start later can still announce what they offer.
- */
-export const PROXY_CAPABILITIES: ServerCapabilities = {
-  tools: { listChanged: true },
-  prompts: { listChanged: true },
-  resources: { listChanged: true, subscribe: true },
-  logging: {},
-  completions: {},
-};
 
 /**
  * The proxy's own MCP server, used while a downstream cannot start yet (credentials missing, consent pending).

@@ -207,3 +207,48 @@ describe('the bundle of the stdio path (run <server>, local server)', () => {
     expect([...everything.keys()].some((chunk) => withZod.includes(chunk))).toBe(true);
   });
 });
+
+describe('the bundle of the aggregate’s start (run with no server name, every server’s secrets at hand)', () => {
+  /** The chunks that start loads: the stdio path's, and the aggregate's own (each loaded with import()). */
+  const aggregateStarts = (meta: Metafile) => [
+    ...stdioPathStarts(meta),
+    chunkHolding(meta, bundleInput('src/proxy/aggregate/serve-aggregate.ts')),
+    chunkHolding(meta, bundleInput('src/proxy/aggregate/start-aggregate.ts')),
+    chunkHolding(meta, bundleInput('src/proxy/era/modern-front.ts')),
+  ];
+  const sdk = (path: string) => (input: string) => input.includes(`node_modules/@modelcontextprotocol/sdk/dist/esm/${path}`);
+  const unwanted = [
+    ['zod', isZod],
+    ["the MCP SDK's types (zod schemas built at load)", sdk('types.js')],
+    ["the MCP SDK's Server", sdk('server/')],
+    ['Ajv', (input: string) => input.includes('node_modules/ajv/')],
+    ['commander', (input: string) => input.includes('node_modules/commander/')],
+  ] as const;
+
+  for (const [what, isUnwanted] of unwanted) {
+    it(`reaches no ${what} through static imports`, () => {
+      const meta = readMetafile();
+      const offending = [...staticallyReachable(meta, aggregateStarts(meta))].flatMap(([chunk, chain]) =>
+        Object.keys(meta.outputs[chunk]?.inputs ?? {})
+          .filter(isUnwanted)
+          .slice(0, 1)
+          .map((input) => `${chain.join(' → ')} holds ${input}`),
+      );
+      expect(
+        offending,
+        `${what} on the aggregate's start: only a gated member's setup server needs it (load gated-member.ts lazily)`,
+      ).toEqual([]);
+    });
+  }
+
+  it('sees them where they are: behind a gated member (so the checks above are not vacuous)', () => {
+    const meta = readMetafile();
+    const gated = staticallyReachable(meta, [chunkHolding(meta, bundleInput('src/proxy/aggregate/gated-member.ts'))]);
+    for (const [what, isUnwanted] of unwanted.slice(0, 4)) {
+      expect(
+        [...gated.keys()].some((chunk) => Object.keys(meta.outputs[chunk]?.inputs ?? {}).some(isUnwanted)),
+        what,
+      ).toBe(true);
+    }
+  });
+});
