@@ -4,6 +4,8 @@
 //   server-everything started directly and in parallel (spawn to tools listed), measured in the same run;
 // - echo p50 through the aggregate vs through the single-server proxy (`mcp-keyproxy run <server>`).
 // Run with `npm run build && scripts/with-keyring.sh node bench/aggregate.mjs`.
+// BENCH_COMPARE_BIN=<another checkout>/bin/mcp-keyproxy.js: that build's aggregate start too (e.g. before a change),
+// interleaved with this one's in the same run.
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { echoLatencies, everything, fmt, median, nodeTarget, proxyTarget, ratio, sdkClient, warmUp, writeConfig } from './lib.mjs';
 
@@ -45,11 +47,13 @@ async function slowestDirect() {
   return { ms: Math.max(...clients.map((c) => c.ms)), toolsPerServer: clients[0].tools };
 }
 
+const compareBin = process.env.BENCH_COMPARE_BIN;
+
 /** Spawn of the aggregate until the tools of every server are listed (waiting for list_changed as needed). */
-async function aggregateStart(expected) {
+async function aggregateStart(expected, target = proxy()) {
   const started = performance.now();
   let changed;
-  const { client } = await connect(stdioTransport(proxy()), (c) =>
+  const { client } = await connect(stdioTransport(target), (c) =>
     c.setNotificationHandler(ToolListChangedNotificationSchema, () => changed?.()),
   );
   for (;;) {
@@ -72,13 +76,20 @@ async function echoP50(target, tool) {
 
 const directRuns = [];
 const aggregateRuns = [];
+const comparedRuns = [];
 let toolsPerServer = 0;
+const target = proxy();
+const compared = compareBin && { ...target, args: [compareBin, ...target.args.slice(1)] };
 for (let i = 0; i < STARTS; i++) {
   const run = await slowestDirect();
   directRuns.push(run.ms);
   toolsPerServer = run.toolsPerServer;
   // Every server's tools, plus keyproxy__status.
-  aggregateRuns.push(await aggregateStart(SERVERS * toolsPerServer + 1));
+  const expected = SERVERS * toolsPerServer + 1;
+  // The two builds take turns at going first: what the previous start leaves running (servers exiting) slows the next.
+  if (compared && i % 2 === 1) comparedRuns.push(await aggregateStart(expected, compared));
+  aggregateRuns.push(await aggregateStart(expected));
+  if (compared && i % 2 === 0) comparedRuns.push(await aggregateStart(expected, compared));
 }
 const single = await echoP50(proxy('s0'), 'echo');
 const aggregate = await echoP50(proxy(), 's0__echo');
@@ -92,6 +103,12 @@ console.log(`slowest of ${SERVERS} direct servers started in parallel: ${fmt(slo
 console.log(
   `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all, 0)} ms (${all >= slowest ? '+' : ''}${fmt(all - slowest, 0)} ms, ${ratio(all, slowest)}; target ≤ +25 ms, issue 17)`,
 );
+if (compareBin) {
+  const other = median(comparedRuns);
+  console.log(
+    `compared build (${compareBin}): ${fmt(other, 0)} ms (${other >= slowest ? '+' : ''}${fmt(other - slowest, 0)} ms over the slowest direct; this build ${ratio(all, other)} of it)`,
+  );
+}
 console.log(
   `echo p50: single-server proxy ${fmt(single, 3)} ms, aggregate ${fmt(aggregate, 3)} ms (${ratio(aggregate, single)}; target ≤ 1.1×)`,
 );
