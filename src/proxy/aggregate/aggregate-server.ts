@@ -81,9 +81,15 @@ export class AggregateServer {
     endpoint.handle('completion/complete', (params, signal) => {
       const ref = (params.ref ?? {}) as Params;
       if (ref.type === 'ref/prompt')
-        return this.afterStart('completion/complete', params, signal, 'prompt', stringParam(ref, 'name', 'completion/complete ref'));
+        return this.afterStart(
+          'completion/complete',
+          params,
+          signal,
+          'prompt',
+          stringParam(ref, 'name', 'completion/complete', 'params.ref'),
+        );
       if (ref.type === 'ref/resource')
-        return this.relay('completion/complete', params, signal, stringParam(ref, 'uri', 'completion/complete ref'));
+        return this.relay('completion/complete', params, signal, stringParam(ref, 'uri', 'completion/complete', 'params.ref'));
       throw rpcError(JsonRpcErrorCode.InvalidParams, 'completion/complete: params.ref.type must be "ref/prompt" or "ref/resource".');
     });
   }

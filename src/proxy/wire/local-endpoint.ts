@@ -103,10 +103,10 @@ export class LocalEndpoint implements Transport {
   }
 }
 
-/** `params[key]` when it is a string; otherwise an InvalidParams error that names it. */
-export function stringParam(params: Params, key: string, method: string): string {
+/** `params[key]` when it is a string; otherwise an InvalidParams error that names it (`at`: where `params` is). */
+export function stringParam(params: Params, key: string, method: string, at = 'params'): string {
   const value = params[key];
-  if (typeof value !== 'string') throw rpcError(JsonRpcErrorCode.InvalidParams, `${method}: params.${key} must be a string.`);
+  if (typeof value !== 'string') throw rpcError(JsonRpcErrorCode.InvalidParams, `${method}: ${at}.${key} must be a string.`);
   return value;
 }
 

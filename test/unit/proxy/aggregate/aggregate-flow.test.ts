@@ -1,3 +1,4 @@
+import { EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { consentGrant } from '../../../../src/consent/grant.js';
 import { memoryConsentStore } from '../../../../src/consent/store.js';
@@ -99,6 +100,27 @@ describe('aggregate: routing', () => {
 
     await expect(client.callTool({ name: 'zzz__echo', arguments: {} })).rejects.toThrow(/Unknown tool "zzz__echo".*keyproxy__status/);
     expect([...a!.toolCalls, ...b!.toolCalls]).toHaveLength(1);
+
+    // What the aggregate answers itself: malformed params and methods it does not serve get JSON-RPC errors.
+    await expect(client.request({ method: 'tools/call', params: { name: 7 } } as never, EmptyResultSchema)).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('tools/call: params.name must be a string.'),
+    });
+    await expect(
+      client.request(
+        { method: 'completion/complete', params: { ref: { type: 'ref/prompt' }, argument: { name: 'x', value: '' } } },
+        EmptyResultSchema,
+      ),
+    ).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.ref.name must be a string.') });
+    await expect(
+      client.request({ method: 'logging/setLevel', params: { level: 'loud' } } as never, EmptyResultSchema),
+    ).rejects.toMatchObject({
+      code: -32602,
+    });
+    await expect(client.request({ method: 'sampling/createMessage', params: {} } as never, EmptyResultSchema)).rejects.toMatchObject({
+      code: -32601,
+    });
+    expect(await client.ping()).toEqual({});
   });
 });
 
