@@ -23,9 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits until a daemon has written a first full line to a file; fails with its log if it dies or takes 5 s.
+# Waits until a daemon has written a first full line to a file; fails with its log if it dies or takes 20 s (Xvfb
+# once took more than 5 s on a machine busy with two test runs).
 wait_for_line() { # file pid name log
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 800); do
     if [ -s "$1" ] && [ "$(wc -l <"$1")" -ge 1 ]; then return 0; fi
     if ! kill -0 "$2" 2>/dev/null; then break; fi
     sleep 0.025

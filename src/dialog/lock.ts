@@ -22,6 +22,8 @@ export interface DialogLockOptions {
   pollMs?: number;
   /** Where `MCP_KEYPROXY_RUNTIME_DIR` is read from (nothing else of the environment chooses the folder). */
   env?: NodeJS.ProcessEnv;
+  /** Called once, when the lock is first found held by another live process (the wait begins). */
+  onWait?: () => void;
 }
 
 interface LockContent {
@@ -203,7 +205,10 @@ export async function acquireDialogLock(server: string, options: DialogLockOptio
       await breakStale(path, current);
       continue;
     }
-    if (current) waited = true;
+    if (current && !waited) {
+      waited = true;
+      options.onWait?.();
+    }
     // timers/promises rejects with its own AbortError; the caller expects the signal's reason.
     await sleep(options.pollMs ?? DEFAULT_POLL_MS, undefined, { signal: options.signal }).catch((error: unknown) => {
       throw options.signal?.aborted ? options.signal.reason : error;

@@ -122,7 +122,8 @@ describe('aggregate: merged lists and routing across four servers (stdio, Stream
     const resources = (await client.listResources()).resources.map((resource) => resource.uri);
     expect(resources).toEqual(expect.arrayContaining(['fixture://fa/readme', 'fixture://fb/readme']));
     expect(new Set(resources).size).toBe(resources.length);
-    expect(stderr()).toContain('is listed by both \\"ev\\" and \\"evh\\"');
+    // Logged as the list is merged: the line may reach stderr after the answer does.
+    await expect.poll(stderr, { timeout: 10_000 }).toContain('is listed by both \\"ev\\" and \\"evh\\"');
     const templates = (await client.listResourceTemplates()).resourceTemplates.map((template) => template.uriTemplate);
     expect(templates).toEqual(expect.arrayContaining(['fixture://fa/items/{id}', 'fixture://fb/items/{id}']));
     const read = await client.readResource({ uri: 'fixture://fb/items/12' });

@@ -88,7 +88,7 @@ describe('the key page in Chromium', { timeout: 120_000 }, () => {
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual([`connect_${server}`]);
       const result = textOf(await client.callTool({ name: `connect_${server}`, arguments: {} }));
       const url = LINK.exec(result)?.[0] ?? '';
-      expect(url).not.toBe('');
+      expect(url, result).not.toBe('');
       expect(result).not.toContain(token);
       await expect.poll(openedUrls, POLL).toContain(url);
 

@@ -3,10 +3,10 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { ConsentGrant } from '../../consent/grant.js';
 import type { ConsentStore } from '../../consent/store.js';
 import type { CredentialDialog } from '../../dialog/credential-dialog.js';
-import { acquireDialogLock, type DialogLock } from '../../dialog/lock.js';
+import type { DialogLock } from '../../dialog/lock.js';
 import type { ConsentDecision } from '../../dialog/template.js';
 import { newVerificationCode } from '../../dialog/verification-code.js';
-import { withDeadline } from '../../timing/deadline.js';
+import { takePromptLock } from './prompt-lock.js';
 import type { SetupServer } from './setup-server.js';
 
 const CHOICES: ReadonlyArray<{ const: ConsentDecision; title: string }> = [
@@ -15,9 +15,6 @@ const CHOICES: ReadonlyArray<{ const: ConsentDecision; title: string }> = [
   { const: 'always', title: 'Allow always (until the server, its command or its secrets change)' },
   { const: 'deny', title: 'Deny' },
 ];
-
-/** How long to wait for the prompt lock before telling the user another process is asking. */
-const LOCK_QUICK_MS = 300;
 
 /**
  * How a consent prompt ended: the user's decision; `remembered` when an "Allow always" (given here earlier, or in
@@ -57,17 +54,8 @@ export interface AskConsentOptions {
 export async function askConsent(options: AskConsentOptions): Promise<ConsentOutcome> {
   const { serverName, secretNames, logger } = options;
   if (options.store.allows(options.grant)) return remembered(options);
-  const lockPromise = acquireDialogLock(serverName, { signal: options.signal });
-  lockPromise.catch(() => undefined);
-  const ownTurn = await withDeadline(
-    lockPromise.then(
-      (lock) => !lock.waited,
-      () => true,
-    ),
-    LOCK_QUICK_MS,
-    () => false,
-  );
-  if (!ownTurn) {
+  const { lock: lockPromise, owned } = await takePromptLock(serverName, options.signal);
+  if (!owned) {
     options.tell(
       `Another mcp-keyproxy process (another AI app, or another window of this one) is already asking on this computer whether ${serverName} may use its stored credentials; answer it there.`,
     );

@@ -1,9 +1,5 @@
 import { acquireDialogLock, type DialogLock } from '../../dialog/lock.js';
 import type { SecretStore } from '../../secrets/store.js';
-import { withDeadline } from '../../timing/deadline.js';
-
-/** How long to wait for the prompt lock before telling the user another process is asking. */
-const LOCK_QUICK_MS = 300;
 
 /** The prompt lock of one server being taken, and whether it came at once (no other process is asking). */
 export interface PromptLock {
@@ -14,21 +10,25 @@ export interface PromptLock {
 }
 
 /**
- * Takes the cross-process lock that allows one prompt per server at a time, whatever shows it (the native dialog
- * or the key page), and says within a moment whether another process holds it: then the user is told to finish
- * there instead of being shown a code no window or page displays.
+ * Takes the cross-process lock that allows one prompt per server at a time, whatever shows it (the native dialog,
+ * the key page or the consent question), and says as soon as the lock file tells whether another process holds it:
+ * then the user is told to finish there instead of being shown a code no window or page displays. Decided by the
+ * lock file, never by a deadline: on a busy machine taking a free lock can be slow, and a deadline would then tell
+ * the user that another process is asking when none is. A failure to take it counts as owned (the caller's wait for
+ * `lock` reports it).
  */
 export async function takePromptLock(serverName: string, signal: AbortSignal): Promise<PromptLock> {
-  const lock = acquireDialogLock(serverName, { signal });
+  let otherIsAsking!: () => void;
+  const held = new Promise<false>((resolve) => (otherIsAsking = () => resolve(false)));
+  const lock = acquireDialogLock(serverName, { signal, onWait: () => otherIsAsking() });
   lock.catch(() => undefined);
-  const owned = await withDeadline(
+  const owned = await Promise.race([
     lock.then(
-      (held) => !held.waited,
-      () => false,
+      (taken) => !taken.waited,
+      () => true,
     ),
-    LOCK_QUICK_MS,
-    () => false,
-  );
+    held,
+  ]);
   return { lock, owned };
 }
 

@@ -74,6 +74,26 @@ describe('acquireDialogLock', () => {
     await Promise.all([lock.release(), other.release()]);
   });
 
+  it('calls onWait once when the lock is held (however long the wait), and never for a free or stale lock', async () => {
+    const waits: string[] = [];
+    const first = await acquireDialogLock('github', { ...options(), onWait: () => waits.push('first') });
+    expect(waits).toEqual([]);
+    const second = acquireDialogLock('github', { ...options(), onWait: () => waits.push('second') });
+    await expect.poll(() => waits, { timeout: 10_000 }).toEqual(['second']);
+    // Several polls later, still once.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.release();
+    await (await second).release();
+    expect(waits).toEqual(['second']);
+
+    const gone = await otherProcess();
+    await gone.stop();
+    writeLock(gone.pid);
+    const takeover = await acquireDialogLock('github', { ...options(), onWait: () => waits.push('takeover') });
+    expect([takeover.waited, waits]).toEqual([false, ['second']]);
+    await takeover.release();
+  });
+
   it('waits for another live process and takes over once it has died', async () => {
     const holder = await otherProcess();
     writeLock(holder.pid);
