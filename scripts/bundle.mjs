@@ -14,10 +14,10 @@ import { rolldown } from 'rolldown';
 // Chunk names carry content hashes: clear out the previous build's chunks so they are not packed with this one.
 rmSync('dist/bundle', { recursive: true, force: true });
 
-// What was bundled, and how, as one hash: the validated-config cache (src/config/cache.ts) keys its entries by it,
-// so a rebuilt clone whose checks changed does not trust what the earlier build validated; and the compiled-code
-// cache (src/timing/compile-cache.ts) keeps each build's code apart, because V8 checks cached code only against the
-// length of its source. The bundler's version is in package-lock.json, its options in this file.
+// What was bundled, and how, as one hash (src/build.ts reads it): the validated-config cache (src/config/cache.ts)
+// keys its entries by it, so a rebuilt clone whose checks changed does not trust what the earlier build validated;
+// and the compiled-code cache (src/timing/compile-cache.ts) keeps each build's code apart, because V8 checks cached
+// code only against the length of its source. The bundler's version is in package-lock.json, its options in this file.
 const buildId = createHash('sha256');
 for (const file of readdirSync('dist', { recursive: true })
   .filter((name) => name.endsWith('.js') && !name.startsWith('bundle'))

@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { bundleBuild } from '../build.js';
 import { packageVersion } from '../version.js';
 import type { LoadedConfig } from './types.js';
 
@@ -9,13 +10,11 @@ const CACHE_FORMAT = 3;
 /** Entries kept; older ones (earlier versions of the config) are removed when a new one is written. */
 const MAX_ENTRIES = 16;
 
-/** A hash of the code that was bundled, set by scripts/bundle.mjs; absent when src/ runs unbundled (tests). */
-declare const __MCP_KEYPROXY_BUILD__: string | undefined;
 /**
  * Which validator produced an entry: a git clone rebuilt with other checks keeps its version number, so the
  * version alone would let an entry validated by older code through.
  */
-const validator = `${packageVersion}+${typeof __MCP_KEYPROXY_BUILD__ === 'string' ? __MCP_KEYPROXY_BUILD__ : 'unbundled'}`;
+const validator = `${packageVersion}+${bundleBuild ?? 'unbundled'}`;
 
 /**
  * What a cache file holds: the config, and the whole of what it was validated from (so a renamed, copied or

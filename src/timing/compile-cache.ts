@@ -4,12 +4,10 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { BUILD_FOLDER_PREFIX, cacheChunkCode, type CodeCacheUse } from './code-cache.js';
 import { platformStateDir } from '../config/paths.js';
+import { bundleBuild } from '../build.js';
 
 /** Node's `module.enableCompileCache(dir)` (Node ≥ 22.1), or undefined on an older Node. */
 type EnableCompileCache = ((dir: string) => unknown) | undefined;
-
-/** A hash of the code that was bundled, set by scripts/bundle.mjs; absent when src/ runs unbundled (tests). */
-declare const __MCP_KEYPROXY_BUILD__: string | undefined;
 
 /** Where the compile cache is, and which kind is on. */
 export type CompileCache =
@@ -29,7 +27,7 @@ export interface CompileCacheRuntime {
 
 const thisRuntime: CompileCacheRuntime = {
   enable: (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache,
-  build: typeof __MCP_KEYPROXY_BUILD__ === 'string' ? __MCP_KEYPROXY_BUILD__ : undefined,
+  build: bundleBuild,
   chunkDir: import.meta.dirname,
   sourceMaps: process.sourceMapsEnabled,
 };

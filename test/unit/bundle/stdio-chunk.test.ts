@@ -78,15 +78,19 @@ function stdioPathStarts(meta: Metafile): string[] {
   ];
 }
 
-/** Each chunk reachable from the stdio path that holds an input matching `isLibrary`, with how it is reached. */
-function reachedFromStdioPath(meta: Metafile, isLibrary: (input: string) => boolean): string[] {
-  return [...staticallyReachable(meta, stdioPathStarts(meta))].flatMap(([chunk, chain]) =>
+/** Each chunk reachable from `starts` that holds an input matching `isLibrary`, with how it is reached. */
+function reachedFrom(meta: Metafile, starts: string[], isLibrary: (input: string) => boolean): string[] {
+  return [...staticallyReachable(meta, starts)].flatMap(([chunk, chain]) =>
     Object.keys(meta.outputs[chunk]?.inputs ?? {})
       .filter(isLibrary)
       .slice(0, 1)
       .map((input) => `${chain.join(' → ')} holds ${input}`),
   );
 }
+
+/** Each chunk reachable from the stdio path that holds an input matching `isLibrary`, with how it is reached. */
+const reachedFromStdioPath = (meta: Metafile, isLibrary: (input: string) => boolean): string[] =>
+  reachedFrom(meta, stdioPathStarts(meta), isLibrary);
 
 describe('the bundle of the stdio path (run <server>, local server)', () => {
   it('reaches no zod through static imports', () => {
@@ -228,12 +232,7 @@ describe('the bundle of the aggregate’s start (run with no server name, every 
   for (const [what, isUnwanted] of unwanted) {
     it(`reaches no ${what} through static imports`, () => {
       const meta = readMetafile();
-      const offending = [...staticallyReachable(meta, aggregateStarts(meta))].flatMap(([chunk, chain]) =>
-        Object.keys(meta.outputs[chunk]?.inputs ?? {})
-          .filter(isUnwanted)
-          .slice(0, 1)
-          .map((input) => `${chain.join(' → ')} holds ${input}`),
-      );
+      const offending = reachedFrom(meta, aggregateStarts(meta), isUnwanted);
       expect(
         offending,
         `${what} on the aggregate's start: only a gated member's setup server needs it (load gated-member.ts lazily)`,
