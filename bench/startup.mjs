@@ -8,8 +8,9 @@
 // `mcp-keyproxy run <server>` with 10 secrets in the keychain. Then the proxy's own breakdown, from the one line
 // MCP_KEYPROXY_TRACE_STARTUP=1 makes it print (src/timing/startup-trace.ts), medians of the same starts.
 //
-// Then the per-message path and memory, in one run, against the same pipe hop: echo p50/p99 and calls/s (the three
-// targets take turns in blocks), an 8 MB result (test/fixtures/big-result-server.mjs; median of BIG_RUNS, in
+// Then the per-message path and memory, in one run, against the same pipe hop and a second floor, the parse hop
+// (bench/parse-hop.mjs: it parses each message and passes its bytes on, as any hop that reads messages must): echo
+// p50/p99 and calls/s (the targets take turns in blocks), an 8 MB result (test/fixtures/big-result-server.mjs; median of BIG_RUNS, in
 // turns) against direct, and the resident memory of the hop process and of the proxy process, idle (after the
 // warm-up) and at its peak (VmHWM, after the 8 MB results).
 import { spawn } from 'node:child_process';
@@ -167,6 +168,8 @@ for (const [name, traced] of Object.entries(traces)) {
 // The per-message path and memory.
 const { connect, stdioTransport } = await sdkClient();
 const pipeHop = (...args) => nodeTarget(join(root, 'bench/pipe-hop.mjs'), ...args);
+// A second floor: a hop that parses every message it carries, as any proxy that reads messages must.
+const parseHop = (...args) => nodeTarget(join(root, 'bench/parse-hop.mjs'), ...args);
 
 async function open(target) {
   const transport = stdioTransport(target);
@@ -175,7 +178,12 @@ async function open(target) {
   return { client, pid: transport.pid };
 }
 
-const echoTargets = { direct: nodeTarget(everything, 'stdio'), 'pipe hop': pipeHop(everything, 'stdio'), 'mcp-keyproxy': proxy };
+const echoTargets = {
+  direct: nodeTarget(everything, 'stdio'),
+  'pipe hop': pipeHop(everything, 'stdio'),
+  'parse hop': parseHop(everything, 'stdio'),
+  'mcp-keyproxy': proxy,
+};
 const echoOpen = Object.fromEntries(await Promise.all(Object.entries(echoTargets).map(async ([name, t]) => [name, await open(t)])));
 const idle = { 'pipe hop': statusMb(echoOpen['pipe hop'].pid, 'VmRSS'), 'mcp-keyproxy': statusMb(echoOpen['mcp-keyproxy'].pid, 'VmRSS') };
 const echoed = await echoInTurns(Object.fromEntries(Object.entries(echoOpen).map(([name, { client }]) => [name, client])), CALLS, {
@@ -183,7 +191,12 @@ const echoed = await echoInTurns(Object.fromEntries(Object.entries(echoOpen).map
 });
 await Promise.all(Object.values(echoOpen).map(({ client }) => client.close()));
 
-const bigTargets = { direct: nodeTarget(fixture), 'pipe hop': pipeHop(fixture), 'mcp-keyproxy': proxyTarget(configPath, bigName) };
+const bigTargets = {
+  direct: nodeTarget(fixture),
+  'pipe hop': pipeHop(fixture),
+  'parse hop': parseHop(fixture),
+  'mcp-keyproxy': proxyTarget(configPath, bigName),
+};
 const bigOpen = Object.fromEntries(await Promise.all(Object.entries(bigTargets).map(async ([name, t]) => [name, await open(t)])));
 const bigMs = Object.fromEntries(Object.keys(bigTargets).map((name) => [name, []]));
 for (let run = 0; run <= BIG_RUNS; run++) {
@@ -213,6 +226,12 @@ for (const [name, r] of Object.entries(e)) {
       `${fmt(r.perSecond, 0)} calls/s (${ratio(r.perSecond, hop.perSecond)} hop)`,
   );
 }
+const floor = e['parse hop'];
+const ours = e['mcp-keyproxy'];
+console.log(
+  `  mcp-keyproxy against the parse hop: p50 ${ratio(ours.p50, floor.p50)}, p99 ${ratio(ours.p99, floor.p99)}, ` +
+    `calls/s ${ratio(ours.perSecond, floor.perSecond)}`,
+);
 console.log(`  targets: p50 ≤ 1.05× the hop's, p99 ≤ the hop's, calls/s ≥ 0.95× the hop's`);
 const big = Object.fromEntries(Object.entries(bigMs).map(([name, values]) => [name, median(values)]));
 console.log(`8 MB result, median of ${BIG_RUNS} (in turns), ${SECRETS} secrets scrubbed by the proxy`);
