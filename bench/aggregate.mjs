@@ -2,13 +2,16 @@
 // Benchmark (not a test): 10 server-everything downstreams behind one `mcp-keyproxy run`.
 // - start-up: spawn to "every tool of every server listed" through the aggregate, vs the slowest of 10
 //   server-everything started directly and in parallel (spawn to tools listed), measured in the same run;
+// - the floor of any one process in front of them: the same servers behind a fan-out hop (bench/fanout-hop.mjs);
 // - echo p50 through the aggregate vs through the single-server proxy (`mcp-keyproxy run <server>`).
 // Run with `npm run build && scripts/with-keyring.sh node bench/aggregate.mjs`.
 // BENCH_COMPARE_BIN=<another checkout>/bin/mcp-keyproxy.js: that build's aggregate start too (e.g. before a change),
 // interleaved with this one's in the same run.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { echoLatencies, everything, fmt, median, nodeTarget, proxyTarget, ratio, sdkClient, warmUp, writeConfig } from './lib.mjs';
+import { echoLatencies, everything, fmt, median, nodeTarget, proxyTarget, ratio, root, sdkClient, warmUp, writeConfig } from './lib.mjs';
 
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 10);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
@@ -46,6 +49,60 @@ async function slowestDirect() {
   );
   await Promise.all(clients.map(({ client }) => client.close()));
   return { ms: Math.max(...clients.map((c) => c.ms)), toolsPerServer: clients[0].tools };
+}
+
+/**
+ * The SDK transports of the SERVERS servers one fan-out hop starts (bench/fanout-hop.mjs), one per server, and `end`,
+ * which stops the hop and its servers.
+ */
+function fanoutChannels() {
+  const hop = spawn(process.execPath, [join(root, 'bench/fanout-hop.mjs'), String(SERVERS), direct.command, ...direct.args], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const channels = names.map((_, index) => ({
+    async start() {},
+    async send(message) {
+      hop.stdin.write(`${index}\t${JSON.stringify(message)}\n`);
+    },
+    async close() {
+      this.onclose?.();
+    },
+  }));
+  let pending = '';
+  hop.stdout.setEncoding('utf8');
+  hop.stdout.on('data', (text) => {
+    const lines = (pending + text).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      const tab = line.indexOf('\t');
+      channels[Number(line.slice(0, tab))].onmessage?.(JSON.parse(line.slice(tab + 1)));
+    }
+  });
+  const end = () =>
+    new Promise((resolve) => {
+      hop.on('close', resolve);
+      hop.stdin.end();
+    });
+  return { channels, end };
+}
+
+/**
+ * The floor of any one process in front of the servers: spawn of a fan-out hop, which starts them all at once and
+ * only relays their lines, until each has listed its tools (the same SDK clients as `slowestDirect`).
+ */
+async function slowestThroughFanout() {
+  const started = performance.now();
+  const { channels, end } = fanoutChannels();
+  const clients = await Promise.all(
+    channels.map(async (channel) => {
+      const { client } = await connect(channel);
+      await allTools(client);
+      return { client, ms: performance.now() - started };
+    }),
+  );
+  await Promise.all(clients.map(({ client }) => client.close()));
+  await end();
+  return Math.max(...clients.map((c) => c.ms));
 }
 
 const compareBin = process.env.BENCH_COMPARE_BIN;
@@ -87,6 +144,7 @@ async function echoP50(target, tool) {
 }
 
 const directRuns = [];
+const fanoutRuns = [];
 const aggregateRuns = [];
 const comparedRuns = [];
 let toolsPerServer = 0;
@@ -96,6 +154,7 @@ for (let i = 0; i < STARTS; i++) {
   const run = await slowestDirect();
   directRuns.push(run.ms);
   toolsPerServer = run.toolsPerServer;
+  fanoutRuns.push(await slowestThroughFanout());
   // Every server's tools, plus keyproxy__status.
   const expected = SERVERS * toolsPerServer + 1;
   // The two builds take turns at going first: what the previous start leaves running (servers exiting) slows the next.
@@ -115,8 +174,12 @@ console.log(
   `${SERVERS} server-everything over stdio (${toolsPerServer} tools each), ${STARTS} starts (medians), ${CALLS} sequential echo calls`,
 );
 console.log(`slowest of ${SERVERS} direct servers started in parallel: ${fmt(slowest, 0)} ms to its tools listed`);
+const floor = median(fanoutRuns);
 console.log(
-  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all, 0)} ms (${all >= slowest ? '+' : ''}${fmt(all - slowest, 0)} ms, ${ratio(all, slowest)}; target ≤ +25 ms, issue 17); ${proxySide(aggregateRuns)}`,
+  `floor, the same servers behind one process that only relays their lines (bench/fanout-hop.mjs): ${fmt(floor, 0)} ms (${floor >= slowest ? '+' : ''}${fmt(floor - slowest, 0)} ms)`,
+);
+console.log(
+  `aggregate, spawn to all ${SERVERS * toolsPerServer + 1} tools listed: ${fmt(all, 0)} ms (${all >= slowest ? '+' : ''}${fmt(all - slowest, 0)} ms, ${ratio(all, slowest)}; target ≤ +25 ms, issue 17; ${all >= floor ? '+' : ''}${fmt(all - floor, 0)} ms over the floor); ${proxySide(aggregateRuns)}`,
 );
 if (compareBin) {
   const other = median(comparedRuns.map((run) => run.ms));
