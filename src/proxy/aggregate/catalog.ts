@@ -44,20 +44,25 @@ export class Catalog {
     private readonly logger: Logger,
   ) {}
 
-  /** One page of a merged list: the first page asks every server, a cursor only the servers it names. */
+  /**
+   * One page of a merged list: the first page asks every server, each as soon as it has started (or `LIST_WAIT_MS`
+   * after the request, whichever comes first), so that only the slowest server's own answer is left to wait for once
+   * it is up; a cursor asks only the servers it names.
+   */
   async list(method: ListMethod, cursor: string | undefined): Promise<{ items: Item[]; nextCursor?: string }> {
     const spec = LISTS[method];
     const pending =
       cursor === undefined ? new Map([...this.members.keys()].map((name) => [name, undefined])) : decodeCursor(method, cursor);
-    if (cursor === undefined)
-      await withDeadline(Promise.all([...this.members.values()].map((member) => member.settled)), LIST_WAIT_MS, () => undefined);
-    for (const name of this.members.keys()) {
-      const served = this.servedSinceChange.get(name) ?? new Set<ListKind>();
-      this.servedSinceChange.set(name, served.add(spec.kind));
-    }
+    const waitEnd = performance.now() + LIST_WAIT_MS;
+    if (cursor !== undefined) for (const name of this.members.keys()) this.served(name, spec.kind);
     const pages = await Promise.all(
       [...pending].map(async ([server, serverCursor]) => {
         const member = this.members.get(server);
+        if (cursor === undefined) {
+          if (member) await withDeadline(member.settled, Math.max(0, waitEnd - performance.now()), () => undefined);
+          // From here on a change of this server's list is news to the client (a server ready within the wait is not).
+          this.served(server, spec.kind);
+        }
         const target = member?.target();
         const link = target && this.router.link(target.link);
         if (!member || !target || !link || member.capabilities()?.[spec.capability] === undefined) return undefined;
@@ -84,6 +89,11 @@ export class Catalog {
       }
     }
     return { items, nextCursor: encodeCursor(method, next) };
+  }
+
+  /** Notes that the client has been served the `kind` list of `member`. */
+  private served(member: string, kind: ListKind): void {
+    this.servedSinceChange.set(member, (this.servedSinceChange.get(member) ?? new Set<ListKind>()).add(kind));
   }
 
   /** The lists the client should fetch again now that `member` changed; forgets them. */

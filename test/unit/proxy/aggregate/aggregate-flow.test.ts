@@ -72,6 +72,34 @@ describe('aggregate: the merged catalog', () => {
   });
 });
 
+describe('aggregate: the first list while servers start', () => {
+  it('asks each server for its list once it is up, not once all are, and sends no list_changed for a server up in time', async () => {
+    let startSlow!: () => void;
+    const fixture = aggregateFixture(
+      [
+        ['fast', local('fake-fast')],
+        ['slow', local('fake-slow')],
+      ],
+      { specs: { fast: { tools: ['echo'] }, slow: { tools: ['echo'], startAfter: new Promise((resolve) => (startSlow = resolve)) } } },
+    );
+    proxy = await startAggregateInMemory(fixture);
+    const listed = proxy.toolNames();
+    // The handshake's own tools/list has its own id; the catalog's comes while "slow" has not even been spawned.
+    const catalogLists = () =>
+      fixture.launcher
+        .of('fast')[0]
+        ?.requests.filter((request) => request.method === 'tools/list' && request.id !== 'mcp-keyproxy-tools') ?? [];
+    await vi.waitFor(() => expect(catalogLists()).toHaveLength(1), POLL);
+    expect(fixture.launcher.of('slow')).toHaveLength(0);
+
+    startSlow();
+    expect(await listed).toEqual(['fast__echo', 'keyproxy__status', 'slow__echo']);
+    // "slow" was up within the list's wait, so the list the client got already had it.
+    await tick();
+    expect(proxy.changes('tools')).toBe(0);
+  });
+});
+
 describe('aggregate: routing', () => {
   it('sends a prefixed call to its server with its own name, and reports an unknown prefix', async () => {
     const fixture = aggregateFixture(

@@ -65,6 +65,8 @@ export interface FakeServerSpec {
   prompts?: string[];
   /** Each reads as `<server>:<uri>`. */
   resources?: string[];
+  /** Each launch waits for this before it is spawned (a server that is slow to start). */
+  startAfter?: Promise<void>;
 }
 
 /** A tool that does not answer while its server runs: for a call in flight when the server crashes. */
@@ -89,6 +91,7 @@ export function aggregateLauncher(specs: Record<string, FakeServerSpec>): Aggreg
   const launcher = async (context: LaunchContext) => {
     const name = context.serverName;
     const spec = specs[name] ?? {};
+    await spec.startAfter;
     const [proxySide, serverSide] = InMemoryTransport.createLinkedPair();
     const launch: AggregateLaunch = {
       serverName: name,
