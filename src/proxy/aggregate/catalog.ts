@@ -67,9 +67,12 @@ export class Catalog {
         const link = target && this.router.link(target.link);
         if (!member || !target || !link || member.capabilities()?.[spec.capability] === undefined) return undefined;
         try {
-          const result = await this.router.request(link, method, serverCursor === undefined ? {} : { cursor: serverCursor }, {
-            timeoutMs: LIST_TIMEOUT_MS,
-          });
+          const started = method === 'tools/list' && serverCursor === undefined ? member.takeStartTools?.() : undefined;
+          const result =
+            started ??
+            (await this.router.request(link, method, serverCursor === undefined ? {} : { cursor: serverCursor }, {
+              timeoutMs: LIST_TIMEOUT_MS,
+            }));
           const items = Array.isArray(result[spec.key]) ? (result[spec.key] as Item[]) : [];
           return { server, setup: target.setup, items, next: typeof result.nextCursor === 'string' ? result.nextCursor : undefined };
         } catch (error) {

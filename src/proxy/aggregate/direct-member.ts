@@ -2,6 +2,7 @@ import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Downstream } from '../downstream/downstream.js';
 import { handshake } from '../downstream/handshake.js';
 import type { Link } from '../core/link.js';
+import { guardResult } from '../core/pattern-guard.js';
 import { missingSecretsError } from '../downstream/credential-plan.js';
 import { mustAskConsent, readPlan } from '../downstream/read-plan.js';
 import type { ServeDeps, ServeOptions } from '../downstream/deps.js';
@@ -39,6 +40,8 @@ export class DirectMember implements Member {
   private rotating = false;
   private readonly backoff: RestartBackoff;
   private settle!: () => void;
+  /** The handshake's first page of tools, until the event loop turns (see `takeStartTools`). */
+  private startTools: Record<string, unknown> | undefined;
 
   constructor(
     readonly options: ServeOptions,
@@ -71,6 +74,18 @@ export class DirectMember implements Member {
   }
 
   /**
+   * The tools its handshake listed, for a list request that was already waiting when it came up: that request is
+   * served within the same turn of the event loop, before anything else the server sends can be read, so asking it
+   * again would only cost a server that is still starting (beside the others, on the same CPUs) a second answer. It
+   * did not pass the router, so the pattern guard is applied here; the scrubber sees the merged list as it sees any.
+   */
+  takeStartTools(): Record<string, unknown> | undefined {
+    const page = this.startTools;
+    this.startTools = undefined;
+    return page && guardResult(this.deps.guard, this.name, page);
+  }
+
+  /**
    * Starts the server — `launching` when it was spawned already, else with what the keychain holds now (a
    * restart); failures are recorded and retried with backoff, never thrown.
    */
@@ -84,9 +99,11 @@ export class DirectMember implements Member {
       await downstream.transport.start();
       const initialize = await this.host.clientInitialize;
       const endReason = endReasonOf(downstream);
-      const { capabilities, toolNames } = await handshake(downstream.transport, initialize, endReason);
+      const { capabilities, toolNames, toolsPage } = await handshake(downstream.transport, initialize, endReason);
       if (this.stopped) throw new Error('the proxy is stopping');
       this.caps = capabilities;
+      this.startTools = toolsPage;
+      setImmediate(() => (this.startTools = undefined));
       this.host.router.attach(this.name, downstream.transport, endReason);
       this.current = 'ready';
       this.reason = undefined;

@@ -47,6 +47,11 @@ export interface Member {
   /** The link serving it now, if any. */
   target(): MemberTarget | undefined;
   capabilities(): ServerCapabilities | undefined;
+  /**
+   * The first page of its tools as its start listed them, once, to a list request that was waiting for it to come up;
+   * undefined otherwise (then its server is asked).
+   */
+  takeStartTools?(): Record<string, unknown> | undefined;
   /** Handles its downstream link closing; false when the link is not its. */
   onLinkClose(link: Link): boolean;
   /** The proxy is stopping: no more restarts, dialogs or prompts. */

@@ -37,3 +37,13 @@ export function patternGuard(guardedServers: Iterable<string>, deps: { audit: Au
     lineCheck: (serverName) => (guarded.has(serverName) ? patternLineCheck : undefined),
   };
 }
+
+/**
+ * A result `serverName` sent that reaches the client without passing the router (the tools its handshake listed),
+ * redacted by `guard` as the router redacts everything that does pass it.
+ */
+export function guardResult(guard: MessageGuard | undefined, serverName: string, result: Record<string, unknown>): Record<string, unknown> {
+  if (!guard) return result;
+  const guarded = guard.rewrite(serverName, { jsonrpc: '2.0', id: 0, result } as JSONRPCMessage);
+  return (guarded as { result: Record<string, unknown> }).result;
+}

@@ -12,6 +12,11 @@ export interface HandshakeResult {
   toolNames: string[];
   /** The capabilities it declared in its `initialize` result. */
   capabilities: ServerCapabilities;
+  /**
+   * The first page of tools it listed, as it answered (`tools`, `nextCursor`); absent when it has no tools, or told
+   * of a change to them before the handshake was over.
+   */
+  toolsPage?: Record<string, unknown>;
 }
 
 /**
@@ -27,7 +32,9 @@ export async function handshake(
   timeoutMs = 30_000,
 ): Promise<HandshakeResult> {
   const calls = new PendingCalls<unknown>();
+  let toolsChanged = false;
   transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && message.method === 'notifications/tools/list_changed') toolsChanged = true;
     if (!(isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) || message.id === undefined) return;
     if (isJSONRPCErrorResponse(message)) calls.reject(message.id, rpcError(message.error.code, message.error.message, message.error.data));
     else calls.resolve(message.id, message.result);
@@ -50,7 +57,8 @@ export async function handshake(
     const capabilities = initialized.capabilities ?? {};
     if (!capabilities.tools) return { toolNames: [], capabilities };
     const listed = (await request('mcp-keyproxy-tools', 'tools/list', {})) as { tools?: Array<{ name: string }> };
-    return { toolNames: (listed.tools ?? []).map((tool) => tool.name), capabilities };
+    const toolNames = (listed.tools ?? []).map((tool) => tool.name);
+    return toolsChanged ? { toolNames, capabilities } : { toolNames, capabilities, toolsPage: listed };
   };
   try {
     return await withDeadline(steps(), timeoutMs, () => {

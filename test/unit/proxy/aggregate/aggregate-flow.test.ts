@@ -5,6 +5,7 @@ import { memoryConsentStore } from '../../../../src/consent/store.js';
 import { KeyproxyError } from '../../../../src/errors.js';
 import { MemoryStore } from '../../../../src/secrets/memory-store.js';
 import { serveAggregate } from '../../../../src/proxy/aggregate/serve-aggregate.js';
+import { patternGuard } from '../../../../src/proxy/core/pattern-guard.js';
 import { resultText, useTempRuntimeDir } from '../helpers/in-memory-proxy.js';
 import { aggregateFixture, HANGING_TOOL, startAggregateInMemory, tick, type RunningAggregate } from './harness.js';
 
@@ -73,7 +74,7 @@ describe('aggregate: the merged catalog', () => {
 });
 
 describe('aggregate: the first list while servers start', () => {
-  it('asks each server for its list once it is up, not once all are, and sends no list_changed for a server up in time', async () => {
+  it("asks a server that is up at once, takes a late one's tools from its start, and sends no list_changed for it", async () => {
     let startSlow!: () => void;
     const fixture = aggregateFixture(
       [
@@ -83,20 +84,63 @@ describe('aggregate: the first list while servers start', () => {
       { specs: { fast: { tools: ['echo'] }, slow: { tools: ['echo'], startAfter: new Promise((resolve) => (startSlow = resolve)) } } },
     );
     proxy = await startAggregateInMemory(fixture);
-    const listed = proxy.toolNames();
-    // The handshake's own tools/list has its own id; the catalog's comes while "slow" has not even been spawned.
-    const catalogLists = () =>
+    const running = proxy;
+    await vi.waitFor(async () => expect((await running.status()).fast?.state).toBe('ready'), POLL);
+    const toolLists = (server: string) =>
       fixture.launcher
-        .of('fast')[0]
-        ?.requests.filter((request) => request.method === 'tools/list' && request.id !== 'mcp-keyproxy-tools') ?? [];
-    await vi.waitFor(() => expect(catalogLists()).toHaveLength(1), POLL);
+        .of(server)[0]
+        ?.requests.filter((request) => request.method === 'tools/list')
+        .map((request) => request.id) ?? [];
+
+    const listed = proxy.toolNames();
+    // "fast" is asked while "slow" has not even been spawned: the list does not wait for every server to be up.
+    await vi.waitFor(() => expect(toolLists('fast')).toHaveLength(2), POLL);
     expect(fixture.launcher.of('slow')).toHaveLength(0);
 
     startSlow();
     expect(await listed).toEqual(['fast__echo', 'keyproxy__status', 'slow__echo']);
-    // "slow" was up within the list's wait, so the list the client got already had it.
+    // "slow" came up while the list waited for it: the tools its start listed were used, not asked for again.
+    expect(toolLists('slow')).toEqual(['mcp-keyproxy-tools']);
+    // And as the list the client got already had it, the client is not told that it changed.
     await tick();
     expect(proxy.changes('tools')).toBe(0);
+  });
+});
+
+describe('aggregate: the pattern guard on a first list', () => {
+  it('redacts what a guarded server lists at its start as it redacts what passes the router', async () => {
+    const key = `AKIA${'ABCDEFGHIJKLMNOP'}`;
+    let startGuarded!: () => void;
+    const fixture = aggregateFixture(
+      [
+        ['fast', local('fake-fast')],
+        ['g', local('fake-g', { block_secret_patterns: true })],
+      ],
+      {
+        specs: {
+          fast: { tools: ['echo'] },
+          g: { tools: ['echo'], description: `uses ${key}`, startAfter: new Promise((resolve) => (startGuarded = resolve)) },
+        },
+      },
+    );
+    fixture.deps.guard = patternGuard(['g'], fixture.deps);
+    proxy = await startAggregateInMemory(fixture);
+    const running = proxy;
+    await vi.waitFor(async () => expect((await running.status()).fast?.state).toBe('ready'), POLL);
+    const toolLists = (server: string) =>
+      fixture.launcher.of(server)[0]?.requests.filter((request) => request.method === 'tools/list') ?? [];
+
+    // Listed while "g" starts, so its tools come from its start; then again, from the server itself.
+    const first = proxy.client.client.listTools();
+    await vi.waitFor(() => expect(toolLists('fast')).toHaveLength(2), POLL);
+    startGuarded();
+    const firstList = await first;
+    const secondList = await proxy.client.client.listTools();
+    for (const list of [firstList, secondList]) {
+      const description = list.tools.find((tool) => tool.name === 'g__echo')?.description;
+      expect(description).toBe('uses [REDACTED:pattern/aws-access-key-id]');
+    }
+    expect(toolLists('g')).toHaveLength(2);
   });
 });
 

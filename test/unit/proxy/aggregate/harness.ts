@@ -65,6 +65,8 @@ export interface FakeServerSpec {
   prompts?: string[];
   /** Each reads as `<server>:<uri>`. */
   resources?: string[];
+  /** The description of each of its tools (else `<tool> of <server>`). */
+  description?: string;
   /** Each launch waits for this before it is spawned (a server that is slow to start). */
   startAfter?: Promise<void>;
 }
@@ -110,11 +112,15 @@ export function aggregateLauncher(specs: Record<string, FakeServerSpec>): Aggreg
     serverSide.onclose = () => void (launch.ended ??= 'exit code 1');
     const server = new McpServer({ name: `fake-${name}`, version: '1.0.0' });
     for (const tool of spec.tools ?? []) {
-      server.registerTool(tool, { description: `${tool} of ${name}`, inputSchema: { text: z.string().optional() } }, (args) => {
-        launch.toolCalls.push({ name: tool, arguments: args });
-        if (tool === HANGING_TOOL) return new Promise<CallToolResult>(() => undefined);
-        return text(tool === 'echo' ? `${name}:${args.text ?? ''}` : `${name}/${tool} called`);
-      });
+      server.registerTool(
+        tool,
+        { description: spec.description ?? `${tool} of ${name}`, inputSchema: { text: z.string().optional() } },
+        (args) => {
+          launch.toolCalls.push({ name: tool, arguments: args });
+          if (tool === HANGING_TOOL) return new Promise<CallToolResult>(() => undefined);
+          return text(tool === 'echo' ? `${name}:${args.text ?? ''}` : `${name}/${tool} called`);
+        },
+      );
     }
     for (const prompt of spec.prompts ?? []) {
       server.registerPrompt(prompt, { description: `${prompt} of ${name}` }, () => ({
