@@ -74,10 +74,11 @@ export class DirectMember implements Member {
   }
 
   /**
-   * The tools its handshake listed, for a list request that was already waiting when it came up: that request is
-   * served within the same turn of the event loop, before anything else the server sends can be read, so asking it
-   * again would only cost a server that is still starting (beside the others, on the same CPUs) a second answer. It
-   * did not pass the router, so the pattern guard is applied here; the scrubber sees the merged list as it sees any.
+   * The tools its handshake listed, for a list request that was already waiting when it came up (it takes them in the
+   * same turn of the event loop): asking again would only cost a server that is still starting, beside the others on
+   * the same CPUs, a second answer of the same list. A change it announced during the handshake leaves no page here;
+   * one it announces afterwards reaches the client as `list_changed`, as after any list. The page did not pass the
+   * router, so the pattern guard is applied here; the scrubber sees the merged list as it sees any.
    */
   takeStartTools(): Record<string, unknown> | undefined {
     const page = this.startTools;
