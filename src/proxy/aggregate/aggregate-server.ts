@@ -11,7 +11,16 @@ import type { PrefixedNames } from './names.js';
 import { OWN_PREFIX, STATUS_TOOL, statusResult, statusTool } from './status-tool.js';
 
 /** The levels of `logging/setLevel`. */
-const LEVELS: readonly string[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const LEVELS: readonly string[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] satisfies readonly LoggingLevel[];
 
 /** What the aggregate's own server works with. */
 export interface AggregateServerOptions {
